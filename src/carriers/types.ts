@@ -1,0 +1,52 @@
+/**
+ * The carrier seam: a carrier's wire ⇄ these events and commands. The session never sees a wire
+ * field name; a carrier codec never sees a session. See ../shared/ARCHITECTURE.md.
+ */
+import type { AudioFormat } from '../audio/format';
+
+export type CarrierName = 'twilio' | 'exotel';
+export type CallDirection = 'inbound' | 'outbound';
+
+/** Events parsed from one carrier wire message. */
+export type CarrierEvent =
+  | { type: 'connected' }
+  | {
+      type: 'start';
+      callSid: string;
+      streamSid: string;
+      accountSid?: string;
+      from?: string;
+      to?: string;
+      direction: CallDirection;
+      /** Custom parameters (Twilio `<Parameter>`s): carries the per-call `token`. */
+      params: Record<string, string>;
+      format: AudioFormat;
+    }
+  /** Caller audio in the carrier's native format; `timestampMs` = ms since stream start when known. */
+  | { type: 'audio'; payload: Buffer; timestampMs?: number }
+  /** A mark we sent came back: the audio queued before it has played (or was cleared). */
+  | { type: 'mark'; name: string }
+  | { type: 'dtmf'; digit: string }
+  | { type: 'stop'; reason?: string };
+
+/** Commands the session sends to the carrier. */
+export type CarrierCommand =
+  | { type: 'audio'; payload: Buffer }
+  | { type: 'mark'; name: string }
+  | { type: 'clear' };
+
+/** Why a wire message could not be parsed: the label of `callbridge_bad_frames_total{reason}`. */
+export type BadFrameReason = 'binary' | 'not_json' | 'unknown_event' | 'bad_shape' | 'oversized';
+
+export type ParseResult = { ok: true; event: CarrierEvent } | { ok: false; reason: BadFrameReason };
+
+/**
+ * A carrier's stream wire as a pure codec (no sockets, no timers): one wire message in, one
+ * typed event out; one command out, one wire message. `parse` never throws.
+ */
+export interface CarrierCodec {
+  readonly name: CarrierName;
+  parse(raw: Buffer | string, isBinary: boolean): ParseResult;
+  /** Serialise for the stream whose id is `streamSid`. */
+  serialize(cmd: CarrierCommand, streamSid: string): string;
+}

@@ -1,0 +1,103 @@
+/**
+ * The one place environment variables are read. Every variable of ../shared/CONTRACT.md that the
+ * server uses is parsed here with zod; a missing or malformed value fails start-up with one line per
+ * variable naming it and what it expects.
+ */
+import { existsSync } from 'node:fs';
+import { z } from 'zod';
+
+/** `''` → undefined, so `PORT=` behaves like an unset variable (zod's coerce would make it 0). */
+const blank = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v);
+const str = () => z.preprocess(blank, z.string().optional());
+const bool = (def: 'true' | 'false') => z.preprocess(blank, z.stringbool().default(def === 'true'));
+const int = (def: number, min = 0) => z.preprocess(blank, z.coerce.number().int().min(min).default(def));
+const httpUrl = () =>
+  z.preprocess(blank, z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }).optional());
+const wsUrl = () => z.preprocess(blank, z.url({ protocol: /^wss?$/, error: 'expected a ws(s) URL' }).optional());
+
+const Env = z.object({
+  // Server
+  PORT: int(3000, 0),
+  PUBLIC_URL: z.preprocess(blank, z.url({ protocol: /^https?$/, error: 'expected the https base URL carriers reach, e.g. https://calls.example.com' })),
+  LOG_LEVEL: z.preprocess(blank, z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')),
+  ADMIN_API_KEY: z.preprocess(blank, z.string({ error: 'required: a secret of at least 16 characters for the admin API' }).min(16, 'expected at least 16 characters')),
+  MAX_CONCURRENT_CALLS: int(50, 1),
+  DRAIN_TIMEOUT_S: int(30, 0),
+  /** Largest WebSocket message accepted on carrier sockets (bytes). */
+  MAX_FRAME_BYTES: int(64 * 1024, 1024),
+  // Routing
+  USE_ELEVENLABS_CONVERSATIONAL_AI: bool('true'),
+  PROVIDER_FAILOVER: bool('false'),
+  // ElevenLabs
+  ELEVENLABS_API_KEY: str(),
+  ELEVENLABS_CONVERSATIONAL_API_KEY: str(),
+  ELEVENLABS_AGENT_ID: str(),
+  ELEVENLABS_REGION: z.preprocess(blank, z.enum(['us', 'eu', 'india']).default('us')),
+  ELEVENLABS_API_BASE: httpUrl(),
+  ELEVENLABS_WEBHOOK_SECRET: str(),
+  // OpenAI
+  OPENAI_API_KEY: str(),
+  OPENAI_REALTIME_MODEL: z.preprocess(blank, z.string().default('gpt-realtime')),
+  OPENAI_REALTIME_URL: wsUrl(),
+  OPENAI_VOICE: z.preprocess(blank, z.string().default('marin')),
+  // Agent
+  SYSTEM_PROMPT: z.preprocess(blank, z.string().default('You are a friendly, concise phone receptionist. Keep answers short.')),
+  FIRST_MESSAGE: z.preprocess(blank, z.string().default('Hello, thanks for calling. How can I help you today?')),
+  BUSINESS_NAME: z.preprocess(blank, z.string().default('our business')),
+  BUSINESS_TIMEZONE: z.preprocess(blank, z.string().default('UTC')),
+  BUSINESS_HOURS: str(),
+  TRANSFER_NUMBER: str(),
+  // Twilio
+  TWILIO_ACCOUNT_SID: z.preprocess(blank, z.string().regex(/^AC[0-9a-fA-F]{32}$/, 'expected AC followed by 32 hex digits').optional()),
+  TWILIO_AUTH_TOKEN: str(),
+  TWILIO_PHONE_NUMBER: str(),
+  TWILIO_API_BASE: httpUrl(),
+  TWILIO_SKIP_SIGNATURE: bool('false'),
+});
+
+export type Env = z.infer<typeof Env>;
+
+/** Typed, validated configuration. Adapters receive this; none reads `process.env`. */
+export interface Config extends Env {
+  /** The ElevenLabs API key from ELEVENLABS_API_KEY or ELEVENLABS_CONVERSATIONAL_API_KEY. */
+  elevenLabsApiKey?: string;
+}
+
+/** Thrown by `loadConfig`; `message` has one line per bad variable. */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(problems.join('\n'));
+    this.name = 'ConfigError';
+  }
+}
+
+/**
+ * Parse and validate configuration from `env` (default `process.env`).
+ * @throws ConfigError naming every missing or malformed variable.
+ */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const parsed = Env.safeParse(env);
+  const problems: string[] = [];
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      const name = String(issue.path[0] ?? '?');
+      const got = env[name];
+      problems.push(`${name}: ${issue.message}${got === undefined || got === '' ? ' (not set)' : ''}`);
+    }
+    throw new ConfigError(problems);
+  }
+  const cfg: Config = { ...parsed.data, elevenLabsApiKey: parsed.data.ELEVENLABS_API_KEY ?? parsed.data.ELEVENLABS_CONVERSATIONAL_API_KEY };
+  const needEleven = cfg.USE_ELEVENLABS_CONVERSATIONAL_AI || cfg.PROVIDER_FAILOVER;
+  const needOpenAi = !cfg.USE_ELEVENLABS_CONVERSATIONAL_AI || cfg.PROVIDER_FAILOVER;
+  if (needEleven && !cfg.elevenLabsApiKey) problems.push('ELEVENLABS_API_KEY: required when calls go to ElevenLabs (USE_ELEVENLABS_CONVERSATIONAL_AI=true or PROVIDER_FAILOVER=true) (not set)');
+  if (needEleven && !cfg.ELEVENLABS_AGENT_ID) problems.push('ELEVENLABS_AGENT_ID: required when calls go to ElevenLabs (not set)');
+  if (needOpenAi && !cfg.OPENAI_API_KEY) problems.push('OPENAI_API_KEY: required when calls go to OpenAI Realtime (USE_ELEVENLABS_CONVERSATIONAL_AI=false or PROVIDER_FAILOVER=true) (not set)');
+  if (!cfg.TWILIO_SKIP_SIGNATURE && !cfg.TWILIO_AUTH_TOKEN) problems.push('TWILIO_AUTH_TOKEN: required to validate X-Twilio-Signature (or set TWILIO_SKIP_SIGNATURE=true for a local tunnel only) (not set)');
+  if (problems.length) throw new ConfigError(problems);
+  return cfg;
+}
+
+/** Load `.env` from the working directory into `process.env` when present (existing values win). */
+export function loadDotEnv(path = '.env'): void {
+  if (existsSync(path)) process.loadEnvFile(path);
+}
