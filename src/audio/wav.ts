@@ -3,6 +3,7 @@
  * Source: http://soundfile.sapp.org/doc/WaveFormat/ and Microsoft's WAVEFORMATEX (tag 7 = μ-law).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
+import { mulawToLinear } from './g711';
 
 export interface WavAudio {
   /** Samples per second (Hz). */
