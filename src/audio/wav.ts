@@ -12,7 +12,6 @@ export interface WavAudio {
   samples: Int16Array;
 }
 
-import { mulawToLinear } from './g711';
 
 /**
  * Parse a WAV file's bytes.
