@@ -36,6 +36,15 @@ export interface CallContext {
   firstMessage?: string;
   /** The carrier's native audio format, so the provider can pick a matching one when it can. */
   carrierFormat: AudioFormat;
+  /** Tools the agent may call (same registry for every provider). */
+  tools: ToolSpec[];
+}
+
+/** A tool the agent can call: `parameters` is a JSON Schema object. */
+export interface ToolSpec {
+  name: string;
+  description: string;
+  parameters: Record<string, unknown>;
 }
 
 /** A live connection to a provider for one call. */
