@@ -16,9 +16,10 @@ export type ProviderEvent =
   | { type: 'interruption' }
   /**
    * A finished transcript turn. `correction` replaces the text of the latest agent turn (what the
-   * caller actually heard) and marks it interrupted.
+   * caller actually heard) and marks it interrupted. `itemId` (agent turns) matches the `audio`
+   * events of the same utterance, so the turn is placed where its audio started.
    */
-  | { type: 'transcript'; role: 'user' | 'agent'; text: string; correction?: boolean }
+  | { type: 'transcript'; role: 'user' | 'agent'; text: string; correction?: boolean; itemId?: string }
   | { type: 'tool_call'; id: string; name: string; args: unknown }
   /** The provider ended the conversation normally (agent hung up, max duration). */
   | { type: 'end'; reason: string }

@@ -1,0 +1,83 @@
+/**
+ * Builds the HTTP server (Express 5 + the media WebSocket) without listening, so tests run it on
+ * port 0 and only `index.ts` listens and handles signals (STYLE.md §13).
+ */
+import { createServer, type Server } from 'node:http';
+import express from 'express';
+import { PendingCalls } from '../call/pending';
+import { CallRegistry } from '../call/registry';
+import { envRouter, type Router as CallRouter } from '../call/router';
+import type { CallControl } from '../call/session';
+import { ToolRegistry } from '../call/tools';
+import type { Config } from '../config';
+import { createTwilioCallControl } from '../carriers/twilio/rest';
+import type { Logger } from '../observability/logger';
+import { createMetrics, type Metrics } from '../observability/metrics';
+import { createConnectors, type Connectors } from '../providers';
+import { adminRouter } from './admin-api';
+import { attachMediaSocket } from './media-socket';
+import { probesRouter, type ServerState } from './probes';
+import { twilioWebhookRouter } from './twilio-webhooks';
+
+export interface ServerOverrides {
+  metrics?: Metrics;
+  connectors?: Connectors;
+  control?: CallControl;
+  router?: CallRouter;
+  tools?: ToolRegistry;
+}
+
+export interface CallbridgeServer {
+  server: Server;
+  app: express.Express;
+  registry: CallRegistry;
+  state: ServerState;
+  metrics: Metrics;
+  /** Stop accepting, close sockets and timers. */
+  close(): Promise<void>;
+}
+
+export function buildServer(cfg: Config, log: Logger, o: ServerOverrides = {}): CallbridgeServer {
+  const metrics = o.metrics ?? createMetrics();
+  const state: ServerState = { draining: false };
+  const registry = new CallRegistry();
+  const pending = new PendingCalls();
+  const tools = o.tools ?? new ToolRegistry();
+  const connectors = o.connectors ?? createConnectors(cfg, log);
+  const control = o.control ?? createTwilioCallControl(cfg);
+  const router = o.router ?? envRouter(cfg);
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', true);
+  app.use(probesRouter(state, metrics, () => registry.size));
+  app.use(twilioWebhookRouter({ cfg, log, state, registry, pending, router, connectors, tools }));
+  app.use(express.json({ limit: '256kb' }));
+  app.use(adminRouter(cfg.ADMIN_API_KEY, registry));
+  app.use((_req, res) => {
+    res.status(404).json({ error: 'not_found' });
+  });
+  app.use((err: Error & { status?: number }, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
+    const status = err.status && err.status >= 400 && err.status < 600 ? err.status : 500;
+    if (status >= 500) log.error({ err: err.message }, 'request failed');
+    res.status(status).json({ error: status >= 500 ? 'internal_error' : 'bad_request', message: err.message });
+  });
+
+  const server = createServer(app);
+  const wss = attachMediaSocket(server, { cfg, log, metrics, state, registry, pending, tools, control });
+
+  return {
+    server,
+    app,
+    registry,
+    state,
+    metrics,
+    async close() {
+      pending.close();
+      for (const ws of wss.clients) ws.terminate();
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+    },
+  };
+}

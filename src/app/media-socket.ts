@@ -1,0 +1,146 @@
+/**
+ * `WS /media-stream`: `ws` 8 in noServer mode on the HTTP server's `upgrade` event, so a socket is
+ * refused with an HTTP status before the handshake (unknown path 404, draining 503, bad Twilio
+ * signature 403), then per message: codec → CarrierEvent → CallSession.
+ *
+ * A socket whose `start` lacks a valid token for a call we answered is closed with 1008 (policy
+ * violation, RFC 6455 §7.4.1). Malformed frames are counted and logged and never end the call.
+ * Sources: spec/twilio.md §2.3, §3, §5; LIBRARIES.md (ws pitfalls).
+ */
+import type { IncomingMessage, Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import type { PendingCalls } from '../call/pending';
+import type { CallRegistry } from '../call/registry';
+import { CallSession, type CallControl } from '../call/session';
+import type { ToolRegistry } from '../call/tools';
+import type { Config } from '../config';
+import { twilioCodec } from '../carriers/twilio/codec';
+import { upgradeSignatureOk } from '../carriers/twilio/signature';
+import type { CarrierCodec, CarrierCommand } from '../carriers/types';
+import type { Logger } from '../observability/logger';
+import type { Metrics } from '../observability/metrics';
+import type { ServerState } from './probes';
+
+/** Hard cap per WebSocket message (bytes); beyond it `ws` closes the socket with 1009. */
+const HARD_MAX_PAYLOAD = 8 * 1024 * 1024;
+/** Outbound backlog (bytes) above which agent audio is dropped rather than queued without bound. */
+const MAX_BUFFERED = 4 * 1024 * 1024;
+/** A socket must send `start` within this many ms. */
+const START_TIMEOUT_MS = 15_000;
+/** Bad-frame log lines per call before going quiet (still counted). */
+const BAD_FRAME_LOG_LIMIT = 5;
+
+export interface MediaSocketDeps {
+  cfg: Config;
+  log: Logger;
+  metrics: Metrics;
+  state: ServerState;
+  registry: CallRegistry;
+  pending: PendingCalls;
+  tools: ToolRegistry;
+  control: CallControl;
+}
+
+function refuse(socket: Duplex, status: number, text: string): void {
+  socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(text)}\r\n\r\n${text}`);
+}
+
+/** Attach the media-stream endpoint to `server`. Returns the WebSocketServer (closed by the caller). */
+export function attachMediaSocket(server: Server, deps: MediaSocketDeps): WebSocketServer {
+  const { cfg, log, metrics } = deps;
+  const wss = new WebSocketServer({ noServer: true, maxPayload: HARD_MAX_PAYLOAD, perMessageDeflate: false });
+
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', () => socket.destroy());
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    if (!url.pathname.endsWith('/media-stream')) return refuse(socket, 404, 'Not Found');
+    const carrier = url.searchParams.get('carrier') ?? 'twilio';
+    if (carrier !== 'twilio') return refuse(socket, 404, `Unknown carrier ${carrier}`);
+    if (deps.state.draining) return refuse(socket, 503, 'Service Unavailable');
+    if (!cfg.TWILIO_SKIP_SIGNATURE && !upgradeSignatureOk(cfg.TWILIO_AUTH_TOKEN!, req.headers['x-twilio-signature'] as string | undefined, cfg.PUBLIC_URL)) {
+      metrics.socketsRefusedTotal.inc({ reason: 'signature' });
+      log.warn({ remote: req.socket.remoteAddress }, 'media-stream upgrade with a bad X-Twilio-Signature: 403');
+      return refuse(socket, 403, 'Forbidden');
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, twilioCodec, deps));
+  });
+  return wss;
+}
+
+function onConnection(ws: WebSocket, codec: CarrierCodec, deps: MediaSocketDeps): void {
+  const { log, metrics } = deps;
+  let session: CallSession | undefined;
+  let streamSid = '';
+  let badFrames = 0;
+  ws.on('error', (err) => log.warn({ err: err.message, callSid: session?.callSid }, 'media socket error'));
+  const startTimer = setTimeout(() => {
+    metrics.socketsRefusedTotal.inc({ reason: 'no_start' });
+    ws.close(1008, 'no start message');
+  }, START_TIMEOUT_MS);
+
+  const port = {
+    get isOpen() {
+      return ws.readyState === ws.OPEN;
+    },
+    send(cmd: CarrierCommand) {
+      if (ws.readyState !== ws.OPEN) return;
+      if (cmd.type === 'audio' && ws.bufferedAmount > MAX_BUFFERED) {
+        metrics.badFramesTotal.inc({ carrier: codec.name, reason: 'backlog_drop' });
+        return;
+      }
+      ws.send(codec.serialize(cmd, streamSid));
+    },
+    close(code: number, reason: string) {
+      if (ws.readyState === ws.OPEN || ws.readyState === ws.CONNECTING) ws.close(code, reason);
+    },
+  };
+
+  const dropBad = (reason: string, size: number) => {
+    badFrames++;
+    metrics.badFramesTotal.inc({ carrier: codec.name, reason });
+    session?.badFrame();
+    if (badFrames <= BAD_FRAME_LOG_LIMIT) log.warn({ callSid: session?.callSid, reason, bytes: size }, 'malformed media frame dropped');
+  };
+
+  ws.on('message', (data: RawData, isBinary: boolean) => {
+    const raw = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
+    if (raw.length > deps.cfg.MAX_FRAME_BYTES) return dropBad('oversized', raw.length);
+    const parsed = codec.parse(raw, isBinary);
+    if (!parsed.ok) return dropBad(parsed.reason, raw.length);
+    const ev = parsed.event;
+    if (ev.type === 'start') {
+      if (session) return dropBad('duplicate_start', raw.length);
+      clearTimeout(startTimer);
+      const pending = deps.pending.claim(ev.callSid, ev.params.token);
+      if (!pending) {
+        metrics.socketsRefusedTotal.inc({ reason: 'token' });
+        log.warn({ callSid: ev.callSid }, 'media socket start without a valid call token: closing 1008');
+        ws.close(1008, 'invalid call token');
+        return;
+      }
+      streamSid = ev.streamSid;
+      session = new CallSession(pending, ev, port, {
+        cfg: deps.cfg,
+        log,
+        metrics,
+        control: deps.control,
+        tools: deps.tools,
+        onEnded: (record) => deps.registry.end(record),
+      });
+      deps.registry.add(session);
+      void session.start();
+      return;
+    }
+    if (!session) {
+      if (ev.type !== 'connected') dropBad('before_start', raw.length);
+      return;
+    }
+    session.onCarrier(ev);
+  });
+
+  ws.on('close', () => {
+    clearTimeout(startTimer);
+    session?.carrierClosed();
+  });
+}

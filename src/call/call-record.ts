@@ -1,0 +1,35 @@
+/**
+ * The call as the admin API shows it: who, which carrier and provider, status, timings, transcript.
+ */
+import type { CallDirection, CarrierName } from '../carriers/types';
+import type { ProviderName } from '../providers/types';
+import type { TranscriptTurn } from './transcript';
+
+export type CallStatus = 'connecting' | 'in-progress' | 'ending' | 'completed' | 'failed' | 'transferred';
+
+export interface CallRecord {
+  callSid: string;
+  streamSid?: string;
+  carrier: CarrierName;
+  direction: CallDirection;
+  from?: string;
+  to?: string;
+  provider: ProviderName;
+  /** Where the provider decision came from (`env` = USE_ELEVENLABS_CONVERSATIONAL_AI). */
+  flagSource: string;
+  status: CallStatus;
+  conversationId?: string;
+  /** ISO 8601 times. */
+  startedAt: string;
+  answeredAt?: string;
+  endedAt?: string;
+  endReason?: string;
+  timings: {
+    /** Ms from the carrier `start` to the provider being ready. */
+    providerReadyMs?: number;
+    /** Ms from the carrier `start` to the first agent audio frame sent to the carrier. */
+    firstAgentAudioMs?: number;
+  };
+  counters: { bargeIns: number; dtmf: string[]; badFrames: number; framesIn: number; framesOut: number };
+  turns: TranscriptTurn[];
+}

@@ -1,0 +1,81 @@
+/**
+ * Calls answered by a webhook whose media socket has not started yet. The webhook issues a per-call
+ * token (sent in a TwiML `<Parameter>`, spec/twilio.md §1.3) and starts the provider's HTTP set-up
+ * at once, so the caller does not wait for it when the socket arrives.
+ */
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import type { CallDirection, CarrierName } from '../carriers/types';
+import type { PreparedProvider, ProviderName } from '../providers/types';
+
+export interface PendingCall {
+  callSid: string;
+  carrier: CarrierName;
+  direction: CallDirection;
+  from?: string;
+  to?: string;
+  token: string;
+  provider: ProviderName;
+  flagSource: string;
+  prompt?: string;
+  firstMessage?: string;
+  /** The provider's set-up (signed URL), started when the webhook was answered. Never rejects. */
+  prepared: Promise<PreparedProvider | Error>;
+  createdAtMs: number;
+}
+
+export class PendingCalls {
+  private readonly calls = new Map<string, PendingCall>();
+  private readonly timer: NodeJS.Timeout;
+
+  /** @param ttlMs how long an answered call may wait for its media socket (ms). */
+  constructor(private readonly ttlMs = 60_000) {
+    this.timer = setInterval(() => this.sweep(), Math.min(ttlMs, 10_000));
+    this.timer.unref();
+  }
+
+  static newToken(): string {
+    return randomBytes(16).toString('hex');
+  }
+
+  add(call: PendingCall): void {
+    this.calls.set(call.callSid, call);
+  }
+
+  get size(): number {
+    return this.calls.size;
+  }
+
+  /**
+   * Take the pending call `callSid` if `token` matches (constant-time); a taken call cannot be taken
+   * twice. Returns undefined for an unknown call or a wrong token.
+   */
+  claim(callSid: string, token: string | undefined): PendingCall | undefined {
+    const call = this.calls.get(callSid);
+    if (!call || !token) return undefined;
+    const a = Buffer.from(call.token);
+    const b = Buffer.from(token);
+    if (a.length !== b.length || !timingSafeEqual(a, b)) return undefined;
+    this.calls.delete(callSid);
+    return call;
+  }
+
+  /** Find by token alone (carriers that do not send the call SID with the token). */
+  claimByToken(token: string | undefined): PendingCall | undefined {
+    if (!token) return undefined;
+    for (const call of this.calls.values()) {
+      const c = this.claim(call.callSid, token);
+      if (c) return c;
+    }
+    return undefined;
+  }
+
+  private sweep(): void {
+    const now = Date.now();
+    for (const [sid, c] of this.calls) if (now - c.createdAtMs > this.ttlMs) this.calls.delete(sid);
+  }
+
+  close(): void {
+    clearInterval(this.timer);
+    this.calls.clear();
+  }
+}

@@ -1,0 +1,69 @@
+/**
+ * Tracks what the caller has actually heard, with carrier marks.
+ *
+ * After each agent audio chunk the session sends a mark; the carrier echoes it once the audio
+ * before it has played, or at once on `clear` (spec/twilio.md §5). A generation counter in mark
+ * names makes echoes from before a barge-in recognisable, so they never count as played
+ * (spec/openai-realtime.md §10; openai-agents-js TwilioRealtimeTransport).
+ */
+export interface PendingMark {
+  gen: number;
+  itemId?: string;
+  /** Ms of this item's audio sent up to and including this mark's chunk. */
+  itemSentMs: number;
+}
+
+export class PlaybackTracker {
+  private generation = 0;
+  private seq = 0;
+  private readonly pending = new Map<string, PendingMark>();
+  private readonly sentMs = new Map<string, number>();
+  private readonly playedMs = new Map<string, number>();
+  /** The item whose audio was sent last. */
+  currentItem?: string;
+
+  /** Record `ms` of audio sent for `itemId`; returns the name of the mark to send after it. */
+  sent(itemId: string | undefined, ms: number): string {
+    const key = itemId ?? '';
+    const total = (this.sentMs.get(key) ?? 0) + ms;
+    this.sentMs.set(key, total);
+    this.currentItem = itemId;
+    const name = `g${this.generation}-m${++this.seq}`;
+    this.pending.set(name, { gen: this.generation, itemId, itemSentMs: total });
+    return name;
+  }
+
+  /** A mark came back. Returns true when it counts as played (same generation). */
+  echoed(name: string): boolean {
+    const m = this.pending.get(name);
+    if (!m) return false;
+    this.pending.delete(name);
+    if (m.gen !== this.generation) return false;
+    const key = m.itemId ?? '';
+    this.playedMs.set(key, Math.max(this.playedMs.get(key) ?? 0, m.itemSentMs));
+    return true;
+  }
+
+  /** Marks of the current generation not yet echoed: agent audio still queued at the carrier. */
+  get pendingCount(): number {
+    let n = 0;
+    for (const m of this.pending.values()) if (m.gen === this.generation) n++;
+    return n;
+  }
+
+  /** Ms of `itemId` the caller has heard (last echoed mark). */
+  played(itemId: string | undefined): number {
+    return this.playedMs.get(itemId ?? '') ?? 0;
+  }
+
+  /** Ms of `itemId` sent to the carrier. */
+  sentFor(itemId: string | undefined): number {
+    return this.sentMs.get(itemId ?? '') ?? 0;
+  }
+
+  /** Barge-in: start a new generation; echoes of older marks will not count as played. */
+  cut(): void {
+    this.generation++;
+    for (const [name, m] of this.pending) if (m.gen !== this.generation) this.pending.delete(name);
+  }
+}

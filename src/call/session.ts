@@ -1,0 +1,391 @@
+/**
+ * CallSession joins one carrier leg and one provider leg for the life of a call: it pumps audio
+ * both ways (converting only when the legs' formats differ), tracks playback with marks, handles
+ * barge-in (clear first, then drop queued audio, then truncate at what was heard), assembles the
+ * transcript, runs tools, and tears both legs down when either side ends.
+ *
+ * Protocol facts: spec/twilio.md §5 (marks, clear, stop), spec/elevenlabs-convai.md §8,
+ * spec/openai-realtime.md §10 (barge-in and truncation).
+ */
+import { performance } from 'node:perf_hooks';
+import { createConverter, type Converter } from '../audio/convert';
+import { durationMs, type AudioFormat } from '../audio/format';
+import type { Config } from '../config';
+import type { CarrierCommand, CarrierEvent } from '../carriers/types';
+import type { Logger } from '../observability/logger';
+import type { Metrics } from '../observability/metrics';
+import type { CallContext, ProviderEvent, ProviderLeg } from '../providers/types';
+import type { CallRecord } from './call-record';
+import type { PendingCall } from './pending';
+import { PlaybackTracker } from './playback';
+import type { LiveCall } from './registry';
+import type { ToolAfter, ToolRegistry } from './tools';
+import { Transcript } from './transcript';
+
+/** The carrier leg as the session sees it (the media socket implements it). */
+export interface CarrierPort {
+  send(cmd: CarrierCommand): void;
+  /** Close the media socket; with `<Hangup/>` after `<Connect>` this ends the call (spec/twilio.md §1.2). */
+  close(code: number, reason: string): void;
+  readonly isOpen: boolean;
+}
+
+/** Live-call control on the carrier's REST API. */
+export interface CallControl {
+  hangup(callSid: string): Promise<boolean>;
+  transfer(callSid: string, to: string): Promise<void>;
+  sayAndHangup(callSid: string, message: string): Promise<void>;
+}
+
+export interface SessionDeps {
+  cfg: Config;
+  log: Logger;
+  metrics: Metrics;
+  control: CallControl;
+  tools: ToolRegistry;
+  /** Called once with the final record when the call is over. */
+  onEnded: (record: CallRecord) => void;
+}
+
+type StartEvent = Extract<CarrierEvent, { type: 'start' }>;
+
+/** Caller audio kept while the provider connects (ms); older audio is dropped first. */
+const MAX_EARLY_AUDIO_MS = 5000;
+/** Longest wait for queued agent audio to finish playing before hanging up (ms). */
+const PLAYOUT_WAIT_MS = 10_000;
+export const APOLOGY = 'Sorry, our assistant is not available right now. Please call again later. Goodbye.';
+
+export class CallSession implements LiveCall {
+  readonly callSid: string;
+  private readonly log: Logger;
+  private readonly record: CallRecord;
+  private readonly transcript = new Transcript();
+  private readonly playback = new PlaybackTracker();
+  private readonly carrierFormat: AudioFormat;
+  private readonly t0 = performance.now();
+  private leg?: ProviderLeg;
+  private toProvider?: Converter;
+  private toCarrier?: Converter;
+  private early: Buffer[] = [];
+  private earlyBytes = 0;
+  private readonly interruptedItems = new Set<string>();
+  private readonly firstAudioAt = new Map<string, number>();
+  private readonly userSpeechAt: number[] = [];
+  private playoutWaiter?: () => void;
+  private ending = false;
+  private ended = false;
+  private pendingAfter?: ToolAfter;
+
+  constructor(
+    private readonly pending: PendingCall,
+    start: StartEvent,
+    private readonly carrier: CarrierPort,
+    private readonly deps: SessionDeps,
+  ) {
+    this.callSid = start.callSid;
+    this.carrierFormat = start.format;
+    this.log = deps.log.child({ callSid: start.callSid, streamSid: start.streamSid, carrier: pending.carrier, provider: pending.provider });
+    this.record = {
+      callSid: start.callSid,
+      streamSid: start.streamSid,
+      carrier: pending.carrier,
+      direction: pending.direction,
+      from: pending.from ?? start.from,
+      to: pending.to ?? start.to,
+      provider: pending.provider,
+      flagSource: pending.flagSource,
+      status: 'connecting',
+      startedAt: new Date().toISOString(),
+      timings: {},
+      counters: { bargeIns: 0, dtmf: [], badFrames: 0, framesIn: 0, framesOut: 0 },
+      turns: [],
+    };
+    deps.metrics.callsActive.inc({ carrier: pending.carrier, provider: pending.provider });
+  }
+
+  private nowMs(): number {
+    return Math.round(performance.now() - this.t0);
+  }
+
+  snapshot(): CallRecord {
+    return { ...this.record, timings: { ...this.record.timings }, counters: { ...this.record.counters, dtmf: [...this.record.counters.dtmf] }, turns: this.transcript.turns() };
+  }
+
+  /** Connect the provider prepared at webhook time. Never throws: failures end the call politely. */
+  async start(): Promise<void> {
+    const ctx: CallContext = {
+      callSid: this.callSid,
+      carrier: this.pending.carrier,
+      direction: this.pending.direction,
+      from: this.record.from,
+      to: this.record.to,
+      prompt: this.pending.prompt,
+      firstMessage: this.pending.firstMessage,
+      carrierFormat: this.carrierFormat,
+      tools: this.deps.tools.specs(),
+    };
+    try {
+      const prepared = await this.pending.prepared;
+      if (prepared instanceof Error) throw prepared;
+      if (this.ended) return;
+      const leg = await prepared.connect(ctx, (ev) => this.onProvider(ev));
+      if (this.ended) {
+        await leg.close('call ended while connecting');
+        return;
+      }
+      this.leg = leg;
+    } catch (err) {
+      await this.providerFailed(err as Error);
+    }
+  }
+
+  /** One parsed carrier event. */
+  onCarrier(ev: CarrierEvent): void {
+    if (this.ended) return;
+    switch (ev.type) {
+      case 'audio':
+        this.callerAudio(ev.payload);
+        break;
+      case 'mark':
+        this.playback.echoed(ev.name);
+        if (this.playback.pendingCount === 0) this.playoutWaiter?.();
+        break;
+      case 'dtmf':
+        this.record.counters.dtmf.push(ev.digit);
+        this.log.info({ digit: ev.digit }, 'dtmf');
+        break;
+      case 'stop':
+        void this.finish('carrier_stop', 'completed');
+        break;
+      case 'start':
+      case 'connected':
+        break;
+    }
+  }
+
+  /** A malformed carrier frame was dropped (counted by the socket). */
+  badFrame(): void {
+    this.record.counters.badFrames++;
+  }
+
+  /** The media socket closed (with or without `stop`): treat both the same (spec/twilio.md §5). */
+  carrierClosed(): void {
+    void this.finish(this.ending ? this.record.endReason ?? 'ended' : 'carrier_closed', this.record.status === 'transferred' ? 'transferred' : 'completed');
+  }
+
+  private callerAudio(payload: Buffer): void {
+    this.record.counters.framesIn++;
+    if (!this.leg || !this.toProvider) {
+      this.early.push(payload);
+      this.earlyBytes += payload.length;
+      const maxBytes = (MAX_EARLY_AUDIO_MS * payload.length) / Math.max(1, durationMs(this.carrierFormat, payload.length));
+      while (this.earlyBytes > maxBytes && this.early.length > 1) this.earlyBytes -= this.early.shift()!.length;
+      return;
+    }
+    const t = performance.now();
+    const out = this.toProvider(payload);
+    if (out.length) this.leg.sendAudio(out);
+    this.deps.metrics.framesTotal.inc({ leg: 'carrier', direction: 'in' });
+    this.deps.metrics.frameForwardSeconds.observe((performance.now() - t) / 1000);
+  }
+
+  private onProvider(ev: ProviderEvent): void {
+    if (this.ended) return;
+    switch (ev.type) {
+      case 'ready':
+        this.providerReady(ev.inputFormat, ev.outputFormat, ev.conversationId);
+        break;
+      case 'audio':
+        this.agentAudio(ev.payload, ev.itemId);
+        break;
+      case 'interruption':
+        this.interruption();
+        break;
+      case 'transcript':
+        this.turn(ev.role, ev.text, ev.correction === true, ev.itemId);
+        break;
+      case 'tool_call':
+        void this.toolCall(ev.id, ev.name, ev.args);
+        break;
+      case 'end':
+        this.log.info({ reason: ev.reason }, 'provider ended the conversation');
+        void this.hangupAfterPlayout(ev.reason);
+        break;
+      case 'error':
+        if (ev.fatal) void this.providerFailed(ev.error);
+        else this.log.warn({ err: ev.error.message }, 'provider error (non-fatal)');
+        break;
+      default: {
+        const never: never = ev;
+        this.log.debug({ ev: never }, 'unknown provider event');
+      }
+    }
+  }
+
+  private providerReady(input: AudioFormat, output: AudioFormat, conversationId?: string): void {
+    this.toProvider = createConverter(this.carrierFormat, input);
+    this.toCarrier = createConverter(output, this.carrierFormat);
+    this.record.conversationId = conversationId;
+    this.record.status = 'in-progress';
+    this.record.answeredAt = new Date().toISOString();
+    this.record.timings.providerReadyMs = this.nowMs();
+    this.log.info({ ms: this.record.timings.providerReadyMs, input, output, transcoding: !this.toProvider.passthrough || !this.toCarrier.passthrough }, 'provider ready');
+    const early = this.early;
+    this.early = [];
+    this.earlyBytes = 0;
+    for (const chunk of early) this.callerAudio(chunk);
+  }
+
+  private agentAudio(payload: Buffer, itemId?: string): void {
+    if (!this.toCarrier || !this.carrier.isOpen) return;
+    if (itemId !== undefined && this.interruptedItems.has(itemId)) return;
+    const t = performance.now();
+    const out = this.toCarrier(payload);
+    if (!out.length) return;
+    this.carrier.send({ type: 'audio', payload: out });
+    this.carrier.send({ type: 'mark', name: this.playback.sent(itemId, durationMs(this.carrierFormat, out.length)) });
+    this.deps.metrics.frameForwardSeconds.observe((performance.now() - t) / 1000);
+    this.deps.metrics.framesTotal.inc({ leg: 'provider', direction: 'in' });
+    this.record.counters.framesOut++;
+    if (this.record.timings.firstAgentAudioMs === undefined) {
+      this.record.timings.firstAgentAudioMs = this.nowMs();
+      this.log.info({ ms: this.record.timings.firstAgentAudioMs }, 'first agent audio');
+    }
+    if (itemId !== undefined && !this.firstAudioAt.has(itemId)) this.firstAudioAt.set(itemId, this.nowMs());
+  }
+
+  /** Barge-in: `clear` goes out before anything else (STYLE.md §7). */
+  private interruption(): void {
+    this.userSpeechAt.push(this.nowMs());
+    if (this.playback.pendingCount === 0) return; // nothing playing: the caller simply started a turn
+    this.carrier.send({ type: 'clear' });
+    const item = this.playback.currentItem;
+    const played = this.playback.played(item);
+    this.playback.cut();
+    if (item !== undefined) {
+      this.interruptedItems.add(item);
+      this.leg?.truncate?.(item, played);
+    }
+    this.transcript.markInterrupted(item);
+    this.record.counters.bargeIns++;
+    this.deps.metrics.bargeInsTotal.inc({ provider: this.pending.provider });
+    this.log.info({ itemId: item, playedMs: played }, 'barge-in');
+    this.playoutWaiter?.();
+  }
+
+  private turn(role: 'user' | 'agent', text: string, correction: boolean, itemId?: string): void {
+    if (role === 'agent' && correction) {
+      this.transcript.markInterrupted(itemId, text);
+      return;
+    }
+    const at = role === 'user' ? this.userSpeechAt.shift() ?? this.nowMs() : (itemId !== undefined ? this.firstAudioAt.get(itemId) : undefined) ?? this.nowMs();
+    this.transcript.add(role, text, at, itemId);
+    if (role === 'agent' && itemId !== undefined && this.interruptedItems.has(itemId)) this.transcript.markInterrupted(itemId);
+    this.log.debug({ role, pii: { text } }, 'turn');
+  }
+
+  private async toolCall(id: string, name: string, args: unknown): Promise<void> {
+    const t = performance.now();
+    const res = await this.deps.tools.run(name, args, { callSid: this.callSid, transferNumber: this.deps.cfg.TRANSFER_NUMBER });
+    this.log.info({ tool: name, ok: !res.isError, ms: Math.round(performance.now() - t) }, 'tool call');
+    if (this.ended) return;
+    this.leg?.sendToolResult(id, res.output, res.isError);
+    if (res.after) {
+      this.pendingAfter = res.after;
+      // Let the agent say its last words, then act (spec/twilio.md §7 trip-wire 9).
+      setTimeout(() => void this.runAfter(), 1500).unref();
+    }
+  }
+
+  private async runAfter(): Promise<void> {
+    const after = this.pendingAfter;
+    if (!after || this.ended) return;
+    if (after.kind === 'hangup') return this.hangupAfterPlayout(after.reason);
+    await this.waitForPlayout();
+    try {
+      this.record.status = 'transferred';
+      this.record.endReason = `transfer: ${after.reason}`;
+      this.ending = true;
+      await this.deps.control.transfer(this.callSid, after.to);
+      this.log.info({ to: after.to }, 'transferred');
+    } catch (err) {
+      this.record.status = 'in-progress';
+      this.ending = false;
+      this.log.error({ err: (err as Error).message }, 'transfer failed');
+    }
+  }
+
+  private waitForPlayout(): Promise<void> {
+    if (this.playback.pendingCount === 0 || !this.carrier.isOpen) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, PLAYOUT_WAIT_MS);
+      timer.unref();
+      const self = this;
+      function done() {
+        clearTimeout(timer);
+        self.playoutWaiter = undefined;
+        resolve();
+      }
+      this.playoutWaiter = done;
+    });
+  }
+
+  /** The agent is done: let its last words play, hang up on the carrier, then tear down. */
+  private async hangupAfterPlayout(reason: string): Promise<void> {
+    if (this.ending || this.ended) return;
+    this.ending = true;
+    this.record.endReason = reason;
+    this.record.status = 'ending';
+    await this.waitForPlayout();
+    await this.hangup(reason);
+  }
+
+  /** End the call from our side: REST hang-up where possible, then close the media socket. */
+  async hangup(reason: string): Promise<void> {
+    if (this.ended) return;
+    this.ending = true;
+    this.record.endReason ??= reason;
+    try {
+      await this.deps.control.hangup(this.callSid);
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message }, 'REST hang-up failed; closing the media socket');
+    }
+    await this.finish(reason, 'completed');
+  }
+
+  /** The provider could not be reached or failed mid-call: say sorry and end (failover comes later). */
+  private async providerFailed(err: Error): Promise<void> {
+    if (this.ended || this.ending) return;
+    this.ending = true;
+    const category = (err as { category?: string }).category ?? 'unknown';
+    this.log.error({ err: err.message, category }, 'provider failed; ending the call politely');
+    this.deps.metrics.providerErrorsTotal.inc({ provider: this.pending.provider, category });
+    this.record.endReason = `provider_error: ${err.message}`;
+    try {
+      await this.deps.control.sayAndHangup(this.callSid, APOLOGY);
+    } catch (e) {
+      this.log.warn({ err: (e as Error).message }, 'could not play the apology; closing the media socket');
+    }
+    await this.finish(this.record.endReason, 'failed');
+  }
+
+  /** Tear everything down once (idempotent). */
+  private async finish(reason: string, outcome: 'completed' | 'failed' | 'transferred'): Promise<void> {
+    if (this.ended) return;
+    this.ended = true;
+    this.playoutWaiter?.();
+    this.record.endReason ??= reason;
+    this.record.status = this.record.status === 'transferred' ? 'transferred' : outcome;
+    this.record.endedAt = new Date().toISOString();
+    if (this.carrier.isOpen) this.carrier.close(1000, 'call ended');
+    try {
+      await this.leg?.close(reason);
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message }, 'provider close failed');
+    }
+    this.deps.metrics.callsActive.dec({ carrier: this.pending.carrier, provider: this.pending.provider });
+    this.deps.metrics.callsTotal.inc({ carrier: this.pending.carrier, provider: this.pending.provider, outcome: this.record.status });
+    this.log.info({ reason: this.record.endReason, status: this.record.status, turns: this.transcript.turns().length }, 'call ended');
+    this.deps.onEnded(this.snapshot());
+  }
+}

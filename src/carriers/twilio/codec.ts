@@ -1,0 +1,91 @@
+/**
+ * Twilio Media Streams codec: wire JSON ⇄ CarrierEvent / CarrierCommand. Pure: no sockets, no timers.
+ * Source: https://www.twilio.com/docs/voice/media-streams/websocket-messages (spec/twilio.md §3–4).
+ */
+import { MULAW_8K } from '../../audio/format';
+import type { CarrierCodec, CarrierCommand, CarrierEvent, ParseResult } from '../types';
+import { TwilioConnected, TwilioDtmf, TwilioMark, TwilioStart, TwilioStop, type TwilioOutbound } from './wire';
+
+const bad = (reason: Extract<ParseResult, { ok: false }>['reason']): ParseResult => ({ ok: false, reason });
+const ok = (event: CarrierEvent): ParseResult => ({ ok: true, event });
+
+function parseControl(msg: { event?: unknown }): ParseResult {
+  switch (msg.event) {
+    case 'connected':
+      return TwilioConnected.safeParse(msg).success ? ok({ type: 'connected' }) : bad('bad_shape');
+    case 'start': {
+      const r = TwilioStart.safeParse(msg);
+      if (!r.success) return bad('bad_shape');
+      const s = r.data.start;
+      // Twilio streams are always μ-law 8 kHz mono (spec §3.1 mediaFormat).
+      if (s.mediaFormat.encoding !== 'audio/x-mulaw' || s.mediaFormat.sampleRate !== 8000) return bad('bad_shape');
+      const p = s.customParameters;
+      return ok({
+        type: 'start',
+        callSid: s.callSid,
+        streamSid: s.streamSid,
+        accountSid: s.accountSid,
+        direction: p.direction === 'outbound' ? 'outbound' : 'inbound',
+        from: p.from,
+        to: p.to,
+        params: p,
+        format: MULAW_8K,
+      });
+    }
+    case 'mark': {
+      const r = TwilioMark.safeParse(msg);
+      return r.success ? ok({ type: 'mark', name: r.data.mark.name }) : bad('bad_shape');
+    }
+    case 'dtmf': {
+      const r = TwilioDtmf.safeParse(msg);
+      return r.success ? ok({ type: 'dtmf', digit: r.data.dtmf.digit }) : bad('bad_shape');
+    }
+    case 'stop': {
+      const r = TwilioStop.safeParse(msg);
+      return r.success ? ok({ type: 'stop' }) : bad('bad_shape');
+    }
+    default:
+      return bad('unknown_event');
+  }
+}
+
+/** The Twilio codec. `parse` never throws; `serialize` emits exactly the fields of spec §3.2. */
+export const twilioCodec: CarrierCodec = {
+  name: 'twilio',
+
+  parse(raw, isBinary) {
+    // Twilio sends JSON text frames only; a binary frame is a protocol fault (error 31950 on its side).
+    if (isBinary) return bad('binary');
+    let msg: unknown;
+    try {
+      msg = JSON.parse(typeof raw === 'string' ? raw : raw.toString('utf8'));
+    } catch {
+      return bad('not_json');
+    }
+    if (typeof msg !== 'object' || msg === null || Array.isArray(msg)) return bad('not_json');
+    const m = msg as { event?: unknown; media?: { payload?: unknown; timestamp?: unknown } };
+    if (m.event === 'media') {
+      const p = m.media?.payload;
+      if (typeof p !== 'string') return bad('bad_shape');
+      const ts = Number(m.media?.timestamp);
+      return ok({ type: 'audio', payload: Buffer.from(p, 'base64'), timestampMs: Number.isFinite(ts) ? ts : undefined });
+    }
+    return parseControl(m);
+  },
+
+  serialize(cmd: CarrierCommand, streamSid: string): string {
+    let out: TwilioOutbound;
+    switch (cmd.type) {
+      case 'audio':
+        out = { event: 'media', streamSid, media: { payload: cmd.payload.toString('base64') } };
+        break;
+      case 'mark':
+        out = { event: 'mark', streamSid, mark: { name: cmd.name } };
+        break;
+      case 'clear':
+        out = { event: 'clear', streamSid };
+        break;
+    }
+    return JSON.stringify(out);
+  },
+};

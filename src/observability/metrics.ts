@@ -1,0 +1,44 @@
+/**
+ * Prometheus metrics (prom-client) in a private registry, so tests can build many apps in one
+ * process (registering a name twice in the global registry throws). Names: ../shared/CONTRACT.md.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export interface Metrics {
+  registry: Registry;
+  callsActive: Gauge<'carrier' | 'provider'>;
+  callsTotal: Counter<'carrier' | 'provider' | 'outcome'>;
+  framesTotal: Counter<'leg' | 'direction'>;
+  frameForwardSeconds: Histogram;
+  bargeInsTotal: Counter<'provider'>;
+  providerFailoversTotal: Counter;
+  providerErrorsTotal: Counter<'provider' | 'category'>;
+  storeRetriesTotal: Counter;
+  badFramesTotal: Counter<'carrier' | 'reason'>;
+  socketsRefusedTotal: Counter<'reason'>;
+}
+
+/** Create the metric set; `defaults` adds process metrics (off in tests). */
+export function createMetrics(defaults = false): Metrics {
+  const registry = new Registry();
+  if (defaults) collectDefaultMetrics({ register: registry, prefix: 'callbridge_' });
+  const r = [registry];
+  return {
+    registry,
+    callsActive: new Gauge({ name: 'callbridge_calls_active', help: 'Live calls', labelNames: ['carrier', 'provider'], registers: r }),
+    callsTotal: new Counter({ name: 'callbridge_calls_total', help: 'Finished calls by outcome', labelNames: ['carrier', 'provider', 'outcome'], registers: r }),
+    framesTotal: new Counter({ name: 'callbridge_frames_total', help: 'Audio frames forwarded', labelNames: ['leg', 'direction'], registers: r }),
+    frameForwardSeconds: new Histogram({
+      name: 'callbridge_frame_forward_seconds',
+      help: 'Time the bridge adds to forward one audio frame (receive to send)',
+      buckets: [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025],
+      registers: r,
+    }),
+    bargeInsTotal: new Counter({ name: 'callbridge_barge_ins_total', help: 'Caller barge-ins that cut agent audio', labelNames: ['provider'], registers: r }),
+    providerFailoversTotal: new Counter({ name: 'callbridge_provider_failovers_total', help: 'Calls moved to the other provider', registers: r }),
+    providerErrorsTotal: new Counter({ name: 'callbridge_provider_errors_total', help: 'Provider failures by category', labelNames: ['provider', 'category'], registers: r }),
+    storeRetriesTotal: new Counter({ name: 'callbridge_store_retries_total', help: 'Store write retries', registers: r }),
+    badFramesTotal: new Counter({ name: 'callbridge_bad_frames_total', help: 'Malformed carrier frames (dropped, call kept)', labelNames: ['carrier', 'reason'], registers: r }),
+    socketsRefusedTotal: new Counter({ name: 'callbridge_sockets_refused_total', help: 'Media sockets refused', labelNames: ['reason'], registers: r }),
+  };
+}
