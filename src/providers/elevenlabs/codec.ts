@@ -1,0 +1,164 @@
+/**
+ * ElevenLabs ConvAI messages ⇄ narrowed values, with no sockets or state (STYLE.md §1, §3).
+ *
+ * `parseServerMessage` runs for every frame (agent audio arrives dozens of times a second), so it
+ * narrows by hand instead of schema-validating; field names are checked at compile time through
+ * the `wire.ts` aliases. It never throws: malformed or foreign input comes back as `null` or
+ * `{ kind: 'other' }`. Wire facts: spec/elevenlabs-convai.md §5–§6 (sources [types], [asyncapi]).
+ */
+import type {
+  ElAgentResponseCorrectionMessage,
+  ElAgentResponseMessage,
+  ElAgentToolResponseMessage,
+  ElAudioMessage,
+  ElClientToolCallMessage,
+  ElClientToolResultMessage,
+  ElErrorMessage,
+  ElInitiationMessage,
+  ElInterruptionMessage,
+  ElMetadataMessage,
+  ElPingMessage,
+  ElPongMessage,
+  ElUserTranscriptMessage,
+} from './wire';
+
+/** A server message reduced to what the leg acts on. `eventId` values are the wire's `event_id`. */
+export type ElInbound =
+  | { kind: 'metadata'; conversationId: string; outputFormat: unknown; inputFormat: unknown }
+  | { kind: 'audio'; base64: string; eventId: number }
+  | { kind: 'ping'; eventId: number }
+  | { kind: 'interruption'; eventId: number }
+  | { kind: 'user_transcript'; text: string; eventId?: number }
+  | { kind: 'agent_response'; text: string; eventId?: number }
+  | { kind: 'agent_response_correction'; text: string; original?: string; eventId?: number }
+  | { kind: 'client_tool_call'; id: string; name: string; params: Record<string, unknown> }
+  | { kind: 'agent_tool_response'; name: string; id?: string; isError?: boolean }
+  | { kind: 'error'; code?: number; errorType?: string; message?: string }
+  /** A well-formed message of a type callbridge ignores (vad_score, tentative_*, …). */
+  | { kind: 'other'; type: string };
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v);
+const optInt = (v: unknown): number | undefined => (isInt(v) ? v : undefined);
+const optStr = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+
+/**
+ * Parse one text frame from the server.
+ * @returns the narrowed message, or `null` for non-JSON, non-objects, a missing `type`, or a known
+ *   type whose required fields are missing or mistyped.
+ */
+export function parseServerMessage(text: string): ElInbound | null {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    return null;
+  }
+  if (!isObj(raw) || typeof raw.type !== 'string') return null;
+  switch (raw.type) {
+    case 'audio': {
+      // Hot path: agent audio, checked field by field.
+      const ev = (raw as Partial<ElAudioMessage>).audio_event as unknown;
+      if (!isObj(ev)) return null;
+      const { audio_base_64: b64, event_id: id } = ev as Partial<ElAudioMessage['audio_event']>;
+      return typeof b64 === 'string' && isInt(id) ? { kind: 'audio', base64: b64, eventId: id } : null;
+    }
+    case 'ping': {
+      const ev = (raw as Partial<ElPingMessage>).ping_event as unknown;
+      const id = isObj(ev) ? (ev as Partial<ElPingMessage['ping_event']>).event_id : undefined;
+      return isInt(id) ? { kind: 'ping', eventId: id } : null;
+    }
+    case 'conversation_initiation_metadata': {
+      const ev = (raw as Partial<ElMetadataMessage>).conversation_initiation_metadata_event as unknown;
+      if (!isObj(ev)) return null;
+      const m = ev as Partial<ElMetadataMessage['conversation_initiation_metadata_event']>;
+      if (typeof m.conversation_id !== 'string') return null;
+      return { kind: 'metadata', conversationId: m.conversation_id, outputFormat: m.agent_output_audio_format, inputFormat: m.user_input_audio_format };
+    }
+    case 'interruption': {
+      const ev = (raw as Partial<ElInterruptionMessage>).interruption_event as unknown;
+      const id = isObj(ev) ? (ev as Partial<ElInterruptionMessage['interruption_event']>).event_id : undefined;
+      return isInt(id) ? { kind: 'interruption', eventId: id } : null;
+    }
+    case 'user_transcript': {
+      const ev = (raw as Partial<ElUserTranscriptMessage>).user_transcription_event as unknown;
+      if (!isObj(ev)) return null;
+      const u = ev as Partial<ElUserTranscriptMessage['user_transcription_event']>;
+      return typeof u.user_transcript === 'string' ? { kind: 'user_transcript', text: u.user_transcript, eventId: optInt(u.event_id) } : null;
+    }
+    case 'agent_response': {
+      const ev = (raw as Partial<ElAgentResponseMessage>).agent_response_event as unknown;
+      if (!isObj(ev)) return null;
+      const a = ev as Partial<ElAgentResponseMessage['agent_response_event']>;
+      return typeof a.agent_response === 'string' ? { kind: 'agent_response', text: a.agent_response, eventId: optInt(a.event_id) } : null;
+    }
+    case 'agent_response_correction': {
+      const ev = (raw as Partial<ElAgentResponseCorrectionMessage>).agent_response_correction_event as unknown;
+      if (!isObj(ev)) return null;
+      const c = ev as Partial<ElAgentResponseCorrectionMessage['agent_response_correction_event']>;
+      if (typeof c.corrected_agent_response !== 'string') return null;
+      return { kind: 'agent_response_correction', text: c.corrected_agent_response, original: optStr(c.original_agent_response), eventId: optInt(c.event_id) };
+    }
+    case 'client_tool_call': {
+      const ev = (raw as Partial<ElClientToolCallMessage>).client_tool_call as unknown;
+      if (!isObj(ev)) return null;
+      const t = ev as Partial<ElClientToolCallMessage['client_tool_call']>;
+      if (typeof t.tool_call_id !== 'string' || typeof t.tool_name !== 'string') return null;
+      return { kind: 'client_tool_call', id: t.tool_call_id, name: t.tool_name, params: isObj(t.parameters) ? t.parameters : {} };
+    }
+    case 'agent_tool_response': {
+      const ev = (raw as Partial<ElAgentToolResponseMessage>).agent_tool_response as unknown;
+      if (!isObj(ev)) return null;
+      const t = ev as Partial<ElAgentToolResponseMessage['agent_tool_response']>;
+      if (typeof t.tool_name !== 'string') return null;
+      return { kind: 'agent_tool_response', name: t.tool_name, id: optStr(t.tool_call_id), isError: typeof t.is_error === 'boolean' ? t.is_error : undefined };
+    }
+    case 'error': {
+      const ev = (raw as Partial<ElErrorMessage>).error_event as unknown;
+      const e = (isObj(ev) ? ev : {}) as Partial<ElErrorMessage['error_event']>;
+      return { kind: 'error', code: optInt(e.code), errorType: optStr(e.error_type), message: optStr(e.message) };
+    }
+    default:
+      return { kind: 'other', type: raw.type };
+  }
+}
+
+/**
+ * `{"user_audio_chunk":"<base64>"}` built by concatenation: base64 needs no JSON escaping, and this
+ * runs 50 times a second per call. The one client message without a `type` (spec §3, [asyncapi]).
+ */
+export function encodeUserAudio(payload: Buffer): string {
+  return '{"user_audio_chunk":"' + payload.toString('base64') + '"}';
+}
+
+/** `{"type":"pong","event_id":N}`: echo of `ping_event.event_id` (spec §10). */
+export function encodePong(eventId: number): string {
+  const msg: ElPongMessage = { type: 'pong', event_id: eventId };
+  return JSON.stringify(msg);
+}
+
+/** `client_tool_result`; `result` must be a string (spec §9, [client] `BaseConversation.js`). */
+export function encodeToolResult(toolCallId: string, result: string, isError: boolean): string {
+  const msg: ElClientToolResultMessage = { type: 'client_tool_result', tool_call_id: toolCallId, result, is_error: isError };
+  return JSON.stringify(msg);
+}
+
+/** What callbridge overrides per call (spec §5). */
+export interface InitiationInput {
+  prompt: string;
+  firstMessage: string;
+  dynamicVariables: Record<string, string>;
+  userId?: string;
+}
+
+/** The first client frame: `conversation_initiation_client_data` with overrides (spec §4–§5). */
+export function encodeInitiation(input: InitiationInput): string {
+  const msg: ElInitiationMessage = {
+    type: 'conversation_initiation_client_data',
+    conversation_config_override: { agent: { prompt: { prompt: input.prompt }, first_message: input.firstMessage } },
+    dynamic_variables: input.dynamicVariables,
+    ...(input.userId !== undefined ? { user_id: input.userId } : {}),
+  };
+  return JSON.stringify(msg);
+}

@@ -1,0 +1,36 @@
+/**
+ * ElevenLabs hosts per data-residency region (spec/elevenlabs-convai.md §1; sources: AsyncAPI
+ * `servers` in elevenlabs/packages `packages/types/schemas/agent.asyncapi.yaml`, and
+ * `@elevenlabs/client` `utils/location.js`).
+ */
+import type { Config } from '../../config';
+
+export type ElevenLabsRegion = Config['ELEVENLABS_REGION'];
+
+/** HTTPS REST base per region. `us` is the global host, never `api.us.elevenlabs.io` (spec §1). */
+export const REGION_API_BASE: Readonly<Record<ElevenLabsRegion, string>> = Object.freeze({
+  us: 'https://api.elevenlabs.io',
+  eu: 'https://api.eu.residency.elevenlabs.io',
+  india: 'https://api.in.residency.elevenlabs.io',
+});
+
+/**
+ * The HTTPS base for REST calls (signed URL): `ELEVENLABS_API_BASE` when set (emulator, proxy),
+ * else the region's host. Returned without a trailing slash.
+ */
+export function elevenLabsApiBase(cfg: Pick<Config, 'ELEVENLABS_REGION' | 'ELEVENLABS_API_BASE'>): string {
+  const base = cfg.ELEVENLABS_API_BASE ?? REGION_API_BASE[cfg.ELEVENLABS_REGION];
+  return base.replace(/\/+$/, '');
+}
+
+/**
+ * The WebSocket base derived from an HTTPS base: same host, port and path prefix, scheme
+ * `https:`→`wss:`, `http:`→`ws:` (CONTRACT.md rule; spec §1). Only for public agents: a signed URL
+ * already names its host and is used verbatim.
+ * @throws TypeError when `apiBase` is not an absolute URL.
+ */
+export function elevenLabsWsBase(apiBase: string): string {
+  const u = new URL(apiBase);
+  u.protocol = u.protocol === 'http:' ? 'ws:' : 'wss:';
+  return u.toString().replace(/\/+$/, '');
+}
