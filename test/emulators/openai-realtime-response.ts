@@ -149,7 +149,7 @@ export class ResponseRun {
 
   private runTool(plan: Extract<ResponsePlan, { kind: 'tool' }>): void {
     const h = this.host;
-    const args = JSON.stringify(plan.args);
+    const args = typeof plan.args === 'string' ? plan.args : JSON.stringify(plan.args); // a string goes out verbatim (malformed-JSON tests)
     this.prev = h.previousItemId;
     const pending: RealtimeConversationItemFunctionCall = { id: this.itemId, object: 'realtime.item', type: 'function_call', status: 'in_progress', name: plan.name, call_id: plan.callId, arguments: '' };
     h.send({ type: 'response.output_item.added', event_id: h.newId('event'), response_id: this.id, output_index: 0, item: pending });

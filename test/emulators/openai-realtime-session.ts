@@ -173,7 +173,7 @@ export class EmulatedSession {
     this.appendedMs += buf.length / formatBytesPerMs(format);
     this.shared.seen.appendedMs += buf.length / formatBytesPerMs(format);
     if (!this.vad) this.resetVad();
-    if (!this.vad) return;
+    if (!this.vad) return this.shared.changed();
     const td = this.session.audio.input.turn_detection!;
     for (const ev of this.vad.push(decodeInput(buf, format).samples)) {
       const at = Math.round(this.vadBaseMs + ev.atMs);
@@ -190,8 +190,8 @@ export class EmulatedSession {
         this.commitUser(at, itemId);
         if (td.create_response && !this.active) this.startResponse('vad');
       }
-      this.shared.changed();
     }
+    this.shared.changed();
   }
 
   /** Commit the buffer as a user item; transcription (if on) follows asynchronously (spec §13 items 6–7). */
@@ -292,15 +292,28 @@ export class EmulatedSession {
       this.knownCalls.add(tool.callId);
       return { kind: 'tool', ...tool };
     }
-    const turn = this.greeted ? pick(opts.script.replies, Math.max(0, this.userTurns - 1)) : opts.script.greeting;
+    // The greeting is the first client-requested response before any caller turn; after that, replies.
+    const greet = trigger === 'client' && !this.greeted && this.userTurns === 0;
+    const turn = greet ? opts.script.greeting : pick(opts.script.replies, Math.max(0, this.userTurns - 1));
     this.greeted = true;
     return { kind: 'audio', text: turn.text, audio: encodeClip(turn.samples, this.session.audio.output.format) };
   }
 
   private startResponse(trigger: 'client' | 'vad' | 'tool'): void {
     const plan = this.planFor(trigger === 'tool' ? 'client' : trigger);
-    const record = { id: '', trigger, kind: plan.kind, status: 'in_progress' as string, audioMs: 0, itemId: undefined as string | undefined };
-    const run = new ResponseRun(
+    let run: ResponseRun | undefined;
+    const record = {
+      id: '',
+      trigger,
+      kind: plan.kind,
+      status: 'in_progress' as string,
+      itemId: undefined as string | undefined,
+      /** Audio sent so far (ms), live while the response streams. */
+      get audioMs(): number {
+        return run?.audioMs ?? 0;
+      },
+    };
+    run = new ResponseRun(
       {
         send: (ev) => this.send(ev),
         newId: (p) => this.id(p),
@@ -316,7 +329,6 @@ export class EmulatedSession {
         },
         onDone: (r) => {
           record.status = r.status;
-          record.audioMs = r.audioMs;
           if (this.active === r) this.active = undefined;
           this.shared.changed();
           // A tool call the test asked for while this response ran starts now.
@@ -335,9 +347,15 @@ export class EmulatedSession {
 
   /**
    * Make the model call `name(args)` on this session: function_call item, argument deltas,
-   * `.arguments.done`, `response.done` (spec §11). Waits for an active response to finish first.
+   * `.arguments.done`, `response.done` (spec §11). `args` is JSON-encoded unless it is a string,
+   * which is sent verbatim. Waits for an active response to finish first.
    * Resolves with the bridge's `function_call_output`.
    */
+  /** Send a raw text frame (fault injection: malformed JSON, unknown events). */
+  inject(text: string): void {
+    if (!this.closed) this.ws.send(text);
+  }
+
   callTool(name: string, args: unknown): Promise<ToolCallResult> {
     const callId = this.id('call');
     const done = new Promise<ToolCallResult>((resolve) => this.toolWaiters.set(callId, resolve));

@@ -85,6 +85,8 @@ export interface OpenAiEmulator {
   waitFor<T>(check: (seen: OpenAiEmulatorSeen) => T | undefined | null | false, timeoutMs?: number): Promise<T>;
   /** The model calls a tool on the newest open session; resolves with the bridge's function_call_output. */
   callTool(name: string, args: unknown): Promise<ToolCallResult>;
+  /** Send a raw text frame on the newest open session (malformed JSON, unknown event types). */
+  inject(text: string): void;
   /** Clear `seen`, scripted-step usage and one-shot faults. */
   reset(): void;
   /** Terminate every socket and stop listening. */
@@ -112,7 +114,7 @@ export async function startOpenAiEmulator(options: OpenAiEmulatorOptions = {}): 
   let seq = 0;
   const waiters = new Set<() => void>();
   const sessions = new Map<WebSocket, EmulatedSession>();
-  const closedBy = new Map<WebSocket, 'server' | 'drop'>();
+  const closedBy = new Map<WebSocket, { by: 'server' | 'drop'; code?: number; reason?: string }>();
 
   const shared: EmulatorShared = {
     opts,
@@ -124,11 +126,11 @@ export async function startOpenAiEmulator(options: OpenAiEmulatorOptions = {}): 
       for (const w of [...waiters]) w();
     },
     closeSocket(ws, code, reason) {
-      closedBy.set(ws, 'server');
+      closedBy.set(ws, { by: 'server', code, reason });
       ws.close(code, reason);
     },
     dropSocket(ws) {
-      closedBy.set(ws, 'drop');
+      closedBy.set(ws, { by: 'drop' });
       ws.terminate();
     },
   };
@@ -155,7 +157,10 @@ export async function startOpenAiEmulator(options: OpenAiEmulatorOptions = {}): 
   function onConnection(ws: WebSocket, model: string | null, headers: IncomingHttpHeaders, protocols: string[]): void {
     ws.on('error', () => undefined);
     ws.on('close', (code, reason) => {
-      seen.closes.push({ code, reason: reason.toString(), by: closedBy.get(ws) ?? 'client' });
+      // A server-initiated close is recorded with the code the server sent, even if the peer then
+      // tore the TCP connection down without answering (which the socket reports as 1006).
+      const ours = closedBy.get(ws);
+      seen.closes.push(ours ? { code: ours.code ?? code, reason: ours.reason ?? reason.toString(), by: ours.by } : { code, reason: reason.toString(), by: 'client' });
       sessions.delete(ws);
       shared.changed();
     });
@@ -182,6 +187,8 @@ export async function startOpenAiEmulator(options: OpenAiEmulatorOptions = {}): 
     session.start();
     shared.changed();
   }
+
+  const newest = (): EmulatedSession | undefined => [...sessions.values()].filter((s) => !s.closed).pop();
 
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
@@ -216,10 +223,12 @@ export async function startOpenAiEmulator(options: OpenAiEmulatorOptions = {}): 
       });
     },
     callTool(name, args) {
-      const live = [...sessions.values()].filter((s) => !s.closed);
-      const session = live[live.length - 1];
+      const session = newest();
       if (!session) return Promise.reject(new Error('openai emulator: no open session to call a tool on'));
       return session.callTool(name, args);
+    },
+    inject(text) {
+      newest()?.inject(text);
     },
     reset() {
       seen = emptySeen();
