@@ -148,6 +148,7 @@ export class TwilioCarrierEmulator extends EventEmitter<CarrierEvents> {
       twiml: { ...parsed, raw: res.body },
       webhook: { url: webhookUrl, status: res.status, latencyMs: res.latencyMs, params },
     });
+    if (opts.audio) call.sendAudio(opts.audio); // queued before start: the first media frame carries it
     this.calls.push(call);
     this.emit('call', call);
     void call.closed.then(() => {
