@@ -7,7 +7,7 @@ import { startOpenAiEmulator, type OpenAiEmulator } from '../emulators/openai-re
 
 // Server events are read loosely here: the emulator, not this client, is under test.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Ev = { type: string; [k: string]: any };
+type Ev = Record<string, any>;
 
 let emu: OpenAiEmulator;
 const sockets: WebSocket[] = [];
