@@ -5,6 +5,8 @@
  * `buildRealtimeURL`; LIBRARIES.md "AI providers"), while `OPENAI_REALTIME_URL` may be a plain
  * `ws://` emulator, so the socket is opened with `ws` 8 directly, as spec/openai-realtime.md §2
  * allows: same URL, same `Authorization` header, identical events.
+ * Docs: https://developers.openai.com/docs/guides/realtime (GA interface),
+ * https://platform.openai.com/docs/guides/realtime#beta-to-ga-migration (why no `OpenAI-Beta` header).
  */
 import WebSocket from 'ws';
 import type { Config } from '../../config';

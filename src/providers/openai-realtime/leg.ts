@@ -2,7 +2,8 @@
  * One call's OpenAI Realtime (GA) WebSocket: handshake (session.created → session.update →
  * session.updated), caller audio in, agent audio out, barge-in truncation and function calls.
  * Wire facts: spec/openai-realtime.md §3 (event order), §5/§6 (events), §10 (truncate), §11 (tools),
- * §12 (errors and close codes); types from `openai` 6.49.0 `resources/realtime/realtime.d.ts`.
+ * §12 (errors and close codes); types from `openai` 6.49.0 `resources/realtime/realtime.d.ts`;
+ * https://platform.openai.com/docs/guides/realtime-conversations (truncation, function calling).
  */
 import WebSocket from 'ws';
 import { bytesPerMs } from '../../audio/format';
