@@ -147,7 +147,8 @@ export class TwilioRestMock {
     const status = str('Status');
     const twiml = str('Twiml');
     const newUrl = str('Url');
-    if (status === 'canceled' && created && resource.status === 'queued') {
+    // A call not yet answered is simply cancelled by `completed` or `canceled` (no stream to stop).
+    if ((status === 'canceled' || status === 'completed') && created && resource.status === 'queued') {
       created.canceled = true;
       return send(200, this.resource(sid));
     }
