@@ -134,6 +134,7 @@ export class CallSession implements LiveCall {
         return;
       }
       this.leg = leg;
+      this.flushEarly(); // in case `ready` came before connect() resolved
     } catch (err) {
       await this.providerFailed(err as Error);
     }
@@ -173,8 +174,8 @@ export class CallSession implements LiveCall {
     void this.finish(this.ending ? this.record.endReason ?? 'ended' : 'carrier_closed', this.record.status === 'transferred' ? 'transferred' : 'completed');
   }
 
-  private callerAudio(payload: Buffer): void {
-    this.record.counters.framesIn++;
+  private callerAudio(payload: Buffer, counted = false): void {
+    if (!counted) this.record.counters.framesIn++;
     if (!this.leg || !this.toProvider) {
       this.early.push(payload);
       this.earlyBytes += payload.length;
@@ -230,10 +231,16 @@ export class CallSession implements LiveCall {
     this.record.answeredAt = new Date().toISOString();
     this.record.timings.providerReadyMs = this.nowMs();
     this.log.info({ ms: this.record.timings.providerReadyMs, input, output, transcoding: !this.toProvider.passthrough || !this.toCarrier.passthrough }, 'provider ready');
+    this.flushEarly();
+  }
+
+  /** Send caller audio held while the provider connected, in order, once leg and formats are known. */
+  private flushEarly(): void {
+    if (!this.leg || !this.toProvider || this.early.length === 0) return;
     const early = this.early;
     this.early = [];
     this.earlyBytes = 0;
-    for (const chunk of early) this.callerAudio(chunk);
+    for (const chunk of early) this.callerAudio(chunk, true);
   }
 
   private agentAudio(payload: Buffer, itemId?: string): void {
