@@ -75,6 +75,8 @@ export class CallSession implements LiveCall {
   private ending = false;
   private ended = false;
   private pendingAfter?: ToolAfter;
+  /** Set when we decide how the call ends, so a carrier `stop` caused by our own REST call keeps it. */
+  private endOutcome?: 'completed' | 'failed' | 'transferred';
 
   constructor(
     private readonly pending: PendingCall,
@@ -368,6 +370,7 @@ export class CallSession implements LiveCall {
     this.log.error({ err: err.message, category }, 'provider failed; ending the call politely');
     this.deps.metrics.providerErrorsTotal.inc({ provider: this.pending.provider, category });
     this.record.endReason = `provider_error: ${err.message}`;
+    this.endOutcome = 'failed';
     try {
       await this.deps.control.sayAndHangup(this.callSid, APOLOGY);
     } catch (e) {
@@ -382,7 +385,7 @@ export class CallSession implements LiveCall {
     this.ended = true;
     this.playoutWaiter?.();
     this.record.endReason ??= reason;
-    this.record.status = this.record.status === 'transferred' ? 'transferred' : outcome;
+    this.record.status = this.record.status === 'transferred' ? 'transferred' : this.endOutcome ?? outcome;
     this.record.endedAt = new Date().toISOString();
     if (this.carrier.isOpen) this.carrier.close(1000, 'call ended');
     try {

@@ -23,6 +23,7 @@ describe('Twilio ⇄ ElevenLabs ConvAI bridge', () => {
     const conv = await el.waitForConversation(5000);
     expect(el.seen.requests[0]).toMatchObject({ method: 'GET', path: '/v1/convai/conversation/get-signed-url', query: { agent_id: 'agent_test' } });
     expect(el.seen.requests[0]!.headers['xi-api-key']).toBe('xi-test-key');
+    await call.waitFor('media', 5000);
     const init = el.seen.inits[0]!;
     expect(init.conversation_config_override?.agent?.first_message).toBe(b.cfg.FIRST_MESSAGE);
     expect(init.conversation_config_override?.agent?.prompt?.prompt).toBe(b.cfg.SYSTEM_PROMPT);
