@@ -48,7 +48,9 @@ export class Transcript {
 
   /** Mark an agent turn as cut off by a barge-in; with `text`, replace it by what was heard. */
   markInterrupted(itemId?: string, text?: string): void {
-    const e = this.agentTurn(itemId) ?? (itemId !== undefined ? this.agentTurn() : undefined);
+    // Without a turn for `itemId` yet (OpenAI reports the agent transcript after its audio), the
+    // session marks it when it arrives; only a correction falls back to the latest agent turn.
+    const e = this.agentTurn(itemId) ?? (itemId !== undefined && text !== undefined ? this.agentTurn() : undefined);
     if (!e) return;
     e.interrupted = true;
     if (text !== undefined) e.text = text;
