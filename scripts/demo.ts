@@ -89,14 +89,16 @@ async function main(): Promise<number> {
   // Live transcript: print each new turn as the server records it.
   let callSid: string | undefined;
   carrier.on('call', (c) => (callSid ??= c.callSid));
-  const printed = new Set<string>();
+  const printed = new Map<string, string>();
   const poll = setInterval(() => {
     const rec = callSid ? srv.registry.find(callSid) : undefined;
     for (const t of rec?.turns ?? []) {
-      const key = `${t.role}|${t.atMs}|${t.text}`;
-      if (printed.has(key)) continue;
-      printed.add(key);
-      console.log(`${stamp()}  ${t.role === 'agent' ? 'AGENT ' : 'CALLER'}  ${t.text}`);
+      const key = `${t.role}|${t.atMs}`;
+      const shown = printed.get(key);
+      if (shown === `${t.interrupted}|${t.text}`) continue;
+      printed.set(key, `${t.interrupted}|${t.text}`);
+      const who = t.role === 'agent' ? 'AGENT ' : 'CALLER';
+      console.log(`${stamp()}  ${who}  ${shown !== undefined || t.interrupted ? `(cut off, heard: "${t.text}")` : t.text}`);
     }
   }, 100);
 
@@ -113,7 +115,9 @@ async function main(): Promise<number> {
     quietMs: 3000,
     maxCallMs: 90_000,
     outPath: 'out/demo-agent.wav',
-    log: (line) => console.log(`${stamp()}  ·       ${line}`),
+    log: (line) => {
+      if (!line.startsWith('mark ')) console.log(`${stamp()}  ·       ${line}`);
+    },
   });
   await new Promise((r) => setTimeout(r, 300));
   clearInterval(poll);

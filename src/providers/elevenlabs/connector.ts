@@ -37,7 +37,9 @@ export interface ElevenLabsConnectorOptions {
  */
 export function createElevenLabsConnector(cfg: Config, log: Logger, opts: ElevenLabsConnectorOptions = {}): ProviderConnector {
   const baseUrl = elevenLabsApiBase(cfg);
-  const client = new ElevenLabsClient({ apiKey: cfg.elevenLabsApiKey, baseUrl, maxRetries: 0, timeoutInSeconds: (opts.signedUrlTimeoutMs ?? 5000) / 1000 });
+  // Created on first use: the SDK throws without a key, and an OpenAI-only deployment has none.
+  let client: ElevenLabsClient | undefined;
+  const sdk = () => (client ??= new ElevenLabsClient({ apiKey: cfg.elevenLabsApiKey, baseUrl, maxRetries: 0, timeoutInSeconds: (opts.signedUrlTimeoutMs ?? 5000) / 1000 }));
   const plog = log.child({ provider: 'elevenlabs' });
 
   return {
@@ -50,7 +52,7 @@ export function createElevenLabsConnector(cfg: Config, log: Logger, opts: Eleven
       const t0 = performance.now();
       let signedUrl: string;
       try {
-        const res = await client.conversationalAi.conversations.getSignedUrl({ agentId });
+        const res = await sdk().conversationalAi.conversations.getSignedUrl({ agentId });
         signedUrl = res.signedUrl;
       } catch (err) {
         throw signedUrlError(err);
