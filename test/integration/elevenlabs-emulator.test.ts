@@ -2,19 +2,10 @@
  * The ElevenLabs emulator itself, driven by raw HTTP and `ws` clients (spec/elevenlabs-convai.md §12).
  */
 import WebSocket from 'ws';
-import { startElevenLabsEmulator, type ElevenLabsEmulator, type ElevenLabsEmulatorOptions } from '../emulators/elevenlabs';
-import { until } from './elevenlabs-helpers';
+import type { ElevenLabsEmulator } from '../emulators/elevenlabs';
+import { cleanups, emulator, runCleanups, until } from './elevenlabs-helpers';
 
-const cleanups: Array<() => Promise<unknown> | void> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
-
-async function emulator(opts: ElevenLabsEmulatorOptions = {}): Promise<ElevenLabsEmulator> {
-  const el = await startElevenLabsEmulator({ speed: 8, ...opts });
-  cleanups.push(() => el.close());
-  return el;
-}
+afterEach(runCleanups);
 
 const signedUrl = async (el: ElevenLabsEmulator, query = 'agent_id=agent_test', path = 'get-signed-url') =>
   fetch(`${el.httpUrl}/v1/convai/conversation/${path}?${query}`, { headers: { 'xi-api-key': 'xi-test-key' } });

@@ -13,7 +13,7 @@ import type { CallContext, ProviderConnector, ProviderEvent } from '../../src/pr
 import { testConfig } from '../helpers/config';
 import { FIXTURES } from '../emulators/agent-script';
 import { encodeAgentAudio, formatInfo } from '../emulators/elevenlabs-audio';
-import type { ElevenLabsEmulator } from '../emulators/elevenlabs';
+import { startElevenLabsEmulator, type ElevenLabsEmulator, type ElevenLabsEmulatorOptions } from '../emulators/elevenlabs';
 
 export function elConfig(el: ElevenLabsEmulator, over: Record<string, string> = {}): Config {
   return testConfig({
@@ -83,4 +83,18 @@ export function callerFrames(file: string, format: ElevenLabsAudioFormat, silenc
   const out: Buffer[] = [];
   for (let at = 0; at < all.length; at += frame) out.push(all.subarray(at, at + frame));
   return out;
+}
+
+/** Teardown steps of the current test, run in reverse by `runCleanups` (register it with afterEach). */
+export const cleanups: Array<() => Promise<unknown> | void> = [];
+
+export async function runCleanups(): Promise<void> {
+  for (const c of cleanups.splice(0).reverse()) await c();
+}
+
+/** An ElevenLabs emulator at 8× speed that is closed after the test. */
+export async function emulator(opts: ElevenLabsEmulatorOptions = {}): Promise<ElevenLabsEmulator> {
+  const el = await startElevenLabsEmulator({ speed: 8, ...opts });
+  cleanups.push(() => el.close());
+  return el;
 }

@@ -5,20 +5,11 @@ import { MULAW_8K } from '../../src/audio/format';
 import { mulawToSamples } from '../../src/audio/g711';
 import { CallbridgeError } from '../../src/errors';
 import type { ProviderLeg } from '../../src/providers/types';
-import { startElevenLabsEmulator, type ElevenLabsEmulator, type ElevenLabsEmulatorOptions } from '../emulators/elevenlabs';
-import { callContext, callerFrames, elConnector, EventLog, until } from './elevenlabs-helpers';
+import type { ElevenLabsEmulator } from '../emulators/elevenlabs';
+import { callContext, callerFrames, cleanups, elConnector, emulator, EventLog, runCleanups, until } from './elevenlabs-helpers';
 import type { ElevenLabsConnectorOptions } from '../../src/providers/elevenlabs/connector';
 
-const cleanups: Array<() => Promise<unknown>> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
-
-async function emulator(opts: ElevenLabsEmulatorOptions = {}): Promise<ElevenLabsEmulator> {
-  const el = await startElevenLabsEmulator({ speed: 8, ...opts });
-  cleanups.push(() => el.close());
-  return el;
-}
+afterEach(runCleanups);
 
 /** prepare + connect against `el`; the leg is closed after the test. */
 async function call(el: ElevenLabsEmulator, over: Parameters<typeof callContext>[0] = {}, opts: ElevenLabsConnectorOptions = {}) {
