@@ -327,14 +327,12 @@ export class CallSession implements LiveCall {
   private waitForPlayout(): Promise<void> {
     if (this.playback.pendingCount === 0 || !this.carrier.isOpen) return Promise.resolve();
     return new Promise((resolve) => {
-      const timer = setTimeout(done, PLAYOUT_WAIT_MS);
-      timer.unref();
-      const self = this;
-      function done() {
+      const done = () => {
         clearTimeout(timer);
-        self.playoutWaiter = undefined;
+        this.playoutWaiter = undefined;
         resolve();
-      }
+      };
+      const timer = setTimeout(done, PLAYOUT_WAIT_MS).unref();
       this.playoutWaiter = done;
     });
   }
