@@ -59,16 +59,6 @@ export class PendingCalls {
     return call;
   }
 
-  /** Find by token alone (carriers that do not send the call SID with the token). */
-  claimByToken(token: string | undefined): PendingCall | undefined {
-    if (!token) return undefined;
-    for (const call of this.calls.values()) {
-      const c = this.claim(call.callSid, token);
-      if (c) return c;
-    }
-    return undefined;
-  }
-
   private sweep(): void {
     const now = Date.now();
     for (const [sid, c] of this.calls) if (now - c.createdAtMs > this.ttlMs) this.calls.delete(sid);

@@ -56,10 +56,6 @@ export class Transcript {
     if (text !== undefined) e.text = text;
   }
 
-  /** True when an agent turn for `itemId` exists. */
-  hasAgentItem(itemId: string): boolean {
-    return this.entries.some((e) => e.role === 'agent' && e.itemId === itemId);
-  }
 
   /** All turns in spoken order, numbered from 1. */
   turns(): TranscriptTurn[] {
