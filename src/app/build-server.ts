@@ -7,9 +7,9 @@ import express from 'express';
 import { PendingCalls } from '../call/pending';
 import { CallRegistry } from '../call/registry';
 import { envRouter, type Router as CallRouter } from '../call/router';
-import type { CallControl } from '../call/session';
 import { ToolRegistry } from '../call/tools';
 import type { Config } from '../config';
+import type { CallControl, CallControls } from '../carriers/types';
 import { createTwilioCallControl } from '../carriers/twilio/rest';
 import type { Logger } from '../observability/logger';
 import { createMetrics, type Metrics } from '../observability/metrics';
@@ -22,7 +22,9 @@ import { twilioWebhookRouter } from './twilio-webhooks';
 export interface ServerOverrides {
   metrics?: Metrics;
   connectors?: Connectors;
+  /** Twilio call control (shorthand for `controls.twilio`). */
   control?: CallControl;
+  controls?: CallControls;
   router?: CallRouter;
   tools?: ToolRegistry;
 }
@@ -44,7 +46,7 @@ export function buildServer(cfg: Config, log: Logger, o: ServerOverrides = {}): 
   const pending = new PendingCalls();
   const tools = o.tools ?? new ToolRegistry();
   const connectors = o.connectors ?? createConnectors(cfg, log);
-  const control = o.control ?? createTwilioCallControl(cfg);
+  const controls: CallControls = { twilio: o.control ?? createTwilioCallControl(cfg), ...o.controls };
   const router = o.router ?? envRouter(cfg);
 
   const app = express();
@@ -64,7 +66,7 @@ export function buildServer(cfg: Config, log: Logger, o: ServerOverrides = {}): 
   });
 
   const server = createServer(app);
-  const wss = attachMediaSocket(server, { cfg, log, metrics, state, registry, pending, tools, control });
+  const wss = attachMediaSocket(server, { cfg, log, metrics, state, registry, pending, tools, controls });
 
   return {
     server,

@@ -12,12 +12,13 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import type { PendingCalls } from '../call/pending';
 import type { CallRegistry } from '../call/registry';
-import { CallSession, type CallControl } from '../call/session';
+import { CallSession } from '../call/session';
 import type { ToolRegistry } from '../call/tools';
 import type { Config } from '../config';
+import { CallbridgeError } from '../errors';
 import { twilioCodec } from '../carriers/twilio/codec';
 import { upgradeSignatureOk } from '../carriers/twilio/signature';
-import type { CarrierCodec, CarrierCommand } from '../carriers/types';
+import type { CallControl, CallControls, CarrierCodec, CarrierCommand } from '../carriers/types';
 import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
 import type { ServerState } from './probes';
@@ -39,7 +40,18 @@ export interface MediaSocketDeps {
   registry: CallRegistry;
   pending: PendingCalls;
   tools: ToolRegistry;
-  control: CallControl;
+  /** REST call control per carrier; the session gets its carrier's. */
+  controls: CallControls;
+}
+
+/** The carrier's call control, or one that fails clearly when that carrier has no credentials. */
+function controlFor(controls: CallControls, carrier: CarrierCodec['name']): CallControl {
+  const c = controls[carrier];
+  if (c) return c;
+  const fail = async (): Promise<never> => {
+    throw new CallbridgeError('CB_CARRIER_CONFIG', `no REST credentials configured for ${carrier}`, 'application');
+  };
+  return { hangup: fail, transfer: fail, sayAndHangup: fail, placeCall: fail };
 }
 
 function refuse(socket: Duplex, status: number, text: string): void {
@@ -124,7 +136,7 @@ function onConnection(ws: WebSocket, codec: CarrierCodec, deps: MediaSocketDeps)
         cfg: deps.cfg,
         log,
         metrics,
-        control: deps.control,
+        control: controlFor(deps.controls, codec.name),
         tools: deps.tools,
         onEnded: (record) => deps.registry.end(record),
       });

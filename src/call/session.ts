@@ -11,7 +11,7 @@ import { performance } from 'node:perf_hooks';
 import { createConverter, type Converter } from '../audio/convert';
 import { durationMs, type AudioFormat } from '../audio/format';
 import type { Config } from '../config';
-import type { CarrierCommand, CarrierEvent } from '../carriers/types';
+import type { CallControl, CarrierCommand, CarrierEvent } from '../carriers/types';
 import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
 import type { CallContext, ProviderEvent, ProviderLeg } from '../providers/types';
@@ -30,17 +30,13 @@ export interface CarrierPort {
   readonly isOpen: boolean;
 }
 
-/** Live-call control on the carrier's REST API. */
-export interface CallControl {
-  hangup(callSid: string): Promise<boolean>;
-  transfer(callSid: string, to: string): Promise<void>;
-  sayAndHangup(callSid: string, message: string): Promise<void>;
-}
+export type { CallControl } from '../carriers/types';
 
 export interface SessionDeps {
   cfg: Config;
   log: Logger;
   metrics: Metrics;
+  /** Control of this call's carrier. */
   control: CallControl;
   tools: ToolRegistry;
   /** Called once with the final record when the call is over. */

@@ -35,6 +35,36 @@ export type CarrierCommand =
   | { type: 'mark'; name: string }
   | { type: 'clear' };
 
+/** An outbound call to place through a carrier's REST API. */
+export interface PlaceCallRequest {
+  /** E.164 number to call. */
+  to: string;
+  /** Caller ID (E.164); the carrier's configured number when omitted. */
+  from?: string;
+  /** URL the carrier requests when the callee answers (our `/outbound` webhook). */
+  answerUrl: string;
+  /** URL of our status-callback webhook for this carrier. */
+  statusCallbackUrl: string;
+}
+
+/**
+ * Call control on a carrier's REST API (or whatever the carrier allows instead). Implementations
+ * throw CallbridgeError; "already ended" is not an error.
+ */
+export interface CallControl {
+  /** Ends the call. Resolves false when the carrier says it had already ended. */
+  hangup(callSid: string): Promise<boolean>;
+  /** Sends the caller to `to` (E.164); the media stream then stops and the session ends without hanging up. */
+  transfer(callSid: string, to: string): Promise<void>;
+  /** Speaks `message` to the caller, then ends the call: a polite end when the agent is unavailable. */
+  sayAndHangup(callSid: string, message: string): Promise<void>;
+  /** Places an outbound call; resolves with the carrier's call SID. */
+  placeCall(req: PlaceCallRequest): Promise<{ callSid: string }>;
+}
+
+/** Call control per carrier; a carrier without credentials may be absent. */
+export type CallControls = Partial<Record<CarrierName, CallControl>>;
+
 /** Why a wire message could not be parsed: the label of `callbridge_bad_frames_total{reason}`. */
 export type BadFrameReason = 'binary' | 'not_json' | 'unknown_event' | 'bad_shape' | 'oversized';
 

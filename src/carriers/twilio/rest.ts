@@ -1,24 +1,16 @@
 /**
- * Twilio Calls REST through the official SDK: hang-up and transfer of a live call.
+ * Twilio Calls REST through the official SDK: place an outbound call, hang up or transfer a live call.
  * Source: https://www.twilio.com/docs/voice/api/call-resource (spec/twilio.md §6).
  * `TWILIO_API_BASE` points the SDK's `api` domain at another base (spec §6.6: `Domain.baseUrl`).
  */
 import twilio from 'twilio';
 import type { Config } from '../../config';
+import type { CallControl } from '../types';
 import { CallbridgeError } from '../../errors';
 import { dialTwiml, sayAndHangupTwiml } from './twiml';
 
 type TwilioClient = ReturnType<typeof twilio>;
 
-/** Live-call control on Twilio. Errors are CallbridgeErrors; "already ended" is not an error. */
-export interface TwilioCallControl {
-  /** Ends the call (`Status=completed`). Resolves false when Twilio says it had already ended (20404). */
-  hangup(callSid: string): Promise<boolean>;
-  /** Replaces the call's TwiML with `<Dial>to</Dial>`; the media stream then gets `stop`. */
-  transfer(callSid: string, to: string): Promise<void>;
-  /** Replaces the call's TwiML with `<Say>message</Say><Hangup/>`: a polite end when the agent is unavailable. */
-  sayAndHangup(callSid: string, message: string): Promise<void>;
-}
 
 function clientFor(cfg: Config): TwilioClient {
   if (!cfg.TWILIO_ACCOUNT_SID || !cfg.TWILIO_AUTH_TOKEN) {
@@ -37,7 +29,7 @@ function mapError(err: unknown, what: string): CallbridgeError {
 }
 
 /** Build the Twilio call-control client (created lazily so a missing account only fails when used). */
-export function createTwilioCallControl(cfg: Config): TwilioCallControl {
+export function createTwilioCallControl(cfg: Config): CallControl {
   let client: TwilioClient | undefined;
   const get = () => (client ??= clientFor(cfg));
   return {
@@ -56,6 +48,25 @@ export function createTwilioCallControl(cfg: Config): TwilioCallControl {
         await get().calls(callSid).update({ twiml: dialTwiml(to) });
       } catch (err) {
         throw mapError(err, 'Twilio transfer');
+      }
+    },
+    async placeCall(req) {
+      const from = req.from ?? cfg.TWILIO_PHONE_NUMBER;
+      if (!from) throw new CallbridgeError('CB_TWILIO_CONFIG', 'TWILIO_PHONE_NUMBER (or a from number) is needed to place a call', 'application');
+      try {
+        // https://www.twilio.com/docs/voice/api/call-resource#create-a-call-resource (spec/twilio.md §6.1)
+        const call = await get().calls.create({
+          to: req.to,
+          from,
+          url: req.answerUrl,
+          method: 'POST',
+          statusCallback: req.statusCallbackUrl,
+          statusCallbackMethod: 'POST',
+          statusCallbackEvent: ['initiated', 'ringing', 'answered', 'completed'],
+        });
+        return { callSid: call.sid };
+      } catch (err) {
+        throw mapError(err, 'Twilio call placement');
       }
     },
     async sayAndHangup(callSid, message) {
