@@ -3,11 +3,11 @@
  *
  * Fewest steps: identical formats pass through untouched; μ-law ⇄ PCM16 at one rate is a table
  * lookup (ITU-T G.711, see ./g711.ts); a rate change decodes to PCM16 samples, resamples
- * (./resample.ts, polyphase windowed-sinc) and encodes. A-law is not supported yet.
+ * (./resample.ts, polyphase windowed-sinc) and encodes. μ-law and A-law use the same table path.
  */
 import { CallbridgeError } from '../errors';
 import { formatLabel, sameFormat, type AudioFormat } from './format';
-import { linearToMulaw, mulawToLinear } from './g711';
+import { ALAW, MULAW, type G711Law } from './g711';
 import { Resampler } from './resample';
 
 /**
@@ -37,23 +37,23 @@ class Scratch {
   }
 }
 
+/** The G.711 tables of a format, or undefined for PCM16. */
+function lawOf(f: AudioFormat): G711Law | undefined {
+  return f.encoding === 'mulaw' ? MULAW : f.encoding === 'alaw' ? ALAW : undefined;
+}
+
 /**
  * Build a converter from one format to another.
  *
  * @param from format of the chunks passed in (encoding, sample rate in Hz).
  * @param to format of the chunks returned.
  * @returns a stateful `Converter`; use one per direction per call.
- * @throws CallbridgeError `CB_AUDIO_UNSUPPORTED` (category `application`) when either side is
- *   A-law, or a rate is not 8000, 16000 or 24000 Hz.
+ * @throws CallbridgeError `CB_AUDIO_UNSUPPORTED` (category `application`) when a rate is not
+ *   8000, 16000 or 24000 Hz.
  */
 export function createConverter(from: AudioFormat, to: AudioFormat): Converter {
   if (sameFormat(from, to)) {
     return Object.assign((chunk: Buffer) => chunk, { passthrough: true, delayMs: 0, reset: () => {} });
-  }
-  for (const f of [from, to]) {
-    if (f.encoding !== 'mulaw' && f.encoding !== 'pcm16le') {
-      throw new CallbridgeError('CB_AUDIO_UNSUPPORTED', `unsupported audio conversion ${formatLabel(from)} → ${formatLabel(to)}`, 'application');
-    }
   }
   let resampler: Resampler | undefined;
   if (from.sampleRate !== to.sampleRate) {
@@ -63,17 +63,18 @@ export function createConverter(from: AudioFormat, to: AudioFormat): Converter {
       throw new CallbridgeError('CB_AUDIO_UNSUPPORTED', `unsupported audio conversion ${formatLabel(from)} → ${formatLabel(to)}`, 'application', { cause: err });
     }
   }
-  const inMulaw = from.encoding === 'mulaw';
-  const outMulaw = to.encoding === 'mulaw';
+  const inLaw = lawOf(from);
+  const outLaw = lawOf(to);
   const decoded = new Scratch();
   const resampled = new Scratch();
   let carry = -1; // a pending low byte of a PCM16 sample split across chunks, or −1
 
   /** Decode a chunk into `decoded` scratch; returns the sample count. */
   function decode(chunk: Buffer): number {
-    if (inMulaw) {
+    if (inLaw) {
       const s = decoded.get(chunk.length);
-      for (let i = 0; i < chunk.length; i++) s[i] = mulawToLinear(chunk[i]!);
+      const t = inLaw.decode;
+      for (let i = 0; i < chunk.length; i++) s[i] = t[chunk[i]!]!;
       return chunk.length;
     }
     const total = chunk.length + (carry >= 0 ? 1 : 0);
@@ -92,9 +93,10 @@ export function createConverter(from: AudioFormat, to: AudioFormat): Converter {
   }
 
   function encode(s: Int16Array, n: number): Buffer {
-    if (outMulaw) {
+    if (outLaw) {
       const out = Buffer.allocUnsafe(n);
-      for (let i = 0; i < n; i++) out[i] = linearToMulaw(s[i]!);
+      const t = outLaw.encode;
+      for (let i = 0; i < n; i++) out[i] = t[s[i]! + 32768]!;
       return out;
     }
     const out = Buffer.allocUnsafe(n * 2);

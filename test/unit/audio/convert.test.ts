@@ -2,7 +2,7 @@
 import { CallbridgeError } from '../../../src/errors';
 import { createConverter } from '../../../src/audio/convert';
 import type { AudioFormat } from '../../../src/audio/format';
-import { mulawToSamples, pcm16ToMulaw, samplesToMulaw, mulawToPcm16 } from '../../../src/audio/g711';
+import { alawToSamples, mulawToSamples, pcm16ToMulaw, samplesToAlaw, samplesToMulaw, mulawToPcm16 } from '../../../src/audio/g711';
 import { Resampler } from '../../../src/audio/resample';
 import { snrDb, speech8k } from './signal';
 
@@ -93,9 +93,19 @@ describe('createConverter', () => {
     expect(pcm16ToMulaw(pcmBytes(x)).equals(createConverter(PCM8, MULAW8)(pcmBytes(x)))).toBe(true);
   });
 
-  it('throws CB_AUDIO_UNSUPPORTED for A-law', () => {
-    const alaw: AudioFormat = { encoding: 'alaw', sampleRate: 8000 };
-    expect(() => createConverter(alaw, MULAW8)).toThrow(CallbridgeError);
-    expect(() => createConverter(PCM16, alaw)).toThrow(expect.objectContaining({ code: 'CB_AUDIO_UNSUPPORTED', category: 'application' }));
+  it('converts A-law ⇄ μ-law and A-law ⇄ PCM16 16 kHz by table, matching the per-step helpers', () => {
+    const ALAW8: AudioFormat = { encoding: 'alaw', sampleRate: 8000 };
+    const x = speech8k().subarray(0, 4000);
+    const a = samplesToAlaw(x);
+    expect(createConverter(ALAW8, MULAW8)(a).equals(samplesToMulaw(alawToSamples(a)))).toBe(true);
+    const wide = createConverter(ALAW8, PCM16)(a);
+    expect(Array.from(samplesOf(wide))).toEqual(Array.from(new Resampler(8000, 16000).process(alawToSamples(a))));
+    expect(createConverter(PCM8, ALAW8)(pcmBytes(x)).equals(a)).toBe(true);
+  });
+
+  it('throws CB_AUDIO_UNSUPPORTED for an unsupported rate', () => {
+    const odd = { encoding: 'pcm16le', sampleRate: 11025 } as unknown as AudioFormat;
+    expect(() => createConverter(odd, MULAW8)).toThrow(CallbridgeError);
+    expect(() => createConverter(PCM16, odd)).toThrow(expect.objectContaining({ code: 'CB_AUDIO_UNSUPPORTED', category: 'application' }));
   });
 });
