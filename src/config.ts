@@ -28,6 +28,18 @@ const Env = z.object({
   // Routing
   USE_ELEVENLABS_CONVERSATIONAL_AI: bool('true'),
   PROVIDER_FAILOVER: bool('false'),
+  // Unleash (optional): the toggle USE_ELEVENLABS_CONVERSATIONAL_AI decides per call (src/flags/)
+  UNLEASH_URL: httpUrl(),
+  UNLEASH_API_TOKEN: str(),
+  UNLEASH_APP_NAME: z.preprocess(blank, z.string().default('callbridge')),
+  /** Poll period (ms): a flip reaches every instance within one period plus one fetch. */
+  UNLEASH_REFRESH_INTERVAL_MS: int(1000, 250),
+  /** Directory of the client's backup file (last known toggles, read when Unleash is down at start). */
+  UNLEASH_BACKUP_DIR: str(),
+  /** `npm run flag`: admin token, project and environment it changes. */
+  UNLEASH_ADMIN_TOKEN: str(),
+  UNLEASH_PROJECT: z.preprocess(blank, z.string().default('default')),
+  UNLEASH_ENVIRONMENT: z.preprocess(blank, z.string().default('production')),
   // ElevenLabs
   ELEVENLABS_API_KEY: str(),
   ELEVENLABS_CONVERSATIONAL_API_KEY: str(),
@@ -92,6 +104,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (needEleven && !cfg.elevenLabsApiKey) problems.push('ELEVENLABS_API_KEY: required when calls go to ElevenLabs (USE_ELEVENLABS_CONVERSATIONAL_AI=true or PROVIDER_FAILOVER=true) (not set)');
   if (needEleven && !cfg.ELEVENLABS_AGENT_ID) problems.push('ELEVENLABS_AGENT_ID: required when calls go to ElevenLabs (not set)');
   if (needOpenAi && !cfg.OPENAI_API_KEY) problems.push('OPENAI_API_KEY: required when calls go to OpenAI Realtime (USE_ELEVENLABS_CONVERSATIONAL_AI=false or PROVIDER_FAILOVER=true) (not set)');
+  if (cfg.UNLEASH_URL && !cfg.UNLEASH_API_TOKEN) problems.push('UNLEASH_API_TOKEN: required when UNLEASH_URL is set (a backend/client token of the Unleash environment) (not set)');
   if (!cfg.TWILIO_SKIP_SIGNATURE && !cfg.TWILIO_AUTH_TOKEN) problems.push('TWILIO_AUTH_TOKEN: required to validate X-Twilio-Signature (or set TWILIO_SKIP_SIGNATURE=true for a local tunnel only) (not set)');
   if (problems.length) throw new ConfigError(problems);
   return cfg;

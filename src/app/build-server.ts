@@ -6,9 +6,10 @@ import { createServer, type Server } from 'node:http';
 import express from 'express';
 import { PendingCalls } from '../call/pending';
 import { CallRegistry } from '../call/registry';
-import { envRouter, type Router as CallRouter } from '../call/router';
+import { flagRouter, type Router as CallRouter } from '../call/router';
 import { ToolRegistry } from '../call/tools';
 import type { Config } from '../config';
+import { createFlagSource, type FlagSource } from '../flags';
 import type { CallControl, CallControls } from '../carriers/types';
 import { createTwilioCallControl } from '../carriers/twilio/rest';
 import type { Logger } from '../observability/logger';
@@ -26,6 +27,8 @@ export interface ServerOverrides {
   control?: CallControl;
   controls?: CallControls;
   router?: CallRouter;
+  /** Provider flag source; default: Unleash when UNLEASH_URL is set (src/flags). */
+  flags?: FlagSource;
   tools?: ToolRegistry;
 }
 
@@ -47,7 +50,8 @@ export function buildServer(cfg: Config, log: Logger, o: ServerOverrides = {}): 
   const tools = o.tools ?? new ToolRegistry();
   const connectors = o.connectors ?? createConnectors(cfg, log);
   const controls: CallControls = { twilio: o.control ?? createTwilioCallControl(cfg), ...o.controls };
-  const router = o.router ?? envRouter(cfg);
+  const flags = o.router ? undefined : (o.flags ?? createFlagSource(cfg, log));
+  const router = o.router ?? flagRouter(cfg, flags);
 
   const app = express();
   app.disable('x-powered-by');
@@ -76,6 +80,7 @@ export function buildServer(cfg: Config, log: Logger, o: ServerOverrides = {}): 
     metrics,
     async close() {
       pending.close();
+      await flags?.close();
       for (const ws of wss.clients) ws.terminate();
       await new Promise<void>((resolve) => wss.close(() => resolve()));
       await new Promise<void>((resolve) => server.close(() => resolve()));

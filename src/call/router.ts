@@ -1,11 +1,12 @@
 /**
  * Chooses the provider for a new call, once, at call start; the choice never changes a live call.
- * Today the source is `USE_ELEVENLABS_CONVERSATIONAL_AI` (true → ElevenLabs, false → OpenAI
- * Realtime); an Unleash FlagSource plugs in here later.
+ * The source is `USE_ELEVENLABS_CONVERSATIONAL_AI` (true → ElevenLabs, false → OpenAI Realtime), or,
+ * with UNLEASH_URL set, the Unleash toggle of the same name (precedence: src/flags/precedence.ts).
  */
 import type { Config } from '../config';
 import type { CallDirection, CarrierName } from '../carriers/types';
 import type { ProviderName } from '../providers/types';
+import { chooseProvider, type FlagSource } from '../flags';
 
 export interface RouteContext {
   callSid: string;
@@ -19,7 +20,7 @@ export interface RouteContext {
 
 export interface RouteDecision {
   provider: ProviderName;
-  /** `request` | `env` */
+  /** `request` | `env` | `kill-switch` | `unleash` | `unleash-stale` | `unleash-backup` */
   source: string;
 }
 
@@ -27,8 +28,10 @@ export type Router = (ctx: RouteContext) => RouteDecision;
 
 /** The env-var router: the kill switch and default. */
 export function envRouter(cfg: Config): Router {
-  return (ctx) => {
-    if (ctx.requested) return { provider: ctx.requested, source: 'request' };
-    return { provider: cfg.USE_ELEVENLABS_CONVERSATIONAL_AI ? 'elevenlabs' : 'openai', source: 'env' };
-  };
+  return flagRouter(cfg, undefined);
+}
+
+/** Router over a FlagSource (Unleash) with the env var as fallback and kill switch. */
+export function flagRouter(cfg: Config, flags: FlagSource | undefined): Router {
+  return (ctx) => chooseProvider(cfg, flags, ctx);
 }

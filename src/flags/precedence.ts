@@ -1,0 +1,34 @@
+/**
+ * The provider for a new call, and where that choice came from. Precedence, first match wins:
+ *
+ * 1. `request`     the operator named a provider for this call (outbound API).
+ * 2. `kill-switch` Unleash is configured but `USE_ELEVENLABS_CONVERSATIONAL_AI=false`: every call
+ *                  takes OpenAI Realtime, whatever the toggle says (the rollback that works even
+ *                  when Unleash itself misbehaves).
+ * 3. the toggle    Unleash has a state holding the toggle `USE_ELEVENLABS_CONVERSATIONAL_AI`:
+ *                  `unleash` (fresh), `unleash-stale` (server down mid-day: last known state),
+ *                  `unleash-backup` (server down since start: the backup file).
+ * 4. `env`         otherwise (no Unleash, not reached yet and no backup, or no such toggle):
+ *                  `USE_ELEVENLABS_CONVERSATIONAL_AI` (true → ElevenLabs).
+ *
+ * Taken once at call start (call admission); a live call never changes provider because of a flag.
+ */
+import type { Config } from '../config';
+import type { ProviderName } from '../providers/types';
+import type { FlagContext, FlagSource } from './types';
+
+export interface ProviderChoice {
+  provider: ProviderName;
+  /** `request` | `kill-switch` | `unleash` | `unleash-stale` | `unleash-backup` | `env` */
+  source: string;
+}
+
+export function chooseProvider(cfg: Pick<Config, 'USE_ELEVENLABS_CONVERSATIONAL_AI'>, flags: FlagSource | undefined, ctx: FlagContext & { requested?: ProviderName }): ProviderChoice {
+  if (ctx.requested) return { provider: ctx.requested, source: 'request' };
+  const envChoice: ProviderName = cfg.USE_ELEVENLABS_CONVERSATIONAL_AI ? 'elevenlabs' : 'openai';
+  if (!flags) return { provider: envChoice, source: 'env' };
+  if (!cfg.USE_ELEVENLABS_CONVERSATIONAL_AI) return { provider: 'openai', source: 'kill-switch' };
+  const answer = flags.evaluate(ctx);
+  if (!answer) return { provider: envChoice, source: 'env' };
+  return { provider: answer.elevenlabs ? 'elevenlabs' : 'openai', source: answer.source };
+}
