@@ -13,6 +13,7 @@ const bool = (def: 'true' | 'false') => z.preprocess(blank, z.stringbool().defau
 const int = (def: number, min = 0) => z.preprocess(blank, z.coerce.number().int().min(min).default(def));
 const httpUrl = () =>
   z.preprocess(blank, z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }).optional());
+const money = () => z.preprocess(blank, z.coerce.number({ error: 'expected an amount in USD, e.g. 25' }).positive('expected an amount above 0').optional());
 const wsUrl = () => z.preprocess(blank, z.url({ protocol: /^wss?$/, error: 'expected a ws(s) URL' }).optional());
 
 const Env = z.object({
@@ -25,6 +26,21 @@ const Env = z.object({
   DRAIN_TIMEOUT_S: int(30, 0),
   /** Largest WebSocket message accepted on carrier sockets (bytes). */
   MAX_FRAME_BYTES: int(64 * 1024, 1024),
+  // Limits
+  /** Spend cap per UTC day (USD); unset = no cap. Past it, new calls hear the fallback message. */
+  DAILY_BUDGET_USD: money(),
+  /** Per-minute cost of a call on each provider (USD), used only for the daily budget. */
+  COST_PER_MIN_ELEVENLABS_USD: z.preprocess(blank, z.coerce.number().min(0).default(0.1)),
+  COST_PER_MIN_OPENAI_USD: z.preprocess(blank, z.coerce.number().min(0).default(0.3)),
+  /** Concurrent HTTP requests per client address (429 beyond). */
+  MAX_HTTP_INFLIGHT_PER_IP: int(100, 1),
+  /** Concurrent media sockets per client address (429 before the handshake beyond); carriers stream from few addresses. */
+  MAX_MEDIA_SOCKETS_PER_IP: int(500, 1),
+  // Scale-out
+  REDIS_URL: z.preprocess(blank, z.url({ protocol: /^rediss?$/, error: 'expected a redis:// or rediss:// URL' }).optional()),
+  REDIS_KEY_PREFIX: z.preprocess(blank, z.string().regex(/^[\w:.-]+$/, 'expected letters, digits, _ : . -').default('callbridge:')),
+  // Dev tunnel (npm run tunnel)
+  NGROK_AUTHTOKEN: str(),
   // Routing
   USE_ELEVENLABS_CONVERSATIONAL_AI: bool('true'),
   PROVIDER_FAILOVER: bool('false'),

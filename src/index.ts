@@ -1,12 +1,16 @@
 /**
  * Process entry: load `.env` and config (a bad value stops start-up with one line per variable),
- * build the server, listen on PORT, drain on SIGTERM/SIGINT.
+ * build the server, listen on PORT, drain on SIGTERM/SIGINT (app/drain.ts) and exit 0.
  */
-import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
 import { buildServer } from './app/build-server';
+import { drainServer } from './app/drain';
 import { ConfigError, loadConfig, loadDotEnv, type Config } from './config';
 import { createLogger } from './observability/logger';
 import { createMetrics } from './observability/metrics';
+
+/** The store, once build-server exposes it: its journal is flushed before exit. */
+type WithStore = { store?: { flush(): Promise<void> } };
 
 function main(): void {
   loadDotEnv();
@@ -23,24 +27,21 @@ function main(): void {
   const log = createLogger(cfg.LOG_LEVEL);
   const srv = buildServer(cfg, log, { metrics: createMetrics(true) });
   srv.server.listen(cfg.PORT, () => {
-    log.info({ port: cfg.PORT, publicUrl: cfg.PUBLIC_URL, provider: cfg.USE_ELEVENLABS_CONVERSATIONAL_AI ? 'elevenlabs' : 'openai' }, 'callbridge listening');
+    const port = (srv.server.address() as AddressInfo).port;
+    log.info({ port, publicUrl: cfg.PUBLIC_URL, provider: cfg.USE_ELEVENLABS_CONVERSATIONAL_AI ? 'elevenlabs' : 'openai', instanceId: srv.ops.directory.instanceId }, 'callbridge listening');
   });
 
   let stopping = false;
-  const drain = async (signal: string) => {
+  const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
-    srv.state.draining = true;
-    log.info({ signal, activeCalls: srv.registry.size, drainTimeoutS: cfg.DRAIN_TIMEOUT_S }, 'draining');
-    if (srv.registry.size > 0) {
-      await Promise.race([once(srv.registry, 'idle'), new Promise((r) => setTimeout(r, cfg.DRAIN_TIMEOUT_S * 1000))]);
-    }
-    await srv.close();
-    log.info('stopped');
+    log.info({ signal }, 'signal received');
+    await drainServer(srv, log, { windowMs: cfg.DRAIN_TIMEOUT_S * 1000, flush: async () => (srv as WithStore).store?.flush() });
+    log.flush();
     process.exit(0);
   };
-  process.once('SIGTERM', () => void drain('SIGTERM'));
-  process.once('SIGINT', () => void drain('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
 }
 
 main();

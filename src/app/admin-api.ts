@@ -1,25 +1,125 @@
 /**
- * Operator read API (Bearer ADMIN_API_KEY): live calls and one call with its ordered transcript.
+ * Operator API (Bearer ADMIN_API_KEY, constant-time compare): place an outbound call, list live
+ * calls of every instance, read one call with its transcript, hang up or transfer a live call.
  * Contract: ../shared/CONTRACT.md "HTTP and WebSocket endpoints".
+ *
+ * | route | answer |
+ * |---|---|
+ * | `POST /api/calls {to, carrier?, provider?, prompt?, firstMessage?}` | 201 `{callSid}`; 400 with field errors; 503 draining / budget spent; 502 the carrier refused |
+ * | `GET /api/calls/active` | `{count, calls: LiveCallInfo[]}` |
+ * | `GET /api/calls/:callSid` | the call record (+ `carrierStatus` from status callbacks); 404 |
+ * | `POST /api/calls/:callSid/hangup` | 200 `{callSid, result: 'hangup'}`; 404 not live; 502 |
+ * | `POST /api/calls/:callSid/transfer {to}` | 200 `{callSid, result: 'transfer', to}`; 400; 404; 502 |
  */
-import { Router } from 'express';
+import { randomBytes } from 'node:crypto';
+import { Router, type Response } from 'express';
+import { z } from 'zod';
 import type { CallRegistry } from '../call/registry';
+import type { CallControls, CarrierName } from '../carriers/types';
+import type { Config } from '../config';
+import type { CallDirectory, ControlResult, OutboundOptionsStore } from '../cluster/types';
+import { CallbridgeError } from '../errors';
+import type { Logger } from '../observability/logger';
 import { requireAdmin } from './admin-auth';
+import type { AdmissionLimits } from './limits';
+import type { ServerState } from './probes';
+import type { CarrierStatusBook } from './twilio-status';
 
-export function adminRouter(adminKey: string, registry: CallRegistry): Router {
+/** E.164: + then up to 15 digits (ITU-T E.164; https://www.twilio.com/docs/glossary/what-e164). */
+const E164 = z.string().regex(/^\+[1-9]\d{6,14}$/, 'expected an E.164 number like +14155550100');
+
+const PlaceCallBody = z.object({
+  to: E164,
+  carrier: z.enum(['twilio', 'exotel']).optional(),
+  provider: z.enum(['elevenlabs', 'openai']).optional(),
+  prompt: z.string().min(1).max(20_000).optional(),
+  firstMessage: z.string().min(1).max(2_000).optional(),
+});
+const TransferBody = z.object({ to: E164, reason: z.string().max(200).optional() });
+
+export interface AdminDeps {
+  cfg: Config;
+  log: Logger;
+  state: ServerState;
+  registry: CallRegistry;
+  directory: CallDirectory;
+  outbound: OutboundOptionsStore;
+  controls: CallControls;
+  limits: AdmissionLimits;
+  book: CarrierStatusBook;
+}
+
+/** 400 with one entry per bad field (`{error: 'bad_request', fields: {to: ['…']}}`). */
+function badRequest(res: Response, error: z.ZodError): void {
+  const fields: Record<string, string[]> = {};
+  for (const issue of error.issues) (fields[issue.path.join('.') || '(body)'] ??= []).push(issue.message);
+  res.status(400).json({ error: 'bad_request', message: 'invalid request body', fields });
+}
+
+function controlAnswer(res: Response, callSid: string, result: ControlResult, extra: Record<string, string>): void {
+  if (result.ok) res.json({ callSid, ...extra });
+  else if (result.reason === 'not_found') res.status(404).json({ error: 'not_found', message: `no live call ${callSid}` });
+  else res.status(502).json({ error: 'carrier_error', message: result.message });
+}
+
+/** The `/outbound` answer URL for a carrier, carrying the request id of the stored options. */
+export function outboundAnswerUrl(publicUrl: string, carrier: CarrierName, rid: string): string {
+  const base = publicUrl.replace(/\/+$/, '');
+  return carrier === 'twilio' ? `${base}/outbound?rid=${rid}` : `${base}/outbound?carrier=${carrier}&rid=${rid}`;
+}
+
+export function adminRouter(d: AdminDeps): Router {
   const r = Router();
-  r.use('/api', requireAdmin(adminKey));
-  r.get('/api/calls/active', (_req, res) => {
-    const calls = registry.active();
+  r.use('/api', requireAdmin(d.cfg.ADMIN_API_KEY));
+
+  r.post('/api/calls', async (req, res) => {
+    const parsed = PlaceCallBody.safeParse(req.body ?? {});
+    if (!parsed.success) return badRequest(res, parsed.error);
+    const { to, provider, prompt, firstMessage } = parsed.data;
+    const carrier = parsed.data.carrier ?? 'twilio';
+    if (d.state.draining) return void res.status(503).json({ error: 'draining', message: 'this instance is shutting down; retry on another' });
+    if (d.limits.overBudget()) return void res.status(503).json({ error: 'budget_exceeded', message: 'DAILY_BUDGET_USD is spent for today' });
+    const control = d.controls[carrier];
+    if (!control) return void res.status(400).json({ error: 'bad_request', fields: { carrier: [`${carrier} has no REST credentials configured`] } });
+    const rid = randomBytes(12).toString('hex');
+    await d.outbound.put(rid, { provider, prompt, firstMessage });
+    const base = d.cfg.PUBLIC_URL.replace(/\/+$/, '');
+    try {
+      const { callSid } = await control.placeCall({ to, answerUrl: outboundAnswerUrl(d.cfg.PUBLIC_URL, carrier, rid), statusCallbackUrl: `${base}/webhooks/${carrier}/status` });
+      d.log.info({ callSid, carrier, to, provider }, 'outbound call placed');
+      res.status(201).json({ callSid });
+    } catch (err) {
+      const e = err as Error;
+      d.log.warn({ carrier, err: e.message }, 'outbound call placement failed');
+      const status = err instanceof CallbridgeError && err.category === 'bad_request' ? 400 : 502;
+      res.status(status).json({ error: 'carrier_error', message: e.message });
+    }
+  });
+
+  r.get('/api/calls/active', async (_req, res) => {
+    const calls = await d.directory.active();
     res.json({ count: calls.length, calls });
   });
-  r.get('/api/calls/:callSid', (req, res) => {
-    const call = registry.find(req.params.callSid);
-    if (!call) {
-      res.status(404).json({ error: 'not_found', message: `no call ${req.params.callSid}` });
-      return;
-    }
-    res.json(call);
+
+  r.get('/api/calls/:callSid', async (req, res) => {
+    const sid = req.params.callSid;
+    const call = d.registry.find(sid) ?? (await d.directory.findLive(sid));
+    const carrierStatus = d.book.get(sid);
+    if (!call && !carrierStatus) return void res.status(404).json({ error: 'not_found', message: `no call ${sid}` });
+    res.json({ ...(call ?? { callSid: sid }), ...(carrierStatus ? { carrierStatus } : {}) });
+  });
+
+  r.post('/api/calls/:callSid/hangup', async (req, res) => {
+    const sid = req.params.callSid;
+    controlAnswer(res, sid, await d.directory.hangup(sid, 'admin_hangup'), { result: 'hangup' });
+  });
+
+  r.post('/api/calls/:callSid/transfer', async (req, res) => {
+    const parsed = TransferBody.safeParse(req.body ?? {});
+    if (!parsed.success) return badRequest(res, parsed.error);
+    const sid = req.params.callSid;
+    const result = await d.directory.transfer(sid, parsed.data.to, parsed.data.reason ?? 'admin_transfer');
+    controlAnswer(res, sid, result, { result: 'transfer', to: parsed.data.to });
   });
   return r;
 }

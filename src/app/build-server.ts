@@ -16,8 +16,11 @@ import type { Logger } from '../observability/logger';
 import { createMetrics, type Metrics } from '../observability/metrics';
 import { createConnectors, type Connectors } from '../providers';
 import { adminRouter } from './admin-api';
+import { httpInflightLimit } from './limits-ip';
 import { attachMediaSocket } from './media-socket';
-import { probesRouter, type ServerState } from './probes';
+import { createOperations, type Operations } from './operations';
+import { probesRouter, providerConfigCheck, type ServerState } from './probes';
+import { twilioStatusRouter } from './twilio-status';
 import { twilioWebhookRouter } from './twilio-webhooks';
 
 export interface ServerOverrides {
@@ -38,14 +41,19 @@ export interface CallbridgeServer {
   registry: CallRegistry;
   state: ServerState;
   metrics: Metrics;
+  /** Calls answered whose media socket has not started yet (drain waits for them too). */
+  pending: PendingCalls;
+  /** Limits, call directory (local or Redis), outbound options, status book. */
+  ops: Operations;
   /** Stop accepting, close sockets and timers. */
   close(): Promise<void>;
 }
 
 export function buildServer(cfg: Config, log: Logger, o: ServerOverrides = {}): CallbridgeServer {
   const metrics = o.metrics ?? createMetrics();
-  const state: ServerState = { draining: false };
+  const state: ServerState = { draining: false, checks: [providerConfigCheck(cfg)] };
   const registry = new CallRegistry();
+  const ops = createOperations(cfg, log, metrics, registry);
   const pending = new PendingCalls();
   const tools = o.tools ?? new ToolRegistry();
   const connectors = o.connectors ?? createConnectors(cfg, log);
@@ -57,9 +65,11 @@ export function buildServer(cfg: Config, log: Logger, o: ServerOverrides = {}): 
   app.disable('x-powered-by');
   app.set('trust proxy', true);
   app.use(probesRouter(state, metrics, () => registry.size));
-  app.use(twilioWebhookRouter({ cfg, log, state, registry, pending, router, connectors, tools }));
+  app.use(httpInflightLimit(cfg.MAX_HTTP_INFLIGHT_PER_IP, metrics));
+  app.use(twilioWebhookRouter({ cfg, log, state, registry, pending, router, connectors, tools, limits: ops.limits, outbound: ops.outbound }));
+  app.use(twilioStatusRouter({ cfg, log, metrics, book: ops.book }));
   app.use(express.json({ limit: '256kb' }));
-  app.use(adminRouter(cfg.ADMIN_API_KEY, registry));
+  app.use(adminRouter({ cfg, log, state, registry, controls, limits: ops.limits, directory: ops.directory, outbound: ops.outbound, book: ops.book }));
   app.use((_req, res) => {
     res.status(404).json({ error: 'not_found' });
   });
@@ -70,7 +80,7 @@ export function buildServer(cfg: Config, log: Logger, o: ServerOverrides = {}): 
   });
 
   const server = createServer(app);
-  const wss = attachMediaSocket(server, { cfg, log, metrics, state, registry, pending, tools, controls });
+  const wss = attachMediaSocket(server, { cfg, log, metrics, state, registry, pending, tools, controls, ipLimit: ops.mediaSockets });
 
   return {
     server,
@@ -78,8 +88,11 @@ export function buildServer(cfg: Config, log: Logger, o: ServerOverrides = {}): 
     registry,
     state,
     metrics,
+    pending,
+    ops,
     async close() {
       pending.close();
+      await ops.close();
       await flags?.close();
       for (const ws of wss.clients) ws.terminate();
       await new Promise<void>((resolve) => wss.close(() => resolve()));

@@ -13,6 +13,7 @@ import type { CallDirection, CarrierName } from '../carriers/types';
 import type { Logger } from '../observability/logger';
 import type { Connectors } from '../providers';
 import type { ProviderName } from '../providers/types';
+import type { AdmissionLimits, RefusalReason } from './limits';
 import type { ServerState } from './probes';
 
 export interface AdmitRequest {
@@ -27,7 +28,7 @@ export interface AdmitRequest {
   firstMessage?: string;
 }
 
-export type Admission = { ok: true; token: string; provider: ProviderName } | { ok: false; reason: 'busy' | 'draining' };
+export type Admission = { ok: true; token: string; provider: ProviderName } | { ok: false; reason: RefusalReason };
 
 export interface AdmissionDeps {
   cfg: Config;
@@ -38,11 +39,22 @@ export interface AdmissionDeps {
   router: Router;
   connectors: Connectors;
   tools: ToolRegistry;
+  /** Daily budget and refusal counting (absent in narrow unit set-ups). */
+  limits?: AdmissionLimits;
 }
 
 export function admitCall(deps: AdmissionDeps, req: AdmitRequest): Admission {
-  if (deps.state.draining) return { ok: false, reason: 'draining' };
-  if (deps.registry.size + deps.pending.size >= deps.cfg.MAX_CONCURRENT_CALLS) return { ok: false, reason: 'busy' };
+  const refusal: RefusalReason | undefined = deps.state.draining
+    ? 'draining'
+    : deps.registry.size + deps.pending.size >= deps.cfg.MAX_CONCURRENT_CALLS
+      ? 'busy'
+      : deps.limits?.overBudget()
+        ? 'budget'
+        : undefined;
+  if (refusal) {
+    deps.limits?.refused(req.carrier, refusal);
+    return { ok: false, reason: refusal };
+  }
   const route = deps.router({ callSid: req.callSid, carrier: req.carrier, direction: req.direction, from: req.from, to: req.to, requested: req.requestedProvider });
   const token = PendingCalls.newToken();
   const prepared = deps.connectors[route.provider]

@@ -21,6 +21,7 @@ import { upgradeSignatureOk } from '../carriers/twilio/signature';
 import type { CallControl, CallControls, CarrierCodec, CarrierCommand } from '../carriers/types';
 import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
+import { clientAddress, type AddressLimiter } from './limits-ip';
 import type { ServerState } from './probes';
 
 /** Hard cap per WebSocket message (bytes); beyond it `ws` closes the socket with 1009. */
@@ -42,6 +43,8 @@ export interface MediaSocketDeps {
   tools: ToolRegistry;
   /** REST call control per carrier; the session gets its carrier's. */
   controls: CallControls;
+  /** Concurrent media sockets per client address (MAX_MEDIA_SOCKETS_PER_IP); 429 before the handshake beyond. */
+  ipLimit?: AddressLimiter;
 }
 
 /** The carrier's call control, or one that fails clearly when that carrier has no credentials. */
@@ -69,7 +72,14 @@ export function attachMediaSocket(server: Server, deps: MediaSocketDeps): WebSoc
     if (!url.pathname.endsWith('/media-stream')) return refuse(socket, 404, 'Not Found');
     const carrier = url.searchParams.get('carrier') ?? 'twilio';
     if (carrier !== 'twilio') return refuse(socket, 404, `Unknown carrier ${carrier}`);
-    if (deps.state.draining) return refuse(socket, 503, 'Service Unavailable');
+    // While draining, only calls answered before SIGTERM may still open their stream.
+    if (deps.state.draining && deps.pending.size === 0) return refuse(socket, 503, 'Service Unavailable');
+    const release = deps.ipLimit?.acquire(clientAddress(req));
+    if (deps.ipLimit && !release) {
+      metrics.socketsRefusedTotal.inc({ reason: 'ip_limit' });
+      return refuse(socket, 429, 'Too Many Requests');
+    }
+    if (release) socket.once('close', release);
     if (!cfg.TWILIO_SKIP_SIGNATURE && !upgradeSignatureOk(cfg.TWILIO_AUTH_TOKEN!, req.headers['x-twilio-signature'] as string | undefined, cfg.PUBLIC_URL)) {
       metrics.socketsRefusedTotal.inc({ reason: 'signature' });
       log.warn({ remote: req.socket.remoteAddress }, 'media-stream upgrade with a bad X-Twilio-Signature: 403');

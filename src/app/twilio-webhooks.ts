@@ -6,11 +6,14 @@
 import express, { Router } from 'express';
 import { webhookSignatureOk, webhookUrl } from '../carriers/twilio/signature';
 import { connectStreamTwiml, sayAndHangupTwiml } from '../carriers/twilio/twiml';
+import { APOLOGY } from '../call/session';
+import type { OutboundOptionsStore } from '../cluster/types';
 import { admitCall, type AdmissionDeps } from './call-admission';
 
 const BUSY = 'Sorry, all our lines are busy right now. Please call again in a few minutes. Goodbye.';
 
-export function twilioWebhookRouter(deps: AdmissionDeps): Router {
+/** @param deps.outbound options of calls placed by `POST /api/calls`, found by the `rid` query of `/outbound`. */
+export function twilioWebhookRouter(deps: AdmissionDeps & { outbound?: OutboundOptionsStore }): Router {
   const { cfg, log } = deps;
   const r = Router();
   if (cfg.TWILIO_SKIP_SIGNATURE) {
@@ -19,7 +22,7 @@ export function twilioWebhookRouter(deps: AdmissionDeps): Router {
   const form = express.urlencoded({ extended: false, limit: '64kb' });
 
   for (const path of ['/inbound', '/outbound'] as const) {
-    r.post(path, form, (req, res) => {
+    r.post(path, form, async (req, res) => {
       const body = (req.body ?? {}) as Record<string, string>;
       if (!cfg.TWILIO_SKIP_SIGNATURE) {
         const url = webhookUrl(cfg.PUBLIC_URL, req.originalUrl);
@@ -36,18 +39,21 @@ export function twilioWebhookRouter(deps: AdmissionDeps): Router {
       }
       const direction = path === '/outbound' ? 'outbound' : 'inbound';
       const q = req.query as Record<string, string | undefined>;
+      const placed = direction === 'outbound' && q.rid ? await deps.outbound?.take(q.rid).catch((err: Error) => void log.warn({ callSid, err: err.message }, 'outbound call options unavailable')) : undefined;
       const admission = admitCall(deps, {
         callSid,
         carrier: 'twilio',
         direction,
         from: body.From,
         to: body.To,
-        requestedProvider: q.provider === 'openai' || q.provider === 'elevenlabs' ? q.provider : undefined,
+        requestedProvider: placed?.provider ?? (q.provider === 'openai' || q.provider === 'elevenlabs' ? q.provider : undefined),
+        prompt: placed?.prompt,
+        firstMessage: placed?.firstMessage,
       });
       res.type('text/xml');
       if (!admission.ok) {
         log.warn({ callSid, reason: admission.reason }, 'call refused');
-        res.send(sayAndHangupTwiml(BUSY));
+        res.send(sayAndHangupTwiml(admission.reason === 'budget' ? APOLOGY : BUSY));
         return;
       }
       const caller = direction === 'inbound' ? body.From : body.To;

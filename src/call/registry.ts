@@ -11,9 +11,13 @@ export interface LiveCall {
   snapshot(): CallRecord;
   /** End the call from our side (admin hang-up, drain). */
   hangup(reason: string): Promise<void>;
+  /** Send the caller to `to` (E.164); throws when the carrier refuses. */
+  transfer(to: string, reason: string): Promise<void>;
+  /** Say `message`, then end the call (drain). */
+  endWithMessage(message: string, reason: string): Promise<void>;
 }
 
-export class CallRegistry extends EventEmitter<{ idle: []; ended: [CallRecord] }> {
+export class CallRegistry extends EventEmitter<{ idle: []; added: [LiveCall]; ended: [CallRecord] }> {
   private readonly live = new Map<string, LiveCall>();
   private readonly recent = new Map<string, CallRecord>();
 
@@ -28,6 +32,7 @@ export class CallRegistry extends EventEmitter<{ idle: []; ended: [CallRecord] }
 
   add(call: LiveCall): void {
     this.live.set(call.callSid, call);
+    this.emit('added', call);
   }
 
   /** Remove a live call and remember its final record. */
@@ -47,6 +52,11 @@ export class CallRegistry extends EventEmitter<{ idle: []; ended: [CallRecord] }
   /** A live call's current record, else a recently ended one. */
   find(callSid: string): CallRecord | undefined {
     return this.live.get(callSid)?.snapshot() ?? this.recent.get(callSid);
+  }
+
+  /** The live calls themselves (drain, cluster heartbeat). */
+  liveCalls(): LiveCall[] {
+    return [...this.live.values()];
   }
 
   active(): CallRecord[] {

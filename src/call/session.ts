@@ -307,16 +307,46 @@ export class CallSession implements LiveCall {
     if (!after || this.ended) return;
     if (after.kind === 'hangup') return this.hangupAfterPlayout(after.reason);
     await this.waitForPlayout();
+    await this.transfer(after.to, after.reason).catch(() => undefined);
+  }
+
+  /**
+   * Send the caller to `to` (E.164) through the carrier (Twilio: `<Dial>` TwiML, spec/twilio.md §6.3).
+   * The call is marked transferred first, so the `stop` this causes ends the session without a hang-up.
+   * @throws the carrier's CallbridgeError when the transfer fails (the call then goes on).
+   */
+  async transfer(to: string, reason: string): Promise<void> {
+    if (this.ended || this.ending) throw new Error(`call ${this.callSid} is already ending`);
+    this.record.status = 'transferred';
+    this.record.endReason = `transfer: ${reason}`;
+    this.ending = true;
     try {
-      this.record.status = 'transferred';
-      this.record.endReason = `transfer: ${after.reason}`;
-      this.ending = true;
-      await this.deps.control.transfer(this.callSid, after.to);
-      this.log.info({ to: after.to }, 'transferred');
+      await this.deps.control.transfer(this.callSid, to);
+      this.log.info({ to }, 'transferred');
     } catch (err) {
       this.record.status = 'in-progress';
+      this.record.endReason = undefined;
       this.ending = false;
       this.log.error({ err: (err as Error).message }, 'transfer failed');
+      throw err;
+    }
+  }
+
+  /**
+   * End the call with a spoken `message` (drain): the carrier plays it and hangs up, which stops the
+   * stream; if the carrier cannot, hang up. The session is finished after `graceMs` at the latest.
+   */
+  async endWithMessage(message: string, reason: string, graceMs = 15_000): Promise<void> {
+    if (this.ended || this.ending) return;
+    this.ending = true;
+    this.record.endReason = reason;
+    this.record.status = 'ending';
+    try {
+      await this.deps.control.sayAndHangup(this.callSid, message);
+      setTimeout(() => void this.finish(reason, 'completed'), graceMs).unref();
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message }, 'could not say goodbye; hanging up');
+      await this.hangup(reason);
     }
   }
 

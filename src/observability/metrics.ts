@@ -16,6 +16,19 @@ export interface Metrics {
   storeRetriesTotal: Counter;
   badFramesTotal: Counter<'carrier' | 'reason'>;
   socketsRefusedTotal: Counter<'reason'>;
+  /** Calls answered with a refusal (busy | draining | budget) instead of the agent. */
+  callsRefusedTotal: Counter<'carrier' | 'reason'>;
+  /** HTTP requests refused by a limit (reason `ip_limit`). */
+  httpRefusedTotal: Counter<'reason'>;
+  /** Estimated spend of the current UTC day (USD) and whether the daily budget is spent (0/1). */
+  budgetSpentUsd: Gauge;
+  budgetExceeded: Gauge;
+  /** 1 while the process drains (SIGTERM). */
+  draining: Gauge;
+  /** Calls a drain ended with a goodbye after DRAIN_TIMEOUT_S. */
+  drainGoodbyesTotal: Counter;
+  /** Status callbacks from carriers, by carrier and call status. */
+  statusCallbacksTotal: Counter<'carrier' | 'status'>;
 }
 
 /** Create the metric set; `defaults` adds process metrics (off in tests). */
@@ -40,5 +53,12 @@ export function createMetrics(defaults = false): Metrics {
     storeRetriesTotal: new Counter({ name: 'callbridge_store_retries_total', help: 'Store write retries', registers: r }),
     badFramesTotal: new Counter({ name: 'callbridge_bad_frames_total', help: 'Malformed carrier frames (dropped, call kept)', labelNames: ['carrier', 'reason'], registers: r }),
     socketsRefusedTotal: new Counter({ name: 'callbridge_sockets_refused_total', help: 'Media sockets refused', labelNames: ['reason'], registers: r }),
+    callsRefusedTotal: new Counter({ name: 'callbridge_calls_refused_total', help: 'Calls refused at the webhook (busy, draining, budget)', labelNames: ['carrier', 'reason'], registers: r }),
+    httpRefusedTotal: new Counter({ name: 'callbridge_http_refused_total', help: 'HTTP requests refused by a limit', labelNames: ['reason'], registers: r }),
+    budgetSpentUsd: new Gauge({ name: 'callbridge_budget_spent_usd', help: 'Estimated provider spend of the current UTC day (USD)', registers: r }),
+    budgetExceeded: new Gauge({ name: 'callbridge_budget_exceeded', help: '1 when DAILY_BUDGET_USD is spent for the current UTC day', registers: r }),
+    draining: new Gauge({ name: 'callbridge_draining', help: '1 while the process drains before exit', registers: r }),
+    drainGoodbyesTotal: new Counter({ name: 'callbridge_drain_goodbyes_total', help: 'Calls ended with a goodbye when the drain window closed', registers: r }),
+    statusCallbacksTotal: new Counter({ name: 'callbridge_status_callbacks_total', help: 'Carrier status callbacks applied', labelNames: ['carrier', 'status'], registers: r }),
   };
 }

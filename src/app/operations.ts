@@ -1,0 +1,47 @@
+/**
+ * The operator side of one server, built once per `buildServer`: limits (daily budget, per-address
+ * media sockets), the call directory (this process, or every instance through Redis with REDIS_URL),
+ * the options of placed outbound calls, and the carriers' status-callback book.
+ */
+import type { CallRegistry } from '../call/registry';
+import { LocalCallDirectory, MemoryOutboundOptions } from '../cluster/local-directory';
+import { RedisCallDirectory } from '../cluster/redis-directory';
+import type { CallDirectory, OutboundOptionsStore } from '../cluster/types';
+import type { Config } from '../config';
+import type { Logger } from '../observability/logger';
+import type { Metrics } from '../observability/metrics';
+import { admissionLimits, type AdmissionLimits, type DailyBudget } from './limits';
+import { AddressLimiter } from './limits-ip';
+import { CarrierStatusBook } from './twilio-status';
+
+export interface Operations {
+  limits: AdmissionLimits & { budget: DailyBudget };
+  directory: CallDirectory;
+  outbound: OutboundOptionsStore;
+  book: CarrierStatusBook;
+  /** Concurrent media sockets per client address. */
+  mediaSockets: AddressLimiter;
+  close(): Promise<void>;
+}
+
+export function createOperations(cfg: Config, log: Logger, metrics: Metrics, registry: CallRegistry): Operations {
+  let directory: CallDirectory;
+  let outbound: OutboundOptionsStore;
+  if (cfg.REDIS_URL) {
+    const shared = new RedisCallDirectory(cfg.REDIS_URL, cfg.REDIS_KEY_PREFIX, registry, log);
+    log.info({ instanceId: shared.instanceId, prefix: cfg.REDIS_KEY_PREFIX }, 'live calls shared through Redis');
+    directory = shared;
+    outbound = shared;
+  } else {
+    directory = new LocalCallDirectory(registry);
+    outbound = new MemoryOutboundOptions();
+  }
+  return {
+    limits: admissionLimits(cfg, registry, metrics, log),
+    directory,
+    outbound,
+    book: new CarrierStatusBook(),
+    mediaSockets: new AddressLimiter(cfg.MAX_MEDIA_SOCKETS_PER_IP),
+    close: () => directory.close(),
+  };
+}

@@ -1,0 +1,192 @@
+/**
+ * CallDirectory shared through Redis (REDIS_URL), so any instance can list, hang up or transfer any
+ * live call of the deployment:
+ *
+ * | key / channel | holds |
+ * |---|---|
+ * | `{prefix}call:{callSid}` | JSON LiveCallInfo, PX CALL_TTL_MS, rewritten every HEARTBEAT_MS while live; deleted at the end, so a crashed instance's calls expire |
+ * | `{prefix}opts:{rid}` | JSON OutboundOptions of a placed call, PX OUTBOUND_OPTIONS_TTL_MS, taken with GETDEL by whichever instance answers `/outbound` |
+ * | channel `{prefix}ctl:{instanceId}` | control requests `{id, op: 'hangup'\|'transfer', callSid, to?, reason, replyTo}` for that instance |
+ * | channel `{prefix}reply:{instanceId}` | answers `{id, result: ControlResult}` |
+ *
+ * Commands: https://redis.io/docs/latest/commands/set/ (PX), /getdel/, /scan/, /publish/, /subscribe/.
+ */
+import { randomUUID } from 'node:crypto';
+import Redis from 'ioredis';
+import type { CallRegistry } from '../call/registry';
+import type { Logger } from '../observability/logger';
+import { controlLocal, newInstanceId, OUTBOUND_OPTIONS_TTL_MS } from './local-directory';
+import type { CallDirectory, ControlResult, LiveCallInfo, OutboundOptions, OutboundOptionsStore } from './types';
+
+/** A live call's key expires this long after its last heartbeat (ms). */
+export const CALL_TTL_MS = 15_000;
+/** Heartbeat period (ms): every live call's key is rewritten, its TTL renewed. */
+export const HEARTBEAT_MS = 5_000;
+/** How long a control request waits for the holding instance (ms). */
+const CONTROL_TIMEOUT_MS = 5_000;
+
+interface ControlRequest {
+  id: string;
+  op: 'hangup' | 'transfer';
+  callSid: string;
+  to?: string;
+  reason: string;
+  replyTo: string;
+}
+
+export class RedisCallDirectory implements CallDirectory, OutboundOptionsStore {
+  readonly instanceId = newInstanceId();
+  private readonly redis: Redis;
+  private readonly sub: Redis;
+  private readonly waiting = new Map<string, (r: ControlResult) => void>();
+  private readonly heartbeat: NodeJS.Timeout;
+  private readonly ready: Promise<unknown>;
+  private closed = false;
+
+  /**
+   * @param url REDIS_URL; @param prefix REDIS_KEY_PREFIX (keys and channels start with it).
+   * Connects at once; commands issued before the connection is up are queued by ioredis.
+   */
+  constructor(
+    url: string,
+    private readonly prefix: string,
+    private readonly registry: CallRegistry,
+    private readonly log: Logger,
+  ) {
+    this.redis = new Redis(url, { maxRetriesPerRequest: 2 });
+    this.sub = new Redis(url, { maxRetriesPerRequest: 2 });
+    for (const c of [this.redis, this.sub]) c.on('error', (err: Error) => this.log.warn({ err: err.message }, 'redis connection error'));
+    this.sub.on('message', (channel: string, text: string) => void this.onMessage(channel, text));
+    this.ready = this.sub.subscribe(this.channel('ctl'), this.channel('reply')).catch((err: Error) => this.log.error({ err: err.message }, 'redis subscribe failed'));
+    registry.on('added', (call) => void this.publishCall(call.snapshot().callSid));
+    registry.on('ended', (record) => void this.redis.del(this.callKey(record.callSid)).catch(() => undefined));
+    this.heartbeat = setInterval(() => void this.beat(), HEARTBEAT_MS);
+    this.heartbeat.unref();
+  }
+
+  /** Resolves once the control channels are subscribed (tests and start-up). */
+  whenReady(): Promise<unknown> {
+    return this.ready;
+  }
+
+  private callKey(callSid: string): string {
+    return `${this.prefix}call:${callSid}`;
+  }
+
+  private channel(kind: 'ctl' | 'reply', instanceId = this.instanceId): string {
+    return `${this.prefix}${kind}:${instanceId}`;
+  }
+
+  private async publishCall(callSid: string): Promise<void> {
+    const call = this.registry.getLive(callSid);
+    if (!call) return;
+    const info: LiveCallInfo = { ...call.snapshot(), instanceId: this.instanceId };
+    await this.redis.set(this.callKey(callSid), JSON.stringify(info), 'PX', CALL_TTL_MS).catch((err: Error) => this.log.warn({ err: err.message, callSid }, 'redis call publish failed'));
+  }
+
+  private async beat(): Promise<void> {
+    const calls = this.registry.liveCalls();
+    if (calls.length === 0) return;
+    const p = this.redis.pipeline();
+    for (const c of calls) p.set(this.callKey(c.callSid), JSON.stringify({ ...c.snapshot(), instanceId: this.instanceId }), 'PX', CALL_TTL_MS);
+    await p.exec().catch((err: Error) => this.log.warn({ err: err.message }, 'redis heartbeat failed'));
+  }
+
+  async active(): Promise<LiveCallInfo[]> {
+    const keys: string[] = [];
+    let cursor = '0';
+    do {
+      const [next, batch] = await this.redis.scan(cursor, 'MATCH', `${this.prefix}call:*`, 'COUNT', 200);
+      cursor = next;
+      keys.push(...batch);
+    } while (cursor !== '0');
+    if (keys.length === 0) return [];
+    const values = await this.redis.mget(...keys);
+    return values.flatMap((v) => (v ? [JSON.parse(v) as LiveCallInfo] : []));
+  }
+
+  async findLive(callSid: string): Promise<LiveCallInfo | undefined> {
+    const local = this.registry.getLive(callSid);
+    if (local) return { ...local.snapshot(), instanceId: this.instanceId };
+    const v = await this.redis.get(this.callKey(callSid));
+    return v ? (JSON.parse(v) as LiveCallInfo) : undefined;
+  }
+
+  hangup(callSid: string, reason: string): Promise<ControlResult> {
+    return this.control({ op: 'hangup', callSid, reason });
+  }
+
+  transfer(callSid: string, to: string, reason: string): Promise<ControlResult> {
+    return this.control({ op: 'transfer', callSid, to, reason });
+  }
+
+  /** Run here when the call is ours, else ask the holding instance over pub/sub. */
+  private async control(req: Omit<ControlRequest, 'id' | 'replyTo'>): Promise<ControlResult> {
+    if (this.registry.getLive(req.callSid)) return this.runLocal(req);
+    const owner = await this.findLive(req.callSid);
+    if (!owner) return { ok: false, reason: 'not_found' };
+    await this.ready;
+    const id = randomUUID();
+    const answer = new Promise<ControlResult>((resolve) => {
+      const timer = setTimeout(() => {
+        this.waiting.delete(id);
+        resolve({ ok: false, reason: 'failed', message: `instance ${owner.instanceId} did not answer within ${CONTROL_TIMEOUT_MS} ms` });
+      }, CONTROL_TIMEOUT_MS);
+      this.waiting.set(id, (r) => {
+        clearTimeout(timer);
+        resolve(r);
+      });
+    });
+    const msg: ControlRequest = { ...req, id, replyTo: this.instanceId };
+    const receivers = await this.redis.publish(this.channel('ctl', owner.instanceId), JSON.stringify(msg));
+    if (receivers === 0) {
+      this.waiting.get(id)?.({ ok: false, reason: 'failed', message: `instance ${owner.instanceId} is not listening (crashed?)` });
+      this.waiting.delete(id);
+    }
+    return answer;
+  }
+
+  private runLocal(req: Omit<ControlRequest, 'id' | 'replyTo'>): Promise<ControlResult> {
+    const call = this.registry.getLive(req.callSid);
+    return controlLocal(call, (c) => (req.op === 'hangup' ? c.hangup(req.reason) : c.transfer(req.to ?? '', req.reason)));
+  }
+
+  private async onMessage(channel: string, text: string): Promise<void> {
+    let msg: unknown;
+    try {
+      msg = JSON.parse(text);
+    } catch {
+      return;
+    }
+    if (channel === this.channel('reply')) {
+      const m = msg as { id?: string; result?: ControlResult };
+      if (m.id && m.result) this.waiting.get(m.id)?.(m.result);
+      this.waiting.delete(m.id ?? '');
+      return;
+    }
+    const req = msg as ControlRequest;
+    if (!req.id || !req.callSid || !req.replyTo || (req.op !== 'hangup' && req.op !== 'transfer')) return;
+    this.log.info({ callSid: req.callSid, op: req.op, from: req.replyTo }, 'control request from another instance');
+    const result = await this.runLocal(req);
+    await this.redis.publish(this.channel('reply', req.replyTo), JSON.stringify({ id: req.id, result })).catch(() => undefined);
+  }
+
+  async put(rid: string, opts: OutboundOptions): Promise<void> {
+    await this.redis.set(`${this.prefix}opts:${rid}`, JSON.stringify(opts), 'PX', OUTBOUND_OPTIONS_TTL_MS);
+  }
+
+  async take(rid: string): Promise<OutboundOptions | undefined> {
+    const v = await this.redis.getdel(`${this.prefix}opts:${rid}`);
+    return v ? (JSON.parse(v) as OutboundOptions) : undefined;
+  }
+
+  /** Stop the heartbeat, drop this instance's keys and disconnect. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.heartbeat);
+    const keys = this.registry.liveCalls().map((c) => this.callKey(c.callSid));
+    if (keys.length) await this.redis.del(...keys).catch(() => undefined);
+    await Promise.all([this.sub.quit().catch(() => undefined), this.redis.quit().catch(() => undefined)]);
+  }
+}
