@@ -81,6 +81,12 @@ const Env = z.object({
   TWILIO_PHONE_NUMBER: str(),
   TWILIO_API_BASE: httpUrl(),
   TWILIO_SKIP_SIGNATURE: bool('false'),
+  // Store (SUPABASE_URL unset → embedded PGlite under DATA_DIR)
+  SUPABASE_URL: httpUrl(),
+  SUPABASE_SERVICE_ROLE_KEY: str(),
+  DATABASE_URL: z.preprocess(blank, z.url({ protocol: /^postgres(ql)?$/, error: 'expected a postgres:// connection URL' }).optional()),
+  DATA_DIR: z.preprocess(blank, z.string().default('./data')),
+  LOGS_DIR: z.preprocess(blank, z.string().default('./logs')),
 });
 
 export type Env = z.infer<typeof Env>;
@@ -121,6 +127,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (needEleven && !cfg.ELEVENLABS_AGENT_ID) problems.push('ELEVENLABS_AGENT_ID: required when calls go to ElevenLabs (not set)');
   if (needOpenAi && !cfg.OPENAI_API_KEY) problems.push('OPENAI_API_KEY: required when calls go to OpenAI Realtime (USE_ELEVENLABS_CONVERSATIONAL_AI=false or PROVIDER_FAILOVER=true) (not set)');
   if (cfg.UNLEASH_URL && !cfg.UNLEASH_API_TOKEN) problems.push('UNLEASH_API_TOKEN: required when UNLEASH_URL is set (a backend/client token of the Unleash environment) (not set)');
+  if (cfg.SUPABASE_URL && !cfg.SUPABASE_SERVICE_ROLE_KEY) problems.push('SUPABASE_SERVICE_ROLE_KEY: required when SUPABASE_URL is set (the store writes with the service-role key) (not set)');
   if (!cfg.TWILIO_SKIP_SIGNATURE && !cfg.TWILIO_AUTH_TOKEN) problems.push('TWILIO_AUTH_TOKEN: required to validate X-Twilio-Signature (or set TWILIO_SKIP_SIGNATURE=true for a local tunnel only) (not set)');
   if (problems.length) throw new ConfigError(problems);
   return cfg;

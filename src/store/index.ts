@@ -1,0 +1,32 @@
+/**
+ * `createStore(cfg, log)`: Supabase when SUPABASE_URL is set, else the embedded PGlite store
+ * under DATA_DIR; both wrapped in the journaled store (store.ts). Returns at once; the journal and
+ * the database open in the background, and writes wait for the journal.
+ */
+import type { Config } from '../config';
+import type { Logger } from '../observability/logger';
+import type { Metrics } from '../observability/metrics';
+import { EmbeddedStore } from './embedded-store';
+import { JournaledStore } from './store';
+import { SupabaseStore } from './supabase-store';
+import type { Store } from './types';
+
+export type { Store } from './types';
+export { StoreError } from './errors';
+
+export type StoreConfig = Pick<Config, 'SUPABASE_URL' | 'SUPABASE_SERVICE_ROLE_KEY' | 'DATA_DIR'>;
+
+/**
+ * @param metrics when given, each retried write counts in `callbridge_store_retries_total`.
+ * @throws Error when SUPABASE_URL is set without SUPABASE_SERVICE_ROLE_KEY (loadConfig refuses it first).
+ */
+export function createStore(cfg: StoreConfig, log: Logger, metrics?: Pick<Metrics, 'storeRetriesTotal'>): Store & { readonly pending: number } {
+  const onRetry = () => metrics?.storeRetriesTotal.inc();
+  if (cfg.SUPABASE_URL) {
+    if (!cfg.SUPABASE_SERVICE_ROLE_KEY) throw new Error('SUPABASE_SERVICE_ROLE_KEY: required when SUPABASE_URL is set');
+    log.info({ url: cfg.SUPABASE_URL }, 'store: Supabase');
+    return new JournaledStore(new SupabaseStore(cfg.SUPABASE_URL, cfg.SUPABASE_SERVICE_ROLE_KEY), { dataDir: cfg.DATA_DIR, log, onRetry });
+  }
+  log.info({ dataDir: cfg.DATA_DIR }, 'store: embedded PostgreSQL (PGlite); set SUPABASE_URL to use Supabase');
+  return new JournaledStore(new EmbeddedStore(cfg.DATA_DIR), { dataDir: cfg.DATA_DIR, log, onRetry });
+}
