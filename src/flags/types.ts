@@ -41,6 +41,8 @@ export interface FlagSourceStatus {
   sinceLastFetchMs?: number;
   /** Whether the toggle exists in the known state. */
   toggleKnown: boolean;
+  /** The toggle as known: enabled, and the unconstrained flexibleRollout percent if any. */
+  toggle?: { enabled: boolean; rollout?: number };
 }
 
 export interface FlagSource {

@@ -101,11 +101,14 @@ export class UnleashFlagSource implements FlagSource {
   }
 
   status(): FlagSourceStatus {
+    const def = this.ready ? this.unleash.getFeatureToggleDefinition(TOGGLE_NAME) : undefined;
+    const rollout = def?.strategies?.find((s) => s.name === 'flexibleRollout' && !s.constraints?.length)?.parameters?.rollout;
     return {
       ready: this.ready,
       synchronized: this.synchronized,
       sinceLastFetchMs: this.lastOkAt === undefined ? undefined : Date.now() - this.lastOkAt,
-      toggleKnown: this.ready && !!this.unleash.getFeatureToggleDefinition(TOGGLE_NAME),
+      toggleKnown: !!def,
+      toggle: def ? { enabled: def.enabled, rollout: rollout === undefined ? undefined : Number(rollout) } : undefined,
     };
   }
 

@@ -3,7 +3,7 @@
  * one provider emulator, all on loopback. Calls are placed exactly as Twilio would place them.
  */
 import type { AddressInfo } from 'node:net';
-import { buildServer, type CallbridgeServer } from '../../src/app/build-server';
+import { buildServer, type CallbridgeServer, type ServerOverrides } from '../../src/app/build-server';
 import { mulawToSamples } from '../../src/audio/g711';
 import { readWav } from '../../src/audio/wav';
 import type { CallRecord } from '../../src/call/call-record';
@@ -20,6 +20,10 @@ export const PUBLIC_URL = 'https://calls.example.test';
 
 export interface BridgeOptions {
   provider: 'elevenlabs' | 'openai';
+  /** Start both provider emulators (flag routing, failover); `provider` still sets the env var. */
+  both?: boolean;
+  /** Passed to buildServer (e.g. a FlagSource the test inspects). */
+  server?: ServerOverrides;
   /** Audio pace multiple for every emulator (1 = real time). */
   speed?: number;
   env?: Record<string, string>;
@@ -72,8 +76,8 @@ async function until<T>(what: string, fn: () => T | undefined | Promise<T | unde
 
 export async function startBridge(opts: BridgeOptions): Promise<Bridge> {
   const speed = opts.speed ?? 4;
-  const el = opts.provider === 'elevenlabs' ? await startElevenLabsEmulator({ speed, ...opts.elevenlabs }) : undefined;
-  const oa = opts.provider === 'openai' ? await startOpenAiEmulator({ speed, ...opts.openai }) : undefined;
+  const el = opts.provider === 'elevenlabs' || opts.both ? await startElevenLabsEmulator({ speed, ...opts.elevenlabs }) : undefined;
+  const oa = opts.provider === 'openai' || opts.both ? await startOpenAiEmulator({ speed, ...opts.openai }) : undefined;
   const carrier = new TwilioCarrierEmulator({ authToken: TEST_AUTH_TOKEN, accountSid: TEST_ACCOUNT_SID, speed });
   const rest = await startTwilioRestMock({ carrier, accountSid: TEST_ACCOUNT_SID, authToken: TEST_AUTH_TOKEN });
   const cfg = testConfig({
@@ -84,7 +88,7 @@ export async function startBridge(opts: BridgeOptions): Promise<Bridge> {
     ...(oa ? { OPENAI_REALTIME_URL: oa.url } : {}),
     ...opts.env,
   });
-  const srv = buildServer(cfg, silentLogger);
+  const srv = buildServer(cfg, silentLogger, opts.server);
   await new Promise<void>((resolve) => srv.server.listen(0, '127.0.0.1', resolve));
   const base = `http://127.0.0.1:${(srv.server.address() as AddressInfo).port}`;
 
