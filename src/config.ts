@@ -5,6 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import { z } from 'zod';
+import { loadAmbience, type AmbienceSource } from './audio/ambience';
 
 /** `''` → undefined, so `PORT=` behaves like an unset variable (zod's coerce would make it 0). */
 const blank = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v);
@@ -26,6 +27,11 @@ const Env = z.object({
   DRAIN_TIMEOUT_S: int(30, 0),
   /** Largest WebSocket message accepted on carrier sockets (bytes). */
   MAX_FRAME_BYTES: int(64 * 1024, 1024),
+  // Audio
+  /** WAV looped under the agent's voice and in its silences; unset = no ambience. */
+  BACKGROUND_AUDIO: str(),
+  /** Ambience gain (dB) relative to the file; −60..12. */
+  BACKGROUND_GAIN_DB: z.preprocess(blank, z.coerce.number({ error: 'expected a number of dB, e.g. -20' }).min(-60).max(12).default(-20)),
   // Limits
   /** Spend cap per UTC day (USD); unset = no cap. Past it, new calls hear the fallback message. */
   DAILY_BUDGET_USD: money(),
@@ -95,6 +101,8 @@ export type Env = z.infer<typeof Env>;
 export interface Config extends Env {
   /** The ElevenLabs API key from ELEVENLABS_API_KEY or ELEVENLABS_CONVERSATIONAL_API_KEY. */
   elevenLabsApiKey?: string;
+  /** BACKGROUND_AUDIO decoded at start-up (with BACKGROUND_GAIN_DB), when set. */
+  background?: AmbienceSource;
 }
 
 /** Thrown by `loadConfig`; `message` has one line per bad variable. */
@@ -129,6 +137,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (cfg.UNLEASH_URL && !cfg.UNLEASH_API_TOKEN) problems.push('UNLEASH_API_TOKEN: required when UNLEASH_URL is set (a backend/client token of the Unleash environment) (not set)');
   if (cfg.SUPABASE_URL && !cfg.SUPABASE_SERVICE_ROLE_KEY) problems.push('SUPABASE_SERVICE_ROLE_KEY: required when SUPABASE_URL is set (the store writes with the service-role key) (not set)');
   if (!cfg.TWILIO_SKIP_SIGNATURE && !cfg.TWILIO_AUTH_TOKEN) problems.push('TWILIO_AUTH_TOKEN: required to validate X-Twilio-Signature (or set TWILIO_SKIP_SIGNATURE=true for a local tunnel only) (not set)');
+  if (cfg.BACKGROUND_AUDIO) {
+    try {
+      cfg.background = loadAmbience(cfg.BACKGROUND_AUDIO, cfg.BACKGROUND_GAIN_DB);
+    } catch (err) {
+      problems.push(`BACKGROUND_AUDIO: cannot use ${cfg.BACKGROUND_AUDIO} as ambience: ${(err as Error).message}`);
+    }
+  }
   if (problems.length) throw new ConfigError(problems);
   return cfg;
 }

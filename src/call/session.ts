@@ -17,6 +17,7 @@ import type { Metrics } from '../observability/metrics';
 import type { CallContext, ProviderEvent, ProviderLeg } from '../providers/types';
 import type { CallRecord } from './call-record';
 import type { PendingCall } from './pending';
+import { OutboundAudio } from './outbound-audio';
 import { PlaybackTracker } from './playback';
 import type { LiveCall } from './registry';
 import type { ToolAfter, ToolRegistry } from './tools';
@@ -57,6 +58,7 @@ export class CallSession implements LiveCall {
   private readonly record: CallRecord;
   private readonly transcript = new Transcript();
   private readonly playback = new PlaybackTracker();
+  private readonly outbound: OutboundAudio;
   private readonly carrierFormat: AudioFormat;
   private readonly t0 = performance.now();
   private leg?: ProviderLeg;
@@ -82,6 +84,7 @@ export class CallSession implements LiveCall {
   ) {
     this.callSid = start.callSid;
     this.carrierFormat = start.format;
+    this.outbound = new OutboundAudio({ format: start.format, send: (c) => carrier.send(c), markFor: (id, ms) => this.playback.sent(id, ms), ambience: deps.cfg.background });
     this.log = deps.log.child({ callSid: start.callSid, streamSid: start.streamSid, carrier: pending.carrier, provider: pending.provider });
     this.record = {
       callSid: start.callSid,
@@ -147,6 +150,7 @@ export class CallSession implements LiveCall {
         break;
       case 'mark':
         this.playback.echoed(ev.name);
+        this.outbound.echoed(ev.name);
         if (this.playback.pendingCount === 0) this.playoutWaiter?.();
         break;
       case 'dtmf':
@@ -247,8 +251,7 @@ export class CallSession implements LiveCall {
     const t = performance.now();
     const out = this.toCarrier(payload);
     if (!out.length) return;
-    this.carrier.send({ type: 'audio', payload: out });
-    this.carrier.send({ type: 'mark', name: this.playback.sent(itemId, durationMs(this.carrierFormat, out.length)) });
+    this.outbound.push(out, itemId);
     this.deps.metrics.frameForwardSeconds.observe((performance.now() - t) / 1000);
     this.deps.metrics.framesTotal.inc({ leg: 'provider', direction: 'in' });
     this.record.counters.framesOut++;
@@ -263,7 +266,7 @@ export class CallSession implements LiveCall {
   private interruption(): void {
     this.userSpeechAt.push(this.nowMs());
     if (this.playback.pendingCount === 0) return; // nothing playing: the caller simply started a turn
-    this.carrier.send({ type: 'clear' });
+    this.outbound.clear();
     const item = this.playback.currentItem;
     const played = this.playback.played(item);
     this.playback.cut();
@@ -411,6 +414,7 @@ export class CallSession implements LiveCall {
     this.record.endReason ??= reason;
     this.record.status = this.record.status === 'transferred' ? 'transferred' : this.endOutcome ?? outcome;
     this.record.endedAt = new Date().toISOString();
+    this.outbound.close();
     if (this.carrier.isOpen) this.carrier.close(1000, 'call ended');
     try {
       await this.leg?.close(reason);
