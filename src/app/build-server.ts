@@ -11,12 +11,14 @@ import { ToolRegistry } from '../call/tools';
 import type { Config } from '../config';
 import { createFlagSource, type FlagSource } from '../flags';
 import type { CallControl, CallControls } from '../carriers/types';
+import { createExotelCarrier } from '../carriers/exotel';
 import { createTwilioCallControl } from '../carriers/twilio/rest';
 import type { Logger } from '../observability/logger';
 import { createMetrics, type Metrics } from '../observability/metrics';
 import { createConnectors, type Connectors } from '../providers';
 import { adminRouter } from './admin-api';
 import { httpInflightLimit } from './limits-ip';
+import { exotelWebhookRouter } from './exotel-webhooks';
 import { attachMediaSocket } from './media-socket';
 import { createOperations, type Operations } from './operations';
 import { probesRouter, providerConfigCheck, type ServerState } from './probes';
@@ -57,15 +59,20 @@ export function buildServer(cfg: Config, log: Logger, o: ServerOverrides = {}): 
   const pending = new PendingCalls();
   const tools = o.tools ?? new ToolRegistry();
   const connectors = o.connectors ?? createConnectors(cfg, log);
-  const controls: CallControls = { twilio: o.control ?? createTwilioCallControl(cfg), ...o.controls };
   const flags = o.router ? undefined : (o.flags ?? createFlagSource(cfg, log));
   const router = o.router ?? flagRouter(cfg, flags);
+  const admission = { cfg, log, state, registry, pending, router, connectors, tools, limits: ops.limits };
+  // Exotel hang-up and transfer close the stream, so its control exists even without API credentials
+  // (only placeCall needs them and says so).
+  const exotel = createExotelCarrier(admission);
+  const controls: CallControls = { twilio: o.control ?? createTwilioCallControl(cfg), exotel: exotel.control, ...o.controls };
 
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', true);
   app.use(probesRouter(state, metrics, () => registry.size));
   app.use(httpInflightLimit(cfg.MAX_HTTP_INFLIGHT_PER_IP, metrics));
+  app.use(exotelWebhookRouter({ ...admission, live: exotel.live, book: ops.book, outbound: ops.outbound }));
   app.use(twilioWebhookRouter({ cfg, log, state, registry, pending, router, connectors, tools, limits: ops.limits, outbound: ops.outbound }));
   app.use(twilioStatusRouter({ cfg, log, metrics, book: ops.book }));
   app.use(express.json({ limit: '256kb' }));
@@ -80,7 +87,7 @@ export function buildServer(cfg: Config, log: Logger, o: ServerOverrides = {}): 
   });
 
   const server = createServer(app);
-  const wss = attachMediaSocket(server, { cfg, log, metrics, state, registry, pending, tools, controls, ipLimit: ops.mediaSockets });
+  const wss = attachMediaSocket(server, { cfg, log, metrics, state, registry, pending, tools, controls, ipLimit: ops.mediaSockets, streams: { exotel: exotel.stream } });
 
   return {
     server,
