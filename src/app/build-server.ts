@@ -87,7 +87,7 @@ export function buildServer(cfg: Config, log: Logger, o: ServerOverrides = {}): 
   });
 
   const server = createServer(app);
-  const wss = attachMediaSocket(server, { cfg, log, metrics, state, registry, pending, tools, controls, ipLimit: ops.mediaSockets, streams: { exotel: exotel.stream } });
+  const wss = attachMediaSocket(server, { cfg, log, metrics, state, registry, pending, tools, controls, connectors, ipLimit: ops.mediaSockets, streams: { exotel: exotel.stream } });
 
   return {
     server,

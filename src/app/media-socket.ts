@@ -20,6 +20,7 @@ import { twilioCodec } from '../carriers/twilio/codec';
 import { upgradeSignatureOk } from '../carriers/twilio/signature';
 import type { CallControl, CallControls, CarrierCodec, CarrierCommand } from '../carriers/types';
 import type { Logger } from '../observability/logger';
+import type { Connectors } from '../providers';
 import type { Metrics } from '../observability/metrics';
 import { clientAddress, type AddressLimiter } from './limits-ip';
 import type { ServerState } from './probes';
@@ -43,6 +44,8 @@ export interface MediaSocketDeps {
   tools: ToolRegistry;
   /** REST call control per carrier; the session gets its carrier's. */
   controls: CallControls;
+  /** Provider connectors, for failover (PROVIDER_FAILOVER). */
+  connectors?: Connectors;
   /** Concurrent media sockets per client address (MAX_MEDIA_SOCKETS_PER_IP); 429 before the handshake beyond. */
   ipLimit?: AddressLimiter;
 }
@@ -148,6 +151,7 @@ function onConnection(ws: WebSocket, codec: CarrierCodec, deps: MediaSocketDeps)
         metrics,
         control: controlFor(deps.controls, codec.name),
         tools: deps.tools,
+        connectors: deps.connectors,
         onEnded: (record) => deps.registry.end(record),
       });
       deps.registry.add(session);

@@ -7,6 +7,17 @@ import type { TranscriptTurn } from './transcript';
 
 export type CallStatus = 'connecting' | 'in-progress' | 'ending' | 'completed' | 'failed' | 'transferred';
 
+/** A failover (src/call/failover.ts): the call moved from one provider to the other. */
+export interface ProviderSwitch {
+  from: ProviderName;
+  to: ProviderName;
+  /** Ms since call start when `from` failed. */
+  atMs: number;
+  reason: string;
+  /** Ms to reach the new provider (set-up + socket). */
+  connectMs: number;
+}
+
 export interface CallRecord {
   callSid: string;
   streamSid?: string;
@@ -14,7 +25,10 @@ export interface CallRecord {
   direction: CallDirection;
   from?: string;
   to?: string;
+  /** The provider chosen at call start (the flag's cohort); failovers are in `providerHistory`. */
   provider: ProviderName;
+  /** Failovers of this call, in order (absent when none). */
+  providerHistory?: ProviderSwitch[];
   /** Where the provider decision came from (`env` = USE_ELEVENLABS_CONVERSATIONAL_AI). */
   flagSource: string;
   status: CallStatus;
@@ -30,6 +44,6 @@ export interface CallRecord {
     /** Ms from the carrier `start` to the first agent audio frame sent to the carrier. */
     firstAgentAudioMs?: number;
   };
-  counters: { bargeIns: number; dtmf: string[]; badFrames: number; framesIn: number; framesOut: number };
+  counters: { bargeIns: number; dtmf: string[]; badFrames: number; framesIn: number; framesOut: number; failovers?: number };
   turns: TranscriptTurn[];
 }

@@ -16,6 +16,8 @@ import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
 import type { CallContext, ProviderEvent, ProviderLeg } from '../providers/types';
 import type { CallRecord } from './call-record';
+import { ProviderFailover } from './failover';
+import type { Connectors } from '../providers';
 import type { PendingCall } from './pending';
 import { OutboundAudio } from './outbound-audio';
 import { PlaybackTracker } from './playback';
@@ -40,6 +42,8 @@ export interface SessionDeps {
   /** Control of this call's carrier. */
   control: CallControl;
   tools: ToolRegistry;
+  /** Both providers' connectors: with PROVIDER_FAILOVER, the other one takes over a failed call. */
+  connectors?: Connectors;
   /** Called once with the final record when the call is over. */
   onEnded: (record: CallRecord) => void;
 }
@@ -62,6 +66,10 @@ export class CallSession implements LiveCall {
   private readonly carrierFormat: AudioFormat;
   private readonly t0 = performance.now();
   private leg?: ProviderLeg;
+  /** Bumped when a leg is dropped for failover, so its late events are ignored. */
+  private legGen = 0;
+  private ctx?: CallContext;
+  private failover?: ProviderFailover;
   private toProvider?: Converter;
   private toCarrier?: Converter;
   private early: Buffer[] = [];
@@ -125,11 +133,12 @@ export class CallSession implements LiveCall {
       carrierFormat: this.carrierFormat,
       tools: this.deps.tools.specs(),
     };
+    this.ctx = ctx;
     try {
       const prepared = await this.pending.prepared;
       if (prepared instanceof Error) throw prepared;
       if (this.ended) return;
-      const leg = await prepared.connect(ctx, (ev) => this.onProvider(ev));
+      const leg = await prepared.connect(ctx, this.legEvents());
       if (this.ended) {
         await leg.close('call ended while connecting');
         return;
@@ -230,8 +239,8 @@ export class CallSession implements LiveCall {
     this.toCarrier = createConverter(output, this.carrierFormat);
     this.record.conversationId = conversationId;
     this.record.status = 'in-progress';
-    this.record.answeredAt = new Date().toISOString();
-    this.record.timings.providerReadyMs = this.nowMs();
+    this.record.answeredAt ??= new Date().toISOString();
+    this.record.timings.providerReadyMs ??= this.nowMs();
     this.log.info({ ms: this.record.timings.providerReadyMs, input, output, transcoding: !this.toProvider.passthrough || !this.toCarrier.passthrough }, 'provider ready');
     this.flushEarly();
   }
@@ -392,6 +401,7 @@ export class CallSession implements LiveCall {
   /** The provider could not be reached or failed mid-call: say sorry and end (failover comes later). */
   private async providerFailed(err: Error): Promise<void> {
     if (this.ended || this.ending) return;
+    if (await this.failOver(err)) return;
     this.ending = true;
     const category = (err as { category?: string }).category ?? 'unknown';
     this.log.error({ err: err.message, category }, 'provider failed; ending the call politely');
@@ -404,6 +414,31 @@ export class CallSession implements LiveCall {
       this.log.warn({ err: (e as Error).message }, 'could not play the apology; closing the media socket');
     }
     await this.finish(this.record.endReason, 'failed');
+  }
+
+  private legEvents(): (ev: ProviderEvent) => void {
+    const gen = this.legGen;
+    return (ev) => gen === this.legGen && this.onProvider(ev);
+  }
+
+  /** PROVIDER_FAILOVER: the other provider continues this call (call/failover.ts). False when off or it fails too. */
+  private async failOver(err: Error): Promise<boolean> {
+    if (!this.deps.connectors || !this.ctx) return false;
+    this.failover ??= new ProviderFailover({ cfg: this.deps.cfg, connectors: this.deps.connectors, metrics: this.deps.metrics, log: this.log });
+    if (!this.failover.available) return false;
+    const old = this.leg;
+    this.leg = this.toProvider = this.toCarrier = undefined; // caller audio is buffered meanwhile
+    this.legGen++;
+    this.interruptedItems.clear();
+    this.firstAudioAt.clear();
+    void old?.close('failover').catch(() => undefined);
+    const from = this.record.providerHistory?.at(-1)?.to ?? this.record.provider;
+    const taken = await this.failover.takeOver(from, err, this.ctx, this.transcript.turns(), this.legEvents(), this.record, this.nowMs());
+    if (!taken) return false;
+    if (this.ended) await taken.leg.close('call ended while failing over');
+    else this.leg = taken.leg;
+    this.flushEarly();
+    return true;
   }
 
   /** Tear everything down once (idempotent). */
