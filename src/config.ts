@@ -87,6 +87,19 @@ const Env = z.object({
   TWILIO_PHONE_NUMBER: str(),
   TWILIO_API_BASE: httpUrl(),
   TWILIO_SKIP_SIGNATURE: bool('false'),
+  // Exotel (spec/exotel.md): Connect API credentials (outbound), stream rate and stream auth
+  EXOTEL_ACCOUNT_SID: str(),
+  EXOTEL_API_KEY: str(),
+  EXOTEL_API_TOKEN: str(),
+  EXOTEL_SUBDOMAIN: z.preprocess(blank, z.enum(['api.exotel.com', 'api.in.exotel.com']).default('api.exotel.com')),
+  EXOTEL_CALLER_ID: str(),
+  EXOTEL_APP_ID: str(),
+  EXOTEL_API_BASE: httpUrl(),
+  EXOTEL_SAMPLE_RATE: z.preprocess(blank, z.enum(['8000', '16000', '24000'], { error: 'expected 8000, 16000 or 24000' }).default('8000').transform((v) => Number(v) as 8000 | 16000 | 24000)),
+  EXOTEL_STREAM_TOKEN: z.preprocess(blank, z.string().min(16, 'expected at least 16 characters').regex(/^[\w-]+$/, 'expected letters, digits, _ and - only (it goes in a URL)').optional()),
+  EXOTEL_STREAM_USER: str(),
+  EXOTEL_STREAM_PASSWORD: str(),
+  EXOTEL_WEBHOOK_TOKEN: z.preprocess(blank, z.string().min(16, 'expected at least 16 characters').regex(/^[\w-]+$/, 'expected letters, digits, _ and - only (it goes in a URL)').optional()),
   // Store (SUPABASE_URL unset → embedded PGlite under DATA_DIR)
   SUPABASE_URL: httpUrl(),
   SUPABASE_SERVICE_ROLE_KEY: str(),
@@ -144,6 +157,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       problems.push(`BACKGROUND_AUDIO: cannot use ${cfg.BACKGROUND_AUDIO} as ambience: ${(err as Error).message}`);
     }
   }
+  problems.push(...exotelProblems(cfg));
   if (problems.length) throw new ConfigError(problems);
   return cfg;
 }
@@ -151,4 +165,17 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
 /** Load `.env` from the working directory into `process.env` when present (existing values win). */
 export function loadDotEnv(path = '.env'): void {
   if (existsSync(path)) process.loadEnvFile(path);
+}
+
+/** Exotel variables that only make sense together (Connect API credentials, stream Basic auth). */
+function exotelProblems(cfg: Config): string[] {
+  const out: string[] = [];
+  const rest = { EXOTEL_ACCOUNT_SID: cfg.EXOTEL_ACCOUNT_SID, EXOTEL_API_KEY: cfg.EXOTEL_API_KEY, EXOTEL_API_TOKEN: cfg.EXOTEL_API_TOKEN, EXOTEL_CALLER_ID: cfg.EXOTEL_CALLER_ID, EXOTEL_APP_ID: cfg.EXOTEL_APP_ID };
+  if (Object.values(rest).some((v) => v !== undefined)) {
+    for (const [name, v] of Object.entries(rest)) if (v === undefined) out.push(`${name}: required with the other Exotel Connect API variables (EXOTEL_ACCOUNT_SID, EXOTEL_API_KEY, EXOTEL_API_TOKEN, EXOTEL_CALLER_ID, EXOTEL_APP_ID) (not set)`);
+  }
+  if ((cfg.EXOTEL_STREAM_USER === undefined) !== (cfg.EXOTEL_STREAM_PASSWORD === undefined)) {
+    out.push(`${cfg.EXOTEL_STREAM_USER === undefined ? 'EXOTEL_STREAM_USER' : 'EXOTEL_STREAM_PASSWORD'}: required with ${cfg.EXOTEL_STREAM_USER === undefined ? 'EXOTEL_STREAM_PASSWORD' : 'EXOTEL_STREAM_USER'} (stream Basic credentials) (not set)`);
+  }
+  return out;
 }

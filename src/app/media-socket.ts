@@ -1,7 +1,8 @@
 /**
  * `WS /media-stream`: `ws` 8 in noServer mode on the HTTP server's `upgrade` event, so a socket is
- * refused with an HTTP status before the handshake (unknown path 404, draining 503, bad Twilio
- * signature 403), then per message: codec → CarrierEvent → CallSession.
+ * refused with an HTTP status before the handshake (unknown path or carrier 404, draining 503, bad
+ * Twilio signature 403, Exotel without a token 401), then per message: codec → CarrierEvent →
+ * CallSession. `?carrier=` picks the carrier's stream rules (CarrierStream; Twilio by default).
  *
  * A socket whose `start` lacks a valid token for a call we answered is closed with 1008 (policy
  * violation, RFC 6455 §7.4.1). Malformed frames are counted and logged and never end the call.
@@ -18,7 +19,7 @@ import type { Config } from '../config';
 import { CallbridgeError } from '../errors';
 import { twilioCodec } from '../carriers/twilio/codec';
 import { upgradeSignatureOk } from '../carriers/twilio/signature';
-import type { CallControl, CallControls, CarrierCodec, CarrierCommand } from '../carriers/types';
+import type { CallControl, CallControls, CarrierCodec, CarrierCommand, CarrierSink, CarrierStream } from '../carriers/types';
 import type { Logger } from '../observability/logger';
 import type { Connectors } from '../providers';
 import type { Metrics } from '../observability/metrics';
@@ -48,6 +49,23 @@ export interface MediaSocketDeps {
   connectors?: Connectors;
   /** Concurrent media sockets per client address (MAX_MEDIA_SOCKETS_PER_IP); 429 before the handshake beyond. */
   ipLimit?: AddressLimiter;
+  /** Stream rules of carriers other than Twilio, by `?carrier=` value (e.g. exotel). */
+  streams?: Partial<Record<string, CarrierStream>>;
+}
+
+/** Twilio's stream rules: signed upgrade (spec/twilio.md §2.3), token in `start.customParameters`. */
+function twilioStream(deps: MediaSocketDeps): CarrierStream {
+  const { cfg, log } = deps;
+  return {
+    name: 'twilio',
+    checkUpgrade(req) {
+      if (cfg.TWILIO_SKIP_SIGNATURE || upgradeSignatureOk(cfg.TWILIO_AUTH_TOKEN!, req.headers['x-twilio-signature'] as string | undefined, cfg.PUBLIC_URL)) return undefined;
+      log.warn({ remote: req.socket.remoteAddress }, 'media-stream upgrade with a bad X-Twilio-Signature: 403');
+      return { status: 403, text: 'Forbidden', reason: 'signature' };
+    },
+    codec: () => twilioCodec,
+    claim: (ev) => deps.pending.claim(ev.callSid, ev.params.token),
+  };
 }
 
 /** The carrier's call control, or one that fails clearly when that carrier has no credentials. */
@@ -68,13 +86,15 @@ function refuse(socket: Duplex, status: number, text: string): void {
 export function attachMediaSocket(server: Server, deps: MediaSocketDeps): WebSocketServer {
   const { cfg, log, metrics } = deps;
   const wss = new WebSocketServer({ noServer: true, maxPayload: HARD_MAX_PAYLOAD, perMessageDeflate: false });
+  const twilio = twilioStream(deps);
 
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => socket.destroy());
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (!url.pathname.endsWith('/media-stream')) return refuse(socket, 404, 'Not Found');
     const carrier = url.searchParams.get('carrier') ?? 'twilio';
-    if (carrier !== 'twilio') return refuse(socket, 404, `Unknown carrier ${carrier}`);
+    const stream = carrier === 'twilio' ? twilio : deps.streams?.[carrier];
+    if (!stream) return refuse(socket, 404, `Unknown carrier ${carrier}`);
     // While draining, only calls answered before SIGTERM may still open their stream.
     if (deps.state.draining && deps.pending.size === 0) return refuse(socket, 503, 'Service Unavailable');
     const release = deps.ipLimit?.acquire(clientAddress(req));
@@ -83,21 +103,23 @@ export function attachMediaSocket(server: Server, deps: MediaSocketDeps): WebSoc
       return refuse(socket, 429, 'Too Many Requests');
     }
     if (release) socket.once('close', release);
-    if (!cfg.TWILIO_SKIP_SIGNATURE && !upgradeSignatureOk(cfg.TWILIO_AUTH_TOKEN!, req.headers['x-twilio-signature'] as string | undefined, cfg.PUBLIC_URL)) {
-      metrics.socketsRefusedTotal.inc({ reason: 'signature' });
-      log.warn({ remote: req.socket.remoteAddress }, 'media-stream upgrade with a bad X-Twilio-Signature: 403');
-      return refuse(socket, 403, 'Forbidden');
+    const refusal = stream.checkUpgrade(req, url);
+    if (refusal) {
+      metrics.socketsRefusedTotal.inc({ reason: refusal.reason });
+      return refuse(socket, refusal.status, refusal.text);
     }
-    wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, twilioCodec, deps));
+    wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, stream, stream.codec(url), url, deps));
   });
   return wss;
 }
 
-function onConnection(ws: WebSocket, codec: CarrierCodec, deps: MediaSocketDeps): void {
+function onConnection(ws: WebSocket, stream: CarrierStream, codec: CarrierCodec, url: URL, deps: MediaSocketDeps): void {
   const { log, metrics } = deps;
   let session: CallSession | undefined;
   let streamSid = '';
   let badFrames = 0;
+  let sink: CarrierSink | undefined;
+  let detach: (() => void) | undefined;
   ws.on('error', (err) => log.warn({ err: err.message, callSid: session?.callSid }, 'media socket error'));
   const startTimer = setTimeout(() => {
     metrics.socketsRefusedTotal.inc({ reason: 'no_start' });
@@ -109,17 +131,22 @@ function onConnection(ws: WebSocket, codec: CarrierCodec, deps: MediaSocketDeps)
       return ws.readyState === ws.OPEN;
     },
     send(cmd: CarrierCommand) {
-      if (ws.readyState !== ws.OPEN) return;
-      if (cmd.type === 'audio' && ws.bufferedAmount > MAX_BUFFERED) {
-        metrics.badFramesTotal.inc({ carrier: codec.name, reason: 'backlog_drop' });
-        return;
-      }
-      ws.send(codec.serialize(cmd, streamSid));
+      if (sink) sink.send(cmd);
+      else write(cmd);
     },
     close(code: number, reason: string) {
       if (ws.readyState === ws.OPEN || ws.readyState === ws.CONNECTING) ws.close(code, reason);
     },
   };
+
+  function write(cmd: CarrierCommand): void {
+    if (ws.readyState !== ws.OPEN) return;
+    if (cmd.type === 'audio' && ws.bufferedAmount > MAX_BUFFERED) {
+      metrics.badFramesTotal.inc({ carrier: codec.name, reason: 'backlog_drop' });
+      return;
+    }
+    ws.send(codec.serialize(cmd, streamSid));
+  }
 
   const dropBad = (reason: string, size: number) => {
     badFrames++;
@@ -137,7 +164,8 @@ function onConnection(ws: WebSocket, codec: CarrierCodec, deps: MediaSocketDeps)
     if (ev.type === 'start') {
       if (session) return dropBad('duplicate_start', raw.length);
       clearTimeout(startTimer);
-      const pending = deps.pending.claim(ev.callSid, ev.params.token);
+      if (ev.warnings?.length) log.warn({ callSid: ev.callSid, carrier: codec.name, warnings: ev.warnings }, 'media stream start: worked around');
+      const pending = stream.claim(ev, url);
       if (!pending) {
         metrics.socketsRefusedTotal.inc({ reason: 'token' });
         log.warn({ callSid: ev.callSid }, 'media socket start without a valid call token: closing 1008');
@@ -145,6 +173,8 @@ function onConnection(ws: WebSocket, codec: CarrierCodec, deps: MediaSocketDeps)
         return;
       }
       streamSid = ev.streamSid;
+      sink = stream.outbound?.(ev, write);
+      detach = stream.attached?.(ev.callSid, port.close);
       session = new CallSession(pending, ev, port, {
         cfg: deps.cfg,
         log,
@@ -167,6 +197,8 @@ function onConnection(ws: WebSocket, codec: CarrierCodec, deps: MediaSocketDeps)
 
   ws.on('close', () => {
     clearTimeout(startTimer);
+    sink?.close();
+    detach?.();
     session?.carrierClosed();
   });
 }

@@ -3,6 +3,7 @@
  * Source: https://www.twilio.com/docs/voice/media-streams/websocket-messages (spec/twilio.md §3–4).
  */
 import { MULAW_8K } from '../../audio/format';
+import { parseJsonFrame } from '../json-frame';
 import type { CarrierCodec, CarrierCommand, CarrierEvent, ParseResult } from '../types';
 import { TwilioConnected, TwilioDtmf, TwilioMark, TwilioStart, TwilioStop, type TwilioOutbound } from './wire';
 
@@ -55,15 +56,9 @@ export const twilioCodec: CarrierCodec = {
 
   parse(raw, isBinary) {
     // Twilio sends JSON text frames only; a binary frame is a protocol fault (error 31950 on its side).
-    if (isBinary) return bad('binary');
-    let msg: unknown;
-    try {
-      msg = JSON.parse(typeof raw === 'string' ? raw : raw.toString('utf8'));
-    } catch {
-      return bad('not_json');
-    }
-    if (typeof msg !== 'object' || msg === null || Array.isArray(msg)) return bad('not_json');
-    const m = msg as { event?: unknown; media?: { payload?: unknown; timestamp?: unknown } };
+    const frame = parseJsonFrame(raw, isBinary);
+    if (!frame.ok) return bad(frame.reason);
+    const m = frame.msg as { event?: unknown; media?: { payload?: unknown; timestamp?: unknown } };
     if (m.event === 'media') {
       const p = m.media?.payload;
       if (typeof p !== 'string') return bad('bad_shape');

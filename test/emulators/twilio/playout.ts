@@ -15,6 +15,17 @@ export const MAX_BUFFERED_BYTES = 10 * 60 * 1000 * MULAW_BYTES_PER_MS;
 
 type QueueItem = { kind: 'audio'; bytes: Buffer; off: number } | { kind: 'mark'; name: string };
 
+/**
+ * The carrier's audio shape and `clear` rule. Default: Twilio (μ-law 8 kHz, 8 bytes per ms, silence
+ * 0xFF, `clear` drops everything queued). Exotel: PCM16 at 16/32/48 bytes per ms, silence 0x00, and
+ * `clear` lets the chunk already playing finish (spec/exotel.md §5).
+ */
+export interface PlayoutShape {
+  bytesPerMs?: number;
+  silenceByte?: number;
+  clearKeepsPlayingChunk?: boolean;
+}
+
 /** One stretch of uninterrupted playout; times in wall ms on the playout clock. */
 export interface PlayoutSegment {
   startMs: number;
@@ -48,8 +59,11 @@ export class Playout {
   /** Chunk boundaries: for each played chunk, the segment index it belongs to. */
   private readonly chunkSegment: number[] = [];
 
-  constructor(private readonly speed: number, startMs: number, private readonly events: PlayoutEvents, private readonly maxBufferedBytes = MAX_BUFFERED_BYTES) {
+  private readonly bytesPerMs: number;
+
+  constructor(private readonly speed: number, startMs: number, private readonly events: PlayoutEvents, private readonly maxBufferedBytes = MAX_BUFFERED_BYTES, private readonly shape: PlayoutShape = {}) {
     this.lastMs = startMs;
+    this.bytesPerMs = shape.bytesPerMs ?? MULAW_BYTES_PER_MS;
   }
 
   /** μ-law bytes waiting to play. */
@@ -88,11 +102,16 @@ export class Playout {
   clear(nowMs: number): { discardedBytes: number; marks: string[] } {
     this.advance(nowMs);
     const marks: string[] = [];
-    const discardedBytes = this.queuedBytes;
-    for (const item of this.queue.splice(0)) if (item.kind === 'mark') marks.push(item.name);
-    this.queuedBytes = 0;
-    this.budget = 0;
-    this.endSegment(nowMs, 'clear');
+    const head = this.queue[0];
+    const keep = this.shape.clearKeepsPlayingChunk && head?.kind === 'audio' && head.off > 0 ? head : undefined;
+    const kept = keep ? keep.bytes.length - keep.off : 0;
+    const discardedBytes = this.queuedBytes - kept;
+    for (const item of this.queue.splice(keep ? 1 : 0)) if (item.kind === 'mark') marks.push(item.name);
+    this.queuedBytes = kept;
+    if (!keep) {
+      this.budget = 0;
+      this.endSegment(nowMs, 'clear');
+    }
     for (const m of marks) this.events.onMark(m, true);
     return { discardedBytes, marks };
   }
@@ -110,7 +129,7 @@ export class Playout {
     const elapsed = Math.max(0, nowMs - this.lastMs);
     this.lastMs = nowMs;
     if (this.queue.length === 0) return;
-    this.budget += elapsed * MULAW_BYTES_PER_MS * this.speed;
+    this.budget += elapsed * this.bytesPerMs * this.speed;
     while (this.queue.length > 0) {
       const head = this.queue[0]!;
       if (head.kind === 'mark') {
@@ -136,7 +155,7 @@ export class Playout {
   private play(bytes: Buffer, nowMs: number): void {
     if (!this.current) {
       const prev = this.segments[this.segments.length - 1];
-      const startMs = nowMs - bytes.length / (MULAW_BYTES_PER_MS * this.speed);
+      const startMs = nowMs - bytes.length / (this.bytesPerMs * this.speed);
       this.current = { startMs: Math.max(prev?.endMs ?? -Infinity, startMs), bytes: 0 };
       this.segments.push(this.current);
       this.events.onStart?.(this.current.startMs, prev?.endMs === undefined ? Infinity : this.current.startMs - prev.endMs);
@@ -169,9 +188,10 @@ export class Playout {
       const s = this.chunkSegment[i]!;
       if (s !== seg) {
         seg = s;
-        const at = Math.round((this.segments[s]!.startMs - t0) * this.speed * MULAW_BYTES_PER_MS);
+        let at = Math.round((this.segments[s]!.startMs - t0) * this.speed * this.bytesPerMs);
+        at -= at % (this.bytesPerMs >= 16 ? 2 : 1); // whole PCM16 samples
         if (at > written) {
-          parts.push(Buffer.alloc(at - written, MULAW_SILENCE));
+          parts.push(Buffer.alloc(at - written, this.shape.silenceByte ?? MULAW_SILENCE));
           written = at;
         }
       }

@@ -1,0 +1,146 @@
+/**
+ * Exotel HTTP endpoints (spec/exotel.md §1.2–1.3, §6.3–6.4):
+ * - `GET|POST /inbound?carrier=exotel`, `/outbound?carrier=exotel`: the Voicebot applet's dynamic-URL
+ *   request → 200 `{"url":"wss://PUBLIC/media-stream?carrier=exotel&token=…&sample-rate=…"}`; the call is
+ *   admitted (provider set-up starts now) and the token bound to its `CallSid`. Refused calls → 503.
+ * - `GET /webhooks/exotel/connect?CallSid=…`: the Connect applet after the Voicebot applet → the pending
+ *   transfer's destination (`numbers: [to]`) or `numbers: []` (the flow takes its no-answer branch).
+ * - `POST /webhooks/exotel/status`: StatusCallback (JSON, form or query) → the carrier status book,
+ *   idempotently; 200.
+ * Exotel signs none of these: with EXOTEL_WEBHOOK_TOKEN set, connect and status require `?token=`.
+ */
+import express, { Router, type Request } from 'express';
+import { PendingCalls } from '../call/pending';
+import { secretEquals } from '../carriers/exotel/auth';
+import type { ExotelLiveCalls } from '../carriers/exotel/live-calls';
+import { exotelStreamUrl } from '../carriers/exotel/stream-url';
+import type { ExotelRate } from '../carriers/exotel/wire';
+import type { OutboundOptionsStore } from '../cluster/types';
+import { admitCall, type AdmissionDeps } from './call-admission';
+import type { CarrierStatusBook } from './twilio-status';
+
+export interface ExotelWebhookDeps extends AdmissionDeps {
+  live: ExotelLiveCalls;
+  book?: CarrierStatusBook;
+  outbound?: OutboundOptionsStore;
+}
+
+/** Query, then form or JSON body: Exotel's request encodings are partly unverified (spec §1.2, §6.3). */
+function paramsOf(req: Request): Record<string, string> {
+  const out: Record<string, string> = {};
+  const add = (src: unknown) => {
+    if (!src || typeof src !== 'object') return;
+    for (const [k, v] of Object.entries(src as Record<string, unknown>)) {
+      if (typeof v === 'string' || typeof v === 'number') out[k] = String(v);
+      else if (Array.isArray(v) && typeof v[0] === 'string') out[k] = v[0];
+    }
+  };
+  add(req.query);
+  add(req.body);
+  return out;
+}
+
+/** Exotel's `Direction` of an applet request → ours; the path decides when it is absent. */
+function directionOf(path: string): 'inbound' | 'outbound' {
+  return path === '/outbound' ? 'outbound' : 'inbound';
+}
+
+/** The Connect applet's dynamic-URL answer (shape of Exotel's sample `handle_programmable_connect`, spec §6.4). */
+export function connectAnswer(to: string | undefined, callerId: string | undefined): Record<string, unknown> {
+  return {
+    fetch_after_attempt: false,
+    destination: { numbers: to ? [to] : [] },
+    ...(callerId ? { outgoing_phone_number: callerId } : {}),
+    record: false,
+    max_ringing_duration: 45,
+    max_conversation_duration: 3600,
+    music_on_hold: { type: 'operator_tone' },
+    parallel_ringing: { activate: false, max_parallel_attempts: 1 },
+  };
+}
+
+export function exotelWebhookRouter(deps: ExotelWebhookDeps): Router {
+  const { cfg, log, live } = deps;
+  const r = Router();
+  const bodies = [express.urlencoded({ extended: true, limit: '64kb' }), express.json({ limit: '64kb' })];
+  const tokenOk = (p: Record<string, string>) => !cfg.EXOTEL_WEBHOOK_TOKEN || secretEquals(p.token, cfg.EXOTEL_WEBHOOK_TOKEN);
+
+  for (const path of ['/inbound', '/outbound'] as const) {
+    r.all(path, ...bodies, async (req, res, next) => {
+      if (req.query.carrier !== 'exotel') return next();
+      if (req.method !== 'GET' && req.method !== 'POST') return next();
+      const p = paramsOf(req);
+      const direction = directionOf(path);
+      let callSid = p.CallSid ?? p.call_sid;
+      const minted = !callSid;
+      callSid ??= `cb-${PendingCalls.newToken()}`;
+      const placed = direction === 'outbound' && p.CustomField ? await deps.outbound?.take(p.CustomField).catch(() => undefined) : undefined;
+      const caller = p.CallFrom ?? p.From;
+      const exophone = p.CallTo ?? p.To;
+      const rate: ExotelRate = cfg.EXOTEL_SAMPLE_RATE;
+      const admission = admitCall(deps, {
+        callSid,
+        carrier: 'exotel',
+        direction,
+        // Outbound: CallFrom is the dialled customer, CallTo our ExoPhone (spec §1.2).
+        from: direction === 'inbound' ? caller : exophone,
+        to: direction === 'inbound' ? exophone : caller,
+        carrierFormat: { encoding: 'pcm16le', sampleRate: rate },
+        requestedProvider: placed?.provider ?? (p.provider === 'openai' || p.provider === 'elevenlabs' ? p.provider : undefined),
+        prompt: placed?.prompt,
+        firstMessage: placed?.firstMessage,
+      });
+      if (!admission.ok) {
+        log.warn({ callSid, carrier: 'exotel', reason: admission.reason }, 'call refused');
+        res.status(503).json({ error: admission.reason });
+        return;
+      }
+      if (minted) {
+        live.bindToken(admission.token, callSid);
+        log.warn({ callSid }, 'Exotel dynamic-URL request without CallSid: token bound to a minted id');
+      }
+      res.status(200).json({ url: exotelStreamUrl(cfg, admission.token, rate) });
+    });
+  }
+
+  r.get('/webhooks/exotel/connect', (req, res) => {
+    const p = paramsOf(req);
+    if (!tokenOk(p)) {
+      res.status(403).json({ error: 'forbidden' });
+      return;
+    }
+    const callSid = p.CallSid ?? p.call_sid;
+    const to = callSid ? live.transferFor(callSid) : undefined;
+    log.info({ callSid, transfer: to !== undefined }, 'exotel connect applet asked for a destination');
+    res.status(200).json(connectAnswer(to, cfg.EXOTEL_CALLER_ID));
+  });
+
+  r.all('/webhooks/exotel/status', ...bodies, (req, res) => {
+    const p = paramsOf(req);
+    if (!tokenOk(p)) {
+      res.status(403).json({ error: 'forbidden' });
+      return;
+    }
+    const callSid = p.CallSid;
+    const event = p.EventType ?? 'terminal';
+    // `answered` carries no final Status; it means the call is now in progress (spec §6.3).
+    const status = event === 'answered' ? 'in-progress' : p.Status;
+    if (!callSid || !status) {
+      res.status(400).json({ error: 'CallSid and Status are required' });
+      return;
+    }
+    const duration = Number(p.ConversationDuration);
+    const applied = deps.book?.apply(callSid, {
+      carrier: 'exotel',
+      status,
+      sequence: event === 'answered' ? 1 : 2,
+      durationS: Number.isFinite(duration) && p.ConversationDuration !== undefined ? duration : undefined,
+      direction: p.Direction,
+      from: p.From,
+      to: p.To,
+    });
+    log.info({ callSid, status, event, applied: applied ?? false }, 'exotel status callback');
+    res.status(200).json({ ok: true });
+  });
+  return r;
+}

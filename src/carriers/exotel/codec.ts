@@ -1,0 +1,139 @@
+/**
+ * Exotel Voicebot stream codec: wire JSON ⇄ CarrierEvent / CarrierCommand. Pure: no sockets, no timers.
+ *
+ * In: `connected`, `start`, `media`, `dtmf`, `mark`, `stop` (and `closed`, treated like `stop`), in any
+ * of the spellings of spec/exotel.md §3.2. Out: `media`, `mark`, `clear` with snake_case `stream_sid`
+ * (spec §3.3). Audio is PCM16 little-endian mono at the stream's `sample_rate` (spec §4).
+ * Sources: https://developer.exotel.com/docs/agentstream/websocket-protocol,
+ * https://developer.exotel.com/docs/agentstream/stream-voicebot-applet.
+ */
+import type { AudioFormat } from '../../audio/format';
+import { parseJsonFrame } from '../json-frame';
+import type { CarrierCodec, CarrierCommand, CarrierEvent, ParseResult } from '../types';
+import { child, field, isObject, parseRate, text, type ExotelOutbound, type ExotelRate, type WireObject } from './wire';
+
+const bad = (reason: Extract<ParseResult, { ok: false }>['reason']): ParseResult => ({ ok: false, reason });
+const ok = (event: CarrierEvent): ParseResult => ({ ok: true, event });
+
+/** `media_format.encoding` values that all mean PCM16LE (spec §3.1 CONFLICT: `audio/x-raw`, `raw`, `linear16`). */
+const PCM_ENCODINGS = new Set(['audio/x-raw', 'raw', 'linear16', 'slin', 'audio/l16', 'pcm', 'pcm16', 's16le']);
+
+/** Custom parameters as strings (numbers accepted), any casing of the key `custom_parameters`. */
+function paramsOf(start: WireObject | undefined): Record<string, string> {
+  const raw = child(start, 'custom_parameters');
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(raw ?? {})) if (typeof v === 'string' || typeof v === 'number') out[k] = String(v);
+  return out;
+}
+
+/**
+ * `start` → CarrierEvent. The call SID is required (the per-call token is bound to it); a missing
+ * stream id, an unsupported rate or a non-PCM encoding label become `warnings`, never a refusal.
+ */
+function parseStart(msg: WireObject, fallbackRate: ExotelRate): ParseResult {
+  const start = child(msg, 'start');
+  const callSid = text(start, 'call_sid') ?? text(msg, 'call_sid');
+  if (!start || !callSid) return bad('bad_shape');
+  const warnings: string[] = [];
+  const streamSid = text(start, 'stream_sid') ?? text(msg, 'stream_sid') ?? '';
+  if (!streamSid) warnings.push('start has no stream_sid: outbound messages are sent without one');
+  const mf = child(start, 'media_format');
+  const rateText = text(mf, 'sample_rate');
+  let rate = parseRate(rateText);
+  if (!rate) {
+    warnings.push(`start.media_format.sample_rate ${JSON.stringify(rateText ?? null)} is not 8000, 16000 or 24000 Hz: using ${fallbackRate} Hz from the stream URL`);
+    rate = fallbackRate;
+  } else if (rate !== fallbackRate) {
+    warnings.push(`start.media_format.sample_rate ${rate} Hz differs from the stream URL's sample-rate ${fallbackRate} Hz: using ${rate} Hz`);
+  }
+  const encoding = text(mf, 'encoding');
+  if (encoding !== undefined && !PCM_ENCODINGS.has(encoding.toLowerCase())) {
+    // spec §4 CONFLICT: Voicebot audio is PCM16LE whatever the label says; log what arrived.
+    warnings.push(`start.media_format.encoding ${JSON.stringify(encoding)} is not a PCM label: treating the audio as PCM16LE`);
+  }
+  const params = paramsOf(start);
+  const format: AudioFormat = { encoding: 'pcm16le', sampleRate: rate };
+  return ok({
+    type: 'start',
+    callSid,
+    streamSid,
+    accountSid: text(start, 'account_sid'),
+    from: text(start, 'from'),
+    to: text(start, 'to'),
+    direction: params.direction === 'outbound' ? 'outbound' : 'inbound',
+    params,
+    format,
+    ...(warnings.length ? { warnings } : {}),
+  });
+}
+
+/** Non-media messages (rare). */
+function parseControl(event: string, msg: WireObject, fallbackRate: ExotelRate): ParseResult {
+  switch (event) {
+    case 'connected':
+      return ok({ type: 'connected' });
+    case 'start':
+      return parseStart(msg, fallbackRate);
+    case 'mark': {
+      const name = text(child(msg, 'mark'), 'name');
+      return name ? ok({ type: 'mark', name }) : bad('bad_shape');
+    }
+    case 'dtmf': {
+      const digit = text(child(msg, 'dtmf'), 'digit');
+      return digit ? ok({ type: 'dtmf', digit }) : bad('bad_shape');
+    }
+    case 'stop':
+    case 'closed': // sample code handles an inbound `closed` like `stop` (spec §3.2)
+      return ok({ type: 'stop', reason: text(child(msg, 'stop'), 'reason') ?? event });
+    default:
+      return bad('unknown_event');
+  }
+}
+
+/** `media` → audio; hot path, narrowed by hand (STYLE.md §3). Odd-length PCM is dropped to keep sample alignment. */
+function parseMedia(msg: WireObject): ParseResult {
+  const media = field(msg, 'media');
+  if (!isObject(media)) return bad('bad_shape');
+  const p = field(media, 'payload');
+  if (typeof p !== 'string') return bad('bad_shape');
+  const payload = Buffer.from(p, 'base64');
+  if (payload.length % 2 !== 0) return bad('odd_length');
+  const ts = Number(field(media, 'timestamp'));
+  return ok({ type: 'audio', payload, timestampMs: Number.isFinite(ts) ? ts : undefined });
+}
+
+/**
+ * The Exotel codec for one stream. `fallbackRate` is the `sample-rate` the stream URL asked for
+ * (Hz); it is used when `start.media_format.sample_rate` is missing or unsupported.
+ * `parse` never throws; `serialize` emits exactly the fields of spec §3.3, omitting `stream_sid`
+ * only when `start` carried none (Exotel documents it as not required).
+ */
+export function createExotelCodec(fallbackRate: ExotelRate = 8000): CarrierCodec {
+  return {
+    name: 'exotel',
+    parse(raw, isBinary) {
+      const frame = parseJsonFrame(raw, isBinary);
+      if (!frame.ok) return bad(frame.reason);
+      const ev = field(frame.msg, 'event');
+      if (typeof ev !== 'string') return bad('bad_shape');
+      const event = ev.toLowerCase();
+      return event === 'media' ? parseMedia(frame.msg) : parseControl(event, frame.msg, fallbackRate);
+    },
+    serialize(cmd: CarrierCommand, streamSid: string): string {
+      const sid = streamSid ? { stream_sid: streamSid } : {};
+      let out: ExotelOutbound;
+      switch (cmd.type) {
+        case 'audio':
+          out = { event: 'media', ...sid, media: { payload: cmd.payload.toString('base64') } };
+          break;
+        case 'mark':
+          out = { event: 'mark', ...sid, mark: { name: cmd.name } };
+          break;
+        case 'clear':
+          out = { event: 'clear', ...sid };
+          break;
+      }
+      return JSON.stringify(out);
+    },
+  };
+}

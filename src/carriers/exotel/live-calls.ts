@@ -1,0 +1,66 @@
+/**
+ * Per-process Exotel call state that the stream, the call control and the webhooks share:
+ * live streams by CallSid (control closes them: Exotel has no REST hang-up or transfer, spec/exotel.md
+ * §6.4–6.5), pending transfers by CallSid (read by the Connect applet's dynamic URL), and tokens minted
+ * for a dynamic-URL request that carried no CallSid.
+ */
+
+/** How long a pending transfer is kept for the Connect applet's request (ms). */
+const TRANSFER_TTL_MS = 10 * 60_000;
+
+export class ExotelLiveCalls {
+  private readonly streams = new Map<string, (code: number, reason: string) => void>();
+  private readonly transfers = new Map<string, { to: string; atMs: number }>();
+  private readonly unboundTokens = new Map<string, { callSid: string; atMs: number }>();
+
+  /** A stream for `callSid` is live; returns the detach function to call when its socket closes. */
+  attach(callSid: string, close: (code: number, reason: string) => void): () => void {
+    this.streams.set(callSid, close);
+    return () => {
+      if (this.streams.get(callSid) === close) this.streams.delete(callSid);
+    };
+  }
+
+  /** Close the live stream of `callSid` (WebSocket close code and reason). Returns false when none is live. */
+  closeStream(callSid: string, code: number, reason: string): boolean {
+    const close = this.streams.get(callSid);
+    if (!close) return false;
+    close(code, reason);
+    return true;
+  }
+
+  isLive(callSid: string): boolean {
+    return this.streams.has(callSid);
+  }
+
+  /** Remember that `callSid` is to be connected to `to` (E.164) when the flow reaches its Connect applet. */
+  setTransfer(callSid: string, to: string): void {
+    this.sweep();
+    this.transfers.set(callSid, { to, atMs: Date.now() });
+  }
+
+  /** The pending transfer destination of `callSid`; kept (not consumed) so a retried request gets the same answer. */
+  transferFor(callSid: string): string | undefined {
+    this.sweep();
+    return this.transfers.get(callSid)?.to;
+  }
+
+  /** A token issued to a dynamic-URL request without CallSid, bound to the id callbridge minted for it. */
+  bindToken(token: string, callSid: string): void {
+    this.sweep();
+    this.unboundTokens.set(token, { callSid, atMs: Date.now() });
+  }
+
+  /** The minted id a token was issued for (consumed). */
+  takeToken(token: string): string | undefined {
+    const hit = this.unboundTokens.get(token);
+    this.unboundTokens.delete(token);
+    return hit?.callSid;
+  }
+
+  private sweep(): void {
+    const cutoff = Date.now() - TRANSFER_TTL_MS;
+    for (const [k, v] of this.transfers) if (v.atMs < cutoff) this.transfers.delete(k);
+    for (const [k, v] of this.unboundTokens) if (v.atMs < cutoff) this.unboundTokens.delete(k);
+  }
+}
