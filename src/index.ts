@@ -10,8 +10,6 @@ import { createLogger } from './observability/logger';
 import { createMetrics } from './observability/metrics';
 
 /** The store, once build-server exposes it: its journal is flushed before exit. */
-type WithStore = { store?: { flush(): Promise<void> } };
-
 function main(): void {
   loadDotEnv();
   let cfg: Config;
@@ -36,7 +34,7 @@ function main(): void {
     if (stopping) return;
     stopping = true;
     log.info({ signal }, 'signal received');
-    await drainServer(srv, log, { windowMs: cfg.DRAIN_TIMEOUT_S * 1000, flush: async () => (srv as WithStore).store?.flush() });
+    await drainServer(srv, log, { windowMs: cfg.DRAIN_TIMEOUT_S * 1000, flush: async () => void (await srv.store.flush(5000)) });
     log.flush();
     process.exit(0);
   };

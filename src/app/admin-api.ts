@@ -14,12 +14,14 @@
 import { randomBytes } from 'node:crypto';
 import { Router, type Response } from 'express';
 import { z } from 'zod';
+import { recordOfStored } from '../call/persist';
 import type { CallRegistry } from '../call/registry';
 import type { CallControls, CarrierName } from '../carriers/types';
 import type { Config } from '../config';
 import type { CallDirectory, ControlResult, OutboundOptionsStore } from '../cluster/types';
 import { CallbridgeError } from '../errors';
 import type { Logger } from '../observability/logger';
+import type { Store } from '../store/types';
 import { requireAdmin } from './admin-auth';
 import type { AdmissionLimits } from './limits';
 import type { ServerState } from './probes';
@@ -37,6 +39,17 @@ const PlaceCallBody = z.object({
 });
 const TransferBody = z.object({ to: E164, reason: z.string().max(200).optional() });
 
+/** A call from the store (ended, not in memory), or undefined when absent or the store is unreachable. */
+async function storedCall(d: AdminDeps, sid: string) {
+  try {
+    const found = await d.store?.getCall(sid);
+    return found && recordOfStored(found.call, found.turns);
+  } catch (err) {
+    d.log.warn({ err: (err as Error).message, callSid: sid }, 'store read failed for GET /api/calls/:callSid');
+    return undefined;
+  }
+}
+
 export interface AdminDeps {
   cfg: Config;
   log: Logger;
@@ -47,6 +60,8 @@ export interface AdminDeps {
   controls: CallControls;
   limits: AdmissionLimits;
   book: CarrierStatusBook;
+  /** Ended calls no longer in memory are read from here. */
+  store?: Store;
 }
 
 /** 400 with one entry per bad field (`{error: 'bad_request', fields: {to: ['…']}}`). */
@@ -103,7 +118,7 @@ export function adminRouter(d: AdminDeps): Router {
 
   r.get('/api/calls/:callSid', async (req, res) => {
     const sid = req.params.callSid;
-    const call = d.registry.find(sid) ?? (await d.directory.findLive(sid));
+    const call = d.registry.find(sid) ?? (await d.directory.findLive(sid)) ?? (await storedCall(d, sid));
     const carrierStatus = d.book.get(sid);
     if (!call && !carrierStatus) return void res.status(404).json({ error: 'not_found', message: `no call ${sid}` });
     res.json({ ...(call ?? { callSid: sid }), ...(carrierStatus ? { carrierStatus } : {}) });

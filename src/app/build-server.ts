@@ -15,6 +15,8 @@ import { createExotelCarrier } from '../carriers/exotel';
 import { createTwilioCallControl } from '../carriers/twilio/rest';
 import type { Logger } from '../observability/logger';
 import { createMetrics, type Metrics } from '../observability/metrics';
+import { createStore } from '../store';
+import type { Store } from '../store/types';
 import { createConnectors, type Connectors } from '../providers';
 import { adminRouter } from './admin-api';
 import { httpInflightLimit } from './limits-ip';
@@ -35,6 +37,8 @@ export interface ServerOverrides {
   /** Provider flag source; default: Unleash when UNLEASH_URL is set (src/flags). */
   flags?: FlagSource;
   tools?: ToolRegistry;
+  /** Default: createStore(cfg) (Supabase when SUPABASE_URL is set, else embedded under DATA_DIR). */
+  store?: Store;
 }
 
 export interface CallbridgeServer {
@@ -47,13 +51,16 @@ export interface CallbridgeServer {
   pending: PendingCalls;
   /** Limits, call directory (local or Redis), outbound options, status book. */
   ops: Operations;
-  /** Stop accepting, close sockets and timers. */
+  /** Calls, turns, leads, bookings, emails (src/store). */
+  store: Store;
+  /** Stop accepting, close sockets and timers, flush the store's journal (up to 5 s) and close it. */
   close(): Promise<void>;
 }
 
 export function buildServer(cfg: Config, log: Logger, o: ServerOverrides = {}): CallbridgeServer {
   const metrics = o.metrics ?? createMetrics();
-  const state: ServerState = { draining: false, checks: [providerConfigCheck(cfg)] };
+  const store = o.store ?? createStore(cfg, log, metrics);
+  const state: ServerState = { draining: false, checks: [providerConfigCheck(cfg), { name: 'store', check: async () => ((await store.healthy()) ? undefined : `${store.kind} store unreachable`) }] };
   const registry = new CallRegistry();
   const ops = createOperations(cfg, log, metrics, registry);
   const pending = new PendingCalls();
@@ -76,7 +83,7 @@ export function buildServer(cfg: Config, log: Logger, o: ServerOverrides = {}): 
   app.use(twilioWebhookRouter({ cfg, log, state, registry, pending, router, connectors, tools, limits: ops.limits, outbound: ops.outbound }));
   app.use(twilioStatusRouter({ cfg, log, metrics, book: ops.book }));
   app.use(express.json({ limit: '256kb' }));
-  app.use(adminRouter({ cfg, log, state, registry, controls, limits: ops.limits, directory: ops.directory, outbound: ops.outbound, book: ops.book }));
+  app.use(adminRouter({ cfg, log, state, registry, controls, limits: ops.limits, directory: ops.directory, outbound: ops.outbound, book: ops.book, store }));
   app.use((_req, res) => {
     res.status(404).json({ error: 'not_found' });
   });
@@ -87,7 +94,7 @@ export function buildServer(cfg: Config, log: Logger, o: ServerOverrides = {}): 
   });
 
   const server = createServer(app);
-  const wss = attachMediaSocket(server, { cfg, log, metrics, state, registry, pending, tools, controls, connectors, ipLimit: ops.mediaSockets, streams: { exotel: exotel.stream } });
+  const wss = attachMediaSocket(server, { cfg, log, metrics, state, registry, pending, tools, controls, connectors, store, ipLimit: ops.mediaSockets, streams: { exotel: exotel.stream } });
 
   return {
     server,
@@ -97,6 +104,7 @@ export function buildServer(cfg: Config, log: Logger, o: ServerOverrides = {}): 
     metrics,
     pending,
     ops,
+    store,
     async close() {
       pending.close();
       await ops.close();
@@ -105,6 +113,11 @@ export function buildServer(cfg: Config, log: Logger, o: ServerOverrides = {}): 
       await new Promise<void>((resolve) => wss.close(() => resolve()));
       await new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
+      // Sessions closed above finish asynchronously; give them a moment to journal their last rows.
+      for (let i = 0; i < 60 && registry.size > 0; i++) await new Promise((r) => setTimeout(r, 50));
+      const left = await store.flush(5000);
+      if (left) log.warn({ pending: left }, 'store journal not drained at shutdown; replayed at next start');
+      await store.close();
     },
   };
 }

@@ -23,6 +23,7 @@ import type { CallControl, CallControls, CarrierCodec, CarrierCommand, CarrierSi
 import type { Logger } from '../observability/logger';
 import type { Connectors } from '../providers';
 import type { Metrics } from '../observability/metrics';
+import type { Store } from '../store/types';
 import { clientAddress, type AddressLimiter } from './limits-ip';
 import type { ServerState } from './probes';
 
@@ -45,6 +46,8 @@ export interface MediaSocketDeps {
   tools: ToolRegistry;
   /** REST call control per carrier; the session gets its carrier's. */
   controls: CallControls;
+  /** Where sessions persist calls and turns. */
+  store?: Store;
   /** Provider connectors, for failover (PROVIDER_FAILOVER). */
   connectors?: Connectors;
   /** Concurrent media sockets per client address (MAX_MEDIA_SOCKETS_PER_IP); 429 before the handshake beyond. */
@@ -183,6 +186,7 @@ function onConnection(ws: WebSocket, stream: CarrierStream, codec: CarrierCodec,
         tools: deps.tools,
         connectors: deps.connectors,
         onEnded: (record) => deps.registry.end(record),
+        store: deps.store,
       });
       deps.registry.add(session);
       void session.start();

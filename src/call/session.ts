@@ -14,6 +14,7 @@ import type { Config } from '../config';
 import type { CallControl, CarrierCommand, CarrierEvent } from '../carriers/types';
 import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
+import type { Store } from '../store/types';
 import type { CallContext, ProviderEvent, ProviderLeg } from '../providers/types';
 import type { CallRecord } from './call-record';
 import { ProviderFailover } from './failover';
@@ -23,6 +24,7 @@ import { OutboundAudio } from './outbound-audio';
 import { PlaybackTracker } from './playback';
 import type { LiveCall } from './registry';
 import type { ToolAfter, ToolRegistry } from './tools';
+import { CallPersister } from './persist';
 import { Transcript } from './transcript';
 
 /** The carrier leg as the session sees it (the media socket implements it). */
@@ -46,6 +48,8 @@ export interface SessionDeps {
   connectors?: Connectors;
   /** Called once with the final record when the call is over. */
   onEnded: (record: CallRecord) => void;
+  /** Where the call row and its turns are stored (src/call/persist.ts); none: not persisted. */
+  store?: Store;
 }
 
 type StartEvent = Extract<CarrierEvent, { type: 'start' }>;
@@ -60,7 +64,8 @@ export class CallSession implements LiveCall {
   readonly callSid: string;
   private readonly log: Logger;
   private readonly record: CallRecord;
-  private readonly transcript = new Transcript();
+  private readonly transcript = new Transcript((turn) => this.persist?.turn(turn));
+  private readonly persist?: CallPersister;
   private readonly playback = new PlaybackTracker();
   private readonly outbound: OutboundAudio;
   private readonly carrierFormat: AudioFormat;
@@ -110,6 +115,7 @@ export class CallSession implements LiveCall {
       turns: [],
     };
     deps.metrics.callsActive.inc({ carrier: pending.carrier, provider: pending.provider });
+    if (deps.store) this.persist = new CallPersister(deps.store, deps.cfg.LOGS_DIR, this.log, this.snapshot());
   }
 
   private nowMs(): number {
@@ -241,6 +247,7 @@ export class CallSession implements LiveCall {
     this.record.status = 'in-progress';
     this.record.answeredAt ??= new Date().toISOString();
     this.record.timings.providerReadyMs ??= this.nowMs();
+    this.persist?.saveCall(this.snapshot());
     this.log.info({ ms: this.record.timings.providerReadyMs, input, output, transcoding: !this.toProvider.passthrough || !this.toCarrier.passthrough }, 'provider ready');
     this.flushEarly();
   }
@@ -459,6 +466,7 @@ export class CallSession implements LiveCall {
     this.deps.metrics.callsActive.dec({ carrier: this.pending.carrier, provider: this.pending.provider });
     this.deps.metrics.callsTotal.inc({ carrier: this.pending.carrier, provider: this.pending.provider, outcome: this.record.status });
     this.log.info({ reason: this.record.endReason, status: this.record.status, turns: this.transcript.turns().length }, 'call ended');
+    void this.persist?.ended(this.snapshot(), this.transcript.arrived());
     this.deps.onEnded(this.snapshot());
   }
 }

@@ -17,7 +17,17 @@ export interface TranscriptTurn {
   atMs: number;
 }
 
+/** A turn with its arrival number (1-based, never renumbered): what the store keeps as `seq`. */
+export interface ArrivedTurn {
+  arrival: number;
+  role: TurnRole;
+  text: string;
+  interrupted: boolean;
+  atMs: number;
+}
+
 interface Entry {
+  arrival: number;
   role: TurnRole;
   text: string;
   interrupted: boolean;
@@ -27,13 +37,18 @@ interface Entry {
 
 export class Transcript {
   private readonly entries: Entry[] = [];
+  private arrivals = 0;
+
+  /** @param onChange called with the turn each time one is added or changed (e.g. to store it). */
+  constructor(private readonly onChange?: (turn: ArrivedTurn) => void) {}
 
   /** Insert a turn at its spoken position. Returns the turn as now numbered. */
   add(role: TurnRole, text: string, atMs: number, itemId?: string): TranscriptTurn {
-    const e: Entry = { role, text, interrupted: false, atMs, itemId };
+    const e: Entry = { arrival: ++this.arrivals, role, text, interrupted: false, atMs, itemId };
     let i = this.entries.length;
     while (i > 0 && this.entries[i - 1]!.atMs > atMs) i--;
     this.entries.splice(i, 0, e);
+    this.onChange?.(arrived(e));
     return { seq: i + 1, role, text, interrupted: false, atMs };
   }
 
@@ -54,6 +69,12 @@ export class Transcript {
     if (!e) return;
     e.interrupted = true;
     if (text !== undefined) e.text = text;
+    this.onChange?.(arrived(e));
+  }
+
+  /** All turns in spoken order with their arrival numbers. */
+  arrived(): ArrivedTurn[] {
+    return this.entries.map(arrived);
   }
 
 
@@ -61,4 +82,8 @@ export class Transcript {
   turns(): TranscriptTurn[] {
     return this.entries.map((e, i) => ({ seq: i + 1, role: e.role, text: e.text, interrupted: e.interrupted, atMs: e.atMs }));
   }
+}
+
+function arrived(e: Entry): ArrivedTurn {
+  return { arrival: e.arrival, role: e.role, text: e.text, interrupted: e.interrupted, atMs: e.atMs };
 }

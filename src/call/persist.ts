@@ -1,0 +1,123 @@
+/**
+ * Call persistence: the session's hooks into the store. The call row is saved when the call starts,
+ * when the provider answers and when it ends; each transcript turn is saved as it arrives and again
+ * whenever it changes (barge-in cut, correction), keyed by its arrival number (TurnRow.seq, never
+ * renumbered), so a repeated write is an idempotent upsert. At the end the whole call is also
+ * written to `<LOGS_DIR>/<call_sid>.json`, which operators grep.
+ *
+ * Store writes are journaled (resolve once on local disk); a failure here is logged, never thrown
+ * into the call.
+ */
+import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Logger } from '../observability/logger';
+import type { CallRow, Store, TurnRow } from '../store/types';
+import type { CallRecord } from './call-record';
+import type { ArrivedTurn } from './transcript';
+
+/** The `calls` row of a session record; timings and counters go to `metrics`. */
+export function callRowOf(r: CallRecord): CallRow {
+  return {
+    call_sid: r.callSid,
+    carrier: r.carrier,
+    direction: r.direction,
+    from_number: r.from ?? null,
+    to_number: r.to ?? null,
+    provider: r.provider,
+    flag_source: r.flagSource,
+    status: r.status,
+    started_at: r.startedAt,
+    answered_at: r.answeredAt ?? null,
+    ended_at: r.endedAt ?? null,
+    end_reason: r.endReason ?? null,
+    conversation_id: r.conversationId ?? null,
+    metrics: { ...r.timings, ...r.counters, ...(r.streamSid ? { streamSid: r.streamSid } : {}) },
+  };
+}
+
+export function turnRowOf(callSid: string, t: ArrivedTurn): TurnRow {
+  return { call_sid: callSid, seq: t.arrival, role: t.role, text: t.text, interrupted: t.interrupted, at_ms: Math.max(0, Math.round(t.atMs)) };
+}
+
+/** What `<LOGS_DIR>/<call_sid>.json` holds: the stored rows plus the full session record. */
+export interface CallLogFile {
+  call: CallRow;
+  /** Spoken order (at_ms, then seq), as `Store.getCall` returns them. */
+  turns: TurnRow[];
+  record: Omit<CallRecord, 'turns'>;
+}
+
+export class CallPersister {
+  private readonly callSid: string;
+
+  constructor(
+    private readonly store: Store,
+    private readonly logsDir: string,
+    private readonly log: Logger,
+    record: CallRecord,
+  ) {
+    this.callSid = record.callSid;
+    this.saveCall(record);
+  }
+
+  /** Save the call row as it is now (answered, transferred, …). */
+  saveCall(record: CallRecord): void {
+    this.store.saveCall(callRowOf(record)).catch((err: Error) => this.log.error({ err: err.message }, 'could not journal the call row'));
+  }
+
+  /** A turn was added or changed. */
+  turn(t: ArrivedTurn): void {
+    this.store.saveTurns([turnRowOf(this.callSid, t)]).catch((err: Error) => this.log.error({ err: err.message, seq: t.arrival }, 'could not journal a transcript turn'));
+  }
+
+  /** The call is over: final call row, then the call log file. Never throws. */
+  async ended(record: CallRecord, turns: ArrivedTurn[]): Promise<void> {
+    const call = callRowOf(record);
+    this.saveCall(record);
+    const rows = turns.map((t) => turnRowOf(this.callSid, t)).sort((a, b) => a.at_ms - b.at_ms || a.seq - b.seq);
+    const { turns: _spoken, ...rest } = record;
+    const file: CallLogFile = { call, turns: rows, record: rest };
+    try {
+      await mkdir(this.logsDir, { recursive: true });
+      const path = join(this.logsDir, `${safeName(this.callSid)}.json`);
+      await writeFile(`${path}.tmp`, JSON.stringify(file, null, 2) + '\n');
+      await rename(`${path}.tmp`, path);
+    } catch (err) {
+      this.log.error({ err: (err as Error).message, logsDir: this.logsDir }, 'could not write the call log file');
+    }
+  }
+}
+
+/** Call SIDs are `CA` + hex (Twilio) or hex (Exotel); anything else is kept out of the path. */
+function safeName(callSid: string): string {
+  return callSid.replace(/[^A-Za-z0-9_-]/g, '_');
+}
+
+/**
+ * A stored call as the admin API shows calls (CallRecord shape, turns numbered in spoken order),
+ * for calls no longer in memory. `source: 'store'` tells it apart from a live record.
+ */
+export function recordOfStored(call: CallRow, turns: TurnRow[]): CallRecord & { source: 'store' } {
+  const m = call.metrics as Record<string, unknown>;
+  const num = (k: string) => (typeof m[k] === 'number' ? (m[k] as number) : undefined);
+  return {
+    source: 'store',
+    callSid: call.call_sid,
+    streamSid: typeof m.streamSid === 'string' ? m.streamSid : undefined,
+    carrier: call.carrier,
+    direction: call.direction,
+    from: call.from_number ?? undefined,
+    to: call.to_number ?? undefined,
+    provider: call.provider,
+    flagSource: call.flag_source,
+    status: call.status as CallRecord['status'],
+    conversationId: call.conversation_id ?? undefined,
+    startedAt: call.started_at,
+    answeredAt: call.answered_at ?? undefined,
+    endedAt: call.ended_at ?? undefined,
+    endReason: call.end_reason ?? undefined,
+    timings: { providerReadyMs: num('providerReadyMs'), firstAgentAudioMs: num('firstAgentAudioMs') },
+    counters: { bargeIns: num('bargeIns') ?? 0, dtmf: Array.isArray(m.dtmf) ? (m.dtmf as string[]) : [], badFrames: num('badFrames') ?? 0, framesIn: num('framesIn') ?? 0, framesOut: num('framesOut') ?? 0 },
+    turns: turns.map((t, i) => ({ seq: i + 1, role: t.role, text: t.text, interrupted: t.interrupted, atMs: t.at_ms })),
+  };
+}
