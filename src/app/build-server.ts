@@ -23,6 +23,7 @@ import { httpInflightLimit } from './limits-ip';
 import { exotelWebhookRouter } from './exotel-webhooks';
 import { attachMediaSocket } from './media-socket';
 import { createOperations, type Operations } from './operations';
+import { reportsRouter } from './reports';
 import { probesRouter, providerConfigCheck, type ServerState } from './probes';
 import { twilioStatusRouter } from './twilio-status';
 import { twilioWebhookRouter } from './twilio-webhooks';
@@ -83,6 +84,7 @@ export function buildServer(cfg: Config, log: Logger, o: ServerOverrides = {}): 
   app.use(twilioWebhookRouter({ cfg, log, state, registry, pending, router, connectors, tools, limits: ops.limits, outbound: ops.outbound }));
   app.use(twilioStatusRouter({ cfg, log, metrics, book: ops.book }));
   app.use(express.json({ limit: '256kb' }));
+  app.use(reportsRouter(cfg.ADMIN_API_KEY, store, log));
   app.use(adminRouter({ cfg, log, state, registry, controls, limits: ops.limits, directory: ops.directory, outbound: ops.outbound, book: ops.book, store }));
   app.use((_req, res) => {
     res.status(404).json({ error: 'not_found' });
