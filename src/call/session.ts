@@ -310,7 +310,7 @@ export class CallSession implements LiveCall {
 
   private async toolCall(id: string, name: string, args: unknown): Promise<void> {
     const t = performance.now();
-    const res = await this.deps.tools.run(name, args, { callSid: this.callSid, transferNumber: this.deps.cfg.TRANSFER_NUMBER });
+    const res = await this.deps.tools.run(name, args, { callSid: this.callSid, from: this.record.from, transferNumber: this.deps.cfg.TRANSFER_NUMBER });
     this.log.info({ tool: name, ok: !res.isError, ms: Math.round(performance.now() - t) }, 'tool call');
     if (this.ended) return;
     this.leg?.sendToolResult(id, res.output, res.isError);

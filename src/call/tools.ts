@@ -17,6 +17,8 @@ export interface ToolResult {
 
 export interface ToolContext {
   callSid: string;
+  /** The caller's number (E.164) when the carrier gave one: the default phone for leads. */
+  from?: string;
   transferNumber?: string;
 }
 

@@ -1,0 +1,105 @@
+/**
+ * `POST /webhooks/elevenlabs/post-call` (spec/elevenlabs-convai.md §11): checks the
+ * `ElevenLabs-Signature` header over the raw body, then stores the event with its call.
+ *
+ * Header: `t=<unix seconds>,v0=<hex HMAC-SHA256(secret, "<t>.<raw body>")>`; events older than
+ * 30 minutes are refused, as the official SDK does (`@elevenlabs/elevenlabs-js` 2.73.0
+ * `wrapper/webhooks.js` `constructEvent`; https://elevenlabs.io/docs/eleven-api/resources/webhooks).
+ * Unlike the SDK, the comparison is constant-time and any of several `v0` values may match.
+ * Answers: 200 stored (also for a repeat), 401 missing/forged/stale signature or no secret
+ * configured, 400 signed but not a post-call event.
+ */
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import express, { type Router } from 'express';
+import { z } from 'zod';
+import type { Logger } from '../observability/logger';
+import type { Store } from '../store/types';
+
+export const POST_CALL_PATH = '/webhooks/elevenlabs/post-call';
+/** Oldest accepted signature timestamp (s), as `constructEvent` in the official SDK. */
+export const SIGNATURE_TOLERANCE_S = 30 * 60;
+
+export type SignatureCheck = { ok: true; timestamp: number } | { ok: false; reason: 'missing' | 'malformed' | 'stale' | 'mismatch' };
+
+/**
+ * Check an `ElevenLabs-Signature` header against the raw request body.
+ * @param nowMs current time (epoch ms); the header's `t` must be no older than `toleranceS`.
+ */
+export function checkElevenLabsSignature(secret: string, header: string | undefined, rawBody: Buffer, nowMs = Date.now(), toleranceS = SIGNATURE_TOLERANCE_S): SignatureCheck {
+  if (!header) return { ok: false, reason: 'missing' };
+  const parts = header.split(',').map((p) => p.trim());
+  const t = parts.find((p) => p.startsWith('t='))?.slice(2);
+  const sigs = parts.filter((p) => p.startsWith('v0=')).map((p) => p.slice(3));
+  if (!t || !/^\d+$/.test(t) || !sigs.length) return { ok: false, reason: 'malformed' };
+  if (Number(t) * 1000 < nowMs - toleranceS * 1000) return { ok: false, reason: 'stale' };
+  const want = createHmac('sha256', secret).update(`${t}.`).update(rawBody).digest();
+  const match = sigs.some((s) => {
+    const got = /^[0-9a-f]{64}$/i.test(s) ? Buffer.from(s, 'hex') : Buffer.alloc(0);
+    return got.length === want.length && timingSafeEqual(got, want);
+  });
+  return match ? { ok: true, timestamp: Number(t) } : { ok: false, reason: 'mismatch' };
+}
+
+/** The fields callbridge reads; the rest of the payload is stored as sent ([doc-postcall]). */
+const PostCallEvent = z.object({
+  type: z.string().min(1),
+  event_timestamp: z.number().int().nonnegative(),
+  data: z.looseObject({
+    conversation_id: z.string().min(1),
+    conversation_initiation_client_data: z.looseObject({ dynamic_variables: z.record(z.string(), z.unknown()).optional() }).nullish(),
+  }),
+});
+
+export interface PostCallDeps {
+  /** ELEVENLABS_WEBHOOK_SECRET; without it every request is refused. */
+  secret?: string;
+  store: Pick<Store, 'savePostCallEvent'>;
+  log: Logger;
+  now?: () => number;
+}
+
+/** Router for the post-call webhook; mount before any JSON body parser (it needs the raw bytes). */
+export function postCallWebhookRouter(d: PostCallDeps): Router {
+  const router = express.Router();
+  let warned = false;
+  router.post(POST_CALL_PATH, express.raw({ type: () => true, limit: '50mb' }), async (req, res) => {
+    const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+    if (!d.secret) {
+      if (!warned) d.log.warn('post-call webhook refused: ELEVENLABS_WEBHOOK_SECRET is not set');
+      warned = true;
+      res.status(401).json({ error: 'unauthorized' });
+      return;
+    }
+    const check = checkElevenLabsSignature(d.secret, req.get('elevenlabs-signature'), raw, (d.now ?? Date.now)());
+    if (!check.ok) {
+      d.log.warn({ reason: check.reason }, 'post-call webhook: bad signature');
+      res.status(401).json({ error: 'unauthorized', reason: check.reason });
+      return;
+    }
+    let body: unknown;
+    try {
+      body = JSON.parse(raw.toString('utf8'));
+    } catch {
+      res.status(400).json({ error: 'bad_request', message: 'body is not JSON' });
+      return;
+    }
+    const ev = PostCallEvent.safeParse(body);
+    if (!ev.success) {
+      res.status(400).json({ error: 'bad_request', message: ev.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') });
+      return;
+    }
+    const data = { ...ev.data.data };
+    if (ev.data.type === 'post_call_audio') delete data.full_audio; // base64 MP3: megabytes, not kept in the table
+    const callSid = ev.data.data.conversation_initiation_client_data?.dynamic_variables?.call_sid;
+    await d.store.savePostCallEvent({
+      conversation_id: ev.data.data.conversation_id,
+      call_sid: typeof callSid === 'string' && callSid ? callSid : null,
+      type: ev.data.type,
+      event_timestamp: ev.data.event_timestamp,
+      payload: { ...(body as Record<string, unknown>), data },
+    });
+    d.log.info({ conversationId: ev.data.data.conversation_id, type: ev.data.type }, 'post-call event stored');
+    res.status(200).json({ ok: true });
+  });
+  return router;
+}

@@ -1,0 +1,134 @@
+/**
+ * Google Calendar through the official client (`@googleapis/calendar` v3) with a service account.
+ *
+ * Auth: the service account signs its own RS256 JWT with the `calendar` scope and sends it as the
+ * Bearer token (`useJWTAccessWithScope`), so no token exchange happens. Google documents this
+ * self-signed JWT flow for service accounts (https://google.aip.dev/auth/4111,
+ * https://developers.google.com/identity/protocols/oauth2/service-account#jwt-auth). It is also why
+ * GOOGLE_API_ROOT is enough to run offline: google-auth-library hard-codes the token endpoint
+ * (https://oauth2.googleapis.com/token) and ignores `token_uri`. Domain-wide delegation (`subject`)
+ * is not used: share the calendar with the service account's email instead.
+ */
+import { readFileSync } from 'node:fs';
+import { auth, calendar, type calendar_v3 } from '@googleapis/calendar';
+import { CalendarError, type CalendarBackend, type CalendarEvent, type Interval } from './calendar';
+
+export const CALENDAR_SCOPE = 'https://www.googleapis.com/auth/calendar';
+
+/** The fields of a service-account key file that signing needs. */
+export interface ServiceAccountKey {
+  client_email: string;
+  private_key: string;
+  private_key_id?: string;
+}
+
+/**
+ * GOOGLE_SERVICE_ACCOUNT_JSON as a key: inline JSON (starts with `{`) or the path of a key file.
+ * @throws Error saying what is wrong (unreadable file, not JSON, missing client_email/private_key).
+ */
+export function loadServiceAccount(value: string): ServiceAccountKey {
+  const text = value.trim().startsWith('{') ? value : readFileSync(value.trim(), 'utf8');
+  let key: Partial<ServiceAccountKey>;
+  try {
+    key = JSON.parse(text) as Partial<ServiceAccountKey>;
+  } catch {
+    throw new Error('not valid JSON (expected the service-account key file Google gives you, inline or as a path)');
+  }
+  if (typeof key.client_email !== 'string' || typeof key.private_key !== 'string') {
+    throw new Error('expected a service-account key with client_email and private_key');
+  }
+  return { client_email: key.client_email, private_key: key.private_key, private_key_id: key.private_key_id };
+}
+
+/** Gaxios error → CalendarError with a category (https://developers.google.com/calendar/api/guides/errors). */
+function toCalendarError(what: string, err: unknown): CalendarError {
+  const e = err as { status?: number; response?: { status?: number }; code?: string | number; message?: string };
+  const status = e.status ?? e.response?.status ?? (typeof e.code === 'number' ? e.code : undefined);
+  const msg = `${what}: ${e.message ?? String(err)}`;
+  if (status === undefined) return new CalendarError('CB_CALENDAR_UNREACHABLE', msg, 'connectivity', { cause: err });
+  if (status === 401 || status === 403) {
+    const rate = /rate ?limit/i.test(e.message ?? '');
+    return new CalendarError(rate ? 'CB_CALENDAR_RATE_LIMIT' : 'CB_CALENDAR_AUTH', msg, rate ? 'rate_limit' : 'auth', { cause: err });
+  }
+  if (status === 429) return new CalendarError('CB_CALENDAR_RATE_LIMIT', msg, 'rate_limit', { cause: err });
+  if (status >= 500) return new CalendarError('CB_CALENDAR_SERVER', msg, 'server', { cause: err });
+  return new CalendarError('CB_CALENDAR_BAD_REQUEST', msg, 'bad_request', { cause: err });
+}
+
+export interface GoogleCalendarOptions {
+  key: ServiceAccountKey;
+  calendarId: string;
+  /** GOOGLE_API_ROOT, e.g. `http://127.0.0.1:PORT/`; default https://www.googleapis.com/. */
+  rootUrl?: string;
+  /** Per-request timeout (ms). Default 8000: the agent is waiting on the phone. */
+  timeoutMs?: number;
+}
+
+/** Google Calendar v3 as a CalendarBackend. */
+export class GoogleCalendar implements CalendarBackend {
+  readonly kind = 'google' as const;
+  private readonly api: calendar_v3.Calendar;
+  private readonly calendarId: string;
+  private readonly timeoutMs: number;
+
+  constructor(o: GoogleCalendarOptions) {
+    const jwt = new auth.JWT({ email: o.key.client_email, key: o.key.private_key, keyId: o.key.private_key_id, scopes: [CALENDAR_SCOPE] });
+    jwt.useJWTAccessWithScope = true;
+    this.api = calendar({ version: 'v3', auth: jwt, ...(o.rootUrl ? { rootUrl: o.rootUrl.endsWith('/') ? o.rootUrl : `${o.rootUrl}/` } : {}) });
+    this.calendarId = o.calendarId;
+    this.timeoutMs = o.timeoutMs ?? 8000;
+  }
+
+  /**
+   * `POST /calendar/v3/freeBusy` for this calendar
+   * (https://developers.google.com/calendar/api/v3/reference/freebusy/query).
+   * @throws CalendarError, also when the calendar entry carries `errors` (e.g. notFound).
+   */
+  async busy(fromMs: number, toMs: number): Promise<Interval[]> {
+    let res;
+    try {
+      res = await this.api.freebusy.query(
+        { requestBody: { timeMin: new Date(fromMs).toISOString(), timeMax: new Date(toMs).toISOString(), items: [{ id: this.calendarId }] } },
+        { timeout: this.timeoutMs },
+      );
+    } catch (err) {
+      throw toCalendarError('freeBusy', err);
+    }
+    const cal = res.data.calendars?.[this.calendarId];
+    if (!cal || cal.errors?.length) {
+      const reason = cal?.errors?.map((e) => e.reason).join(', ') ?? 'calendar missing from the answer';
+      throw new CalendarError('CB_CALENDAR_NOT_FOUND', `freeBusy: ${this.calendarId}: ${reason}`, 'bad_request');
+    }
+    return (cal.busy ?? []).map((b) => ({ startMs: Date.parse(b.start!), endMs: Date.parse(b.end!) }));
+  }
+
+  /**
+   * `POST /calendar/v3/calendars/{calendarId}/events` with a client-chosen `id`
+   * (https://developers.google.com/calendar/api/v3/reference/events/insert); a 409 (the id exists,
+   * i.e. an earlier attempt got through) counts as created. No attendees: a service account without
+   * domain-wide delegation may not invite them (403 forbiddenForServiceAccounts), so the caller's
+   * contact details go in the description.
+   */
+  async insertEvent(ev: CalendarEvent): Promise<{ id: string; htmlLink?: string }> {
+    try {
+      const res = await this.api.events.insert(
+        {
+          calendarId: this.calendarId,
+          requestBody: {
+            id: ev.id,
+            summary: ev.summary,
+            description: ev.description,
+            start: { dateTime: ev.start, timeZone: ev.timeZone },
+            end: { dateTime: ev.end, timeZone: ev.timeZone },
+          },
+        },
+        { timeout: this.timeoutMs, retry: false },
+      );
+      return { id: res.data.id ?? ev.id, htmlLink: res.data.htmlLink ?? undefined };
+    } catch (err) {
+      const e = toCalendarError('events.insert', err);
+      if ((err as { status?: number }).status === 409) return { id: ev.id };
+      throw e;
+    }
+  }
+}
