@@ -5,6 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import { z } from 'zod';
+import { businessProblems, businessVars } from './business/config';
 import { loadAmbience, type AmbienceSource } from './audio/ambience';
 
 /** `''` → undefined, so `PORT=` behaves like an unset variable (zod's coerce would make it 0). */
@@ -78,8 +79,8 @@ const Env = z.object({
   SYSTEM_PROMPT: z.preprocess(blank, z.string().default('You are a friendly, concise phone receptionist. Keep answers short.')),
   FIRST_MESSAGE: z.preprocess(blank, z.string().default('Hello, thanks for calling. How can I help you today?')),
   BUSINESS_NAME: z.preprocess(blank, z.string().default('our business')),
-  BUSINESS_TIMEZONE: z.preprocess(blank, z.string().default('UTC')),
-  BUSINESS_HOURS: str(),
+  BUSINESS_TIMEZONE: businessVars.BUSINESS_TIMEZONE,
+  BUSINESS_HOURS: businessVars.BUSINESS_HOURS,
   TRANSFER_NUMBER: str(),
   // Twilio
   TWILIO_ACCOUNT_SID: z.preprocess(blank, z.string().regex(/^AC[0-9a-fA-F]{32}$/, 'expected AC followed by 32 hex digits').optional()),
@@ -106,6 +107,8 @@ const Env = z.object({
   DATABASE_URL: z.preprocess(blank, z.url({ protocol: /^postgres(ql)?$/, error: 'expected a postgres:// connection URL' }).optional()),
   DATA_DIR: z.preprocess(blank, z.string().default('./data')),
   LOGS_DIR: z.preprocess(blank, z.string().default('./logs')),
+  // Calendar, email, digest (src/business/config.ts)
+  ...businessVars.rest,
 });
 
 export type Env = z.infer<typeof Env>;
@@ -150,6 +153,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (cfg.UNLEASH_URL && !cfg.UNLEASH_API_TOKEN) problems.push('UNLEASH_API_TOKEN: required when UNLEASH_URL is set (a backend/client token of the Unleash environment) (not set)');
   if (cfg.SUPABASE_URL && !cfg.SUPABASE_SERVICE_ROLE_KEY) problems.push('SUPABASE_SERVICE_ROLE_KEY: required when SUPABASE_URL is set (the store writes with the service-role key) (not set)');
   if (!cfg.TWILIO_SKIP_SIGNATURE && !cfg.TWILIO_AUTH_TOKEN) problems.push('TWILIO_AUTH_TOKEN: required to validate X-Twilio-Signature (or set TWILIO_SKIP_SIGNATURE=true for a local tunnel only) (not set)');
+  problems.push(...businessProblems(cfg));
   if (cfg.BACKGROUND_AUDIO) {
     try {
       cfg.background = loadAmbience(cfg.BACKGROUND_AUDIO, cfg.BACKGROUND_GAIN_DB);
