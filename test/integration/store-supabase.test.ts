@@ -3,11 +3,9 @@
  * shared Store behaviour, PostgREST's error answers, writes kept through an outage, and
  * `npm run migrate` on a real database twice. Rows are checked with SQL.
  */
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { createClient } from '@supabase/supabase-js';
 import { Client } from 'pg';
 import WebSocket from 'ws';
@@ -17,13 +15,12 @@ import { createStore } from '../../src/store';
 import type { Store } from '../../src/store/types';
 import { startPostgrest, type PostgrestServer } from '../emulators/postgrest/server';
 import { describePg, freshDatabase, type TestDatabase } from '../helpers/pg';
+import { migrateDatabase } from '../helpers/pg-migrate';
 import { callRow, storeContract } from './store-contract';
 
 jest.setTimeout(120_000);
 
 const KEY = 'service-role-test-key';
-const migrate = (databaseUrl: string) =>
-  promisify(execFile)('npx', ['tsx', 'scripts/migrate.ts'], { env: { ...process.env, DATABASE_URL: databaseUrl }, cwd: join(__dirname, '../..') });
 
 describePg('SupabaseStore (supabase-js → PostgREST test server → PostgreSQL)', () => {
   let db: TestDatabase;
@@ -35,9 +32,8 @@ describePg('SupabaseStore (supabase-js → PostgREST test server → PostgreSQL)
 
   beforeAll(async () => {
     db = await freshDatabase();
-    const first = await migrate(db.url);
-    expect(first.stdout).toMatch(/applied 0001_init/);
-    expect((await migrate(db.url)).stdout).toMatch(/up to date/);
+    expect(await migrateDatabase(db.url)).toMatch(/applied 0001_init/);
+    expect(await migrateDatabase(db.url)).toMatch(/up to date/);
     rest = await startPostgrest({ databaseUrl: db.url, serviceKey: KEY });
     sql = new Client({ connectionString: db.url });
     await sql.connect();
