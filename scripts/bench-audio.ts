@@ -1,11 +1,17 @@
 /**
  * Micro-benchmark of the audio hot path: μ-law encode/decode of a 160-sample (20 ms at 8 kHz)
  * frame and each resampler pair on a 20 ms frame (160 / 320 / 480 samples at 8 / 16 / 24 kHz).
- * 2,000 warm-up iterations, then 20,000 timed; prints µs per frame. Figures only, no assertions.
+ * 2,000 warm-up iterations, then 20,000 timed; prints µs per frame. Also A-law, the ambience mix of
+ * one outbound frame (src/call/outbound-audio.ts), and the CPU cost of pacing 1,000 calls with one
+ * timer each versus one shared ticker (src/call/ticker.ts). Figures only, no assertions.
  *
  * Run: npx tsx scripts/bench-audio.ts
  */
-import { mulawToPcm16, pcm16ToMulaw, mulawToSamples, samplesToMulaw } from '../src/audio/g711';
+import { join } from 'node:path';
+import { loadAmbience } from '../src/audio/ambience';
+import { alawToSamples, mulawToPcm16, pcm16ToMulaw, mulawToSamples, samplesToAlaw, samplesToMulaw } from '../src/audio/g711';
+import { OutboundAudio } from '../src/call/outbound-audio';
+import { createTicker, TICK_MS } from '../src/call/ticker';
 import { Resampler, type ResampleRate } from '../src/audio/resample';
 import { createConverter } from '../src/audio/convert';
 
@@ -36,6 +42,20 @@ bench('μ-law decode Buffer→Buffer (160)', () => mulawToPcm16(mulaw));
 bench('μ-law encode Buffer→Buffer (160)', () => pcm16ToMulaw(pcmBuf));
 bench('μ-law decode →Int16Array (160)', () => mulawToSamples(mulaw));
 bench('μ-law encode Int16Array→ (160)', () => samplesToMulaw(pcm8));
+const alaw = samplesToAlaw(pcm8);
+bench('A-law decode →Int16Array (160)', () => alawToSamples(alaw));
+bench('A-law encode Int16Array→ (160)', () => samplesToAlaw(pcm8));
+
+const ambience = loadAmbience(join(__dirname, '..', 'assets', 'ambience', 'office-murmur-16k.wav'), -20);
+const noTicker = { add: () => undefined, remove: () => undefined };
+let n = 0;
+const mixer = new OutboundAudio({ format: { encoding: 'mulaw', sampleRate: 8000 }, send: () => undefined, markFor: () => `m${++n}`, ambience, ticker: noTicker });
+const passthrough = new OutboundAudio({ format: { encoding: 'mulaw', sampleRate: 8000 }, send: () => undefined, markFor: () => `m${++n}`, ticker: noTicker });
+const pcm16k = new OutboundAudio({ format: { encoding: 'pcm16le', sampleRate: 16000 }, send: () => undefined, markFor: () => `m${++n}`, ambience, ticker: noTicker });
+const frame16 = Buffer.alloc(640, 1);
+bench('outbound frame μ-law, no ambience', () => passthrough.push(mulaw, 'a'));
+bench('outbound frame μ-law + ambience mix', () => mixer.push(mulaw, 'a'));
+bench('outbound frame PCM16 16k + ambience', () => pcm16k.push(frame16, 'a'));
 
 const rates: ResampleRate[] = [8000, 16000, 24000];
 for (const from of rates) {
@@ -54,3 +74,29 @@ const pcm24 = frame(24000);
 const pcm24Buf = Buffer.from(pcm24.buffer, pcm24.byteOffset, pcm24.byteLength);
 bench('convert mulaw@8000 → pcm16le@16000', () => up(mulaw));
 bench('convert pcm16le@24000 → mulaw@8000', () => down(pcm24Buf));
+
+/** CPU ms per second of wall time spent by `calls` no-op pacing callbacks every TICK_MS. */
+async function pacingCost(label: string, start: (fn: () => void) => () => void, calls: number): Promise<void> {
+  let ticks = 0;
+  const stops = Array.from({ length: calls }, () => start(() => void ticks++));
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  await new Promise((r) => setTimeout(r, 2000));
+  const cpu = process.cpuUsage(c0);
+  const wall = performance.now() - t0;
+  stops.forEach((stop) => stop());
+  console.log(`${label.padEnd(34)} ${(((cpu.user + cpu.system) / 1000 / wall) * 1000).toFixed(1).padStart(7)} CPU ms/s (${Math.round((ticks / wall) * 1000)} callbacks/s)`);
+}
+
+async function timers(): Promise<void> {
+  await pacingCost(`1000 calls, a ${TICK_MS} ms timer each`, (fn) => {
+    const t = setInterval(fn, TICK_MS);
+    return () => clearInterval(t);
+  }, 1000);
+  const shared = createTicker();
+  await pacingCost(`1000 calls, one shared ${TICK_MS} ms ticker`, (fn) => {
+    shared.add(fn);
+    return () => shared.remove(fn);
+  }, 1000);
+}
+void timers();
