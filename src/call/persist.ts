@@ -31,7 +31,7 @@ export function callRowOf(r: CallRecord): CallRow {
     ended_at: r.endedAt ?? null,
     end_reason: r.endReason ?? null,
     conversation_id: r.conversationId ?? null,
-    metrics: { ...r.timings, ...r.counters, ...(r.streamSid ? { streamSid: r.streamSid } : {}) },
+    metrics: { ...r.timings, ...r.counters, failovers: r.counters.failovers ?? 0, ...(r.providerHistory ? { providerHistory: r.providerHistory } : {}), ...(r.streamSid ? { streamSid: r.streamSid } : {}) },
   };
 }
 
@@ -117,7 +117,8 @@ export function recordOfStored(call: CallRow, turns: TurnRow[]): CallRecord & { 
     endedAt: call.ended_at ?? undefined,
     endReason: call.end_reason ?? undefined,
     timings: { providerReadyMs: num('providerReadyMs'), firstAgentAudioMs: num('firstAgentAudioMs') },
-    counters: { bargeIns: num('bargeIns') ?? 0, dtmf: Array.isArray(m.dtmf) ? (m.dtmf as string[]) : [], badFrames: num('badFrames') ?? 0, framesIn: num('framesIn') ?? 0, framesOut: num('framesOut') ?? 0 },
+    counters: { bargeIns: num('bargeIns') ?? 0, dtmf: Array.isArray(m.dtmf) ? (m.dtmf as string[]) : [], badFrames: num('badFrames') ?? 0, framesIn: num('framesIn') ?? 0, framesOut: num('framesOut') ?? 0, failovers: num('failovers') ?? 0 },
+    ...(Array.isArray(m.providerHistory) ? { providerHistory: m.providerHistory as CallRecord['providerHistory'] } : {}),
     turns: turns.map((t, i) => ({ seq: i + 1, role: t.role, text: t.text, interrupted: t.interrupted, atMs: t.at_ms })),
   };
 }
