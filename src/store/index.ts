@@ -1,7 +1,8 @@
 /**
  * `createStore(cfg, log)`: Supabase when SUPABASE_URL is set, else the embedded PGlite store
  * under DATA_DIR; both wrapped in the journaled store (store.ts). Returns at once; the journal and
- * the database open in the background, and writes wait for the journal.
+ * the database open in the background (the embedded one starts opening at once), and writes wait
+ * for the journal.
  */
 import type { Config } from '../config';
 import type { Logger } from '../observability/logger';
@@ -28,5 +29,8 @@ export function createStore(cfg: StoreConfig, log: Logger, metrics?: Pick<Metric
     return new JournaledStore(new SupabaseStore(cfg.SUPABASE_URL, cfg.SUPABASE_SERVICE_ROLE_KEY), { dataDir: cfg.DATA_DIR, log, onRetry });
   }
   log.info({ dataDir: cfg.DATA_DIR }, 'store: embedded PostgreSQL (PGlite); set SUPABASE_URL to use Supabase');
-  return new JournaledStore(new EmbeddedStore(cfg.DATA_DIR), { dataDir: cfg.DATA_DIR, log, onRetry });
+  const embedded = new EmbeddedStore(cfg.DATA_DIR);
+  // Open now, in the background: a new PGlite directory takes seconds, better spent before the first call.
+  embedded.ping().catch((err: Error) => log.error({ err: err.message, dataDir: cfg.DATA_DIR }, 'embedded store could not open'));
+  return new JournaledStore(embedded, { dataDir: cfg.DATA_DIR, log, onRetry });
 }
