@@ -196,6 +196,7 @@ function onConnection(ws: WebSocket, stream: CarrierStream, codec: CarrierCodec,
       if (ev.type !== 'connected') dropBad('before_start', raw.length);
       return;
     }
+    if (ev.type === 'mark') sink?.echoed?.(ev.name);
     session.onCarrier(ev);
   });
 

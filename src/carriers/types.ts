@@ -98,6 +98,8 @@ export interface UpgradeRefusal {
 /** Outbound framing between the session and the wire (e.g. Exotel's 320-byte chunks and pacing). */
 export interface CarrierSink {
   send(cmd: CarrierCommand): void;
+  /** A mark came back from the carrier (its audio has played). */
+  echoed?(name: string): void;
   close(): void;
 }
 

@@ -25,7 +25,7 @@ describe.each([
   let b: ExotelBridge;
   afterEach(async () => {
     await b?.close();
-  });
+  }, 60_000);
 
   it('greets, answers, clears on barge-in, records DTMF, and ends on caller hang-up', async () => {
     b = await startExotelBridge({ provider, rate, speed: SPEED });
@@ -50,7 +50,8 @@ describe.each([
     await new Promise((r) => setTimeout(r, 600 / SPEED));
     call.sendAudio(fixture('caller-bargein-8k.wav'));
     await call.waitFor('clear', 10_000);
-    await until('second reply', () => (call.received.filter((r) => r.msg.event === 'media').length > 0 && call.clears.length ? true : undefined), 5000);
+    // The caller's turns reach the transcript once the provider has transcribed them.
+    await until('a user turn', () => (b.srv.registry.find(call.callSid)?.turns.some((t) => t.role === 'user') ? true : undefined), 20_000);
     await call.hangup();
     const ended = await b.ended(call.callSid, 10_000);
     await b.waitIdle();

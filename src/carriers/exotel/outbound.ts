@@ -11,7 +11,9 @@
  *   audio's last byte;
  * - when no audio has arrived for `flushAfterMs`, sends the remainder zero-padded to the next
  *   320-byte multiple (end of an utterance);
- * - sends chunks no more than `leadMs` ahead of real time;
+ * - sends chunks no more than `leadMs` ahead of playback: estimated by the wall clock and re-synchronised
+ *   by every mark echo (Exotel echoes a mark once the audio before it has played), so pacing follows
+ *   the carrier's real playout;
  * - on `clear`, drops everything queued here and sends `clear` at once (barge-in, STYLE.md §7).
  */
 import { bytesPerMs, type AudioFormat } from '../../audio/format';
@@ -74,6 +76,9 @@ export class ExotelOutbound {
   private ready: Item[] = [];
   /** Wall time (ms, clock) up to which sent audio lasts. */
   private playheadMs = 0;
+  /** Wire bytes of audio written so far, and at each mark written (for re-synchronising on echoes). */
+  private sentBytes = 0;
+  private readonly markAt = new Map<string, number>();
   private pumpTimer?: NodeJS.Timeout;
   private flushTimer?: NodeJS.Timeout;
   private closed = false;
@@ -110,6 +115,25 @@ export class ExotelOutbound {
         this.opts.write(cmd);
         break;
     }
+  }
+
+  /**
+   * The carrier echoed mark `name`: everything written before it has played, so the playhead is
+   * now + what was written after it.
+   */
+  echoed(name: string): void {
+    const at = this.markAt.get(name);
+    if (at === undefined) return;
+    for (const k of this.markAt.keys()) {
+      this.markAt.delete(k);
+      if (k === name) break;
+    }
+    this.playheadMs = this.clock.now() + (this.sentBytes - at) / this.bpm;
+    if (this.pumpTimer) {
+      this.clock.clearTimeout(this.pumpTimer);
+      this.pumpTimer = undefined;
+    }
+    this.pump();
   }
 
   /** Stop timers and forget queued audio (socket closed). */
@@ -181,7 +205,8 @@ export class ExotelOutbound {
           return;
         }
         this.playheadMs = Math.max(this.playheadMs, now) + head.bytes.length / this.bpm;
-      }
+        this.sentBytes += head.bytes.length;
+      } else this.markAt.set(head.name, this.sentBytes);
       this.ready.shift();
       this.opts.write(head.kind === 'audio' ? { type: 'audio', payload: head.bytes } : { type: 'mark', name: head.name });
     }
@@ -194,6 +219,7 @@ export class ExotelOutbound {
     this.ready = [];
     this.appended = 0;
     this.cut = 0;
+    this.markAt.clear();
     this.playheadMs = 0;
     if (this.pumpTimer) this.clock.clearTimeout(this.pumpTimer);
     if (this.flushTimer) this.clock.clearTimeout(this.flushTimer);

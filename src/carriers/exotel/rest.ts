@@ -74,7 +74,7 @@ function withToken(url: string, token: string | undefined): string {
 /**
  * Build the Exotel call control. `live` is shared with the media socket (which registers streams)
  * and the Connect-applet webhook (which reads transfers). `fetchImpl` defaults to global fetch.
- * placeCall throws CallbridgeError `CB_EXOTEL_CONFIG` ('application') without credentials,
+ * placeCall throws CallbridgeError `CB_EXOTEL_CONFIG` ('bad_request') without credentials,
  * `CB_EXOTEL_REST` with the HTTP category on a refusal, 'connectivity' when Exotel is unreachable.
  */
 export function createExotelCallControl(cfg: Config, live = new ExotelLiveCalls(), fetchImpl: typeof fetch = fetch): CallControl {
@@ -93,7 +93,7 @@ export function createExotelCallControl(cfg: Config, live = new ExotelLiveCalls(
     },
     async placeCall(req) {
       if (!cfg.EXOTEL_ACCOUNT_SID || !cfg.EXOTEL_API_KEY || !cfg.EXOTEL_API_TOKEN || !cfg.EXOTEL_APP_ID || !(req.from ?? cfg.EXOTEL_CALLER_ID)) {
-        throw new CallbridgeError('CB_EXOTEL_CONFIG', 'EXOTEL_ACCOUNT_SID, EXOTEL_API_KEY, EXOTEL_API_TOKEN, EXOTEL_APP_ID and EXOTEL_CALLER_ID are needed to place Exotel calls', 'application');
+        throw new CallbridgeError('CB_EXOTEL_CONFIG', 'EXOTEL_ACCOUNT_SID, EXOTEL_API_KEY, EXOTEL_API_TOKEN, EXOTEL_APP_ID and EXOTEL_CALLER_ID are needed to place Exotel calls', 'bad_request');
       }
       const url = `${exotelApiBase(cfg)}/v1/Accounts/${encodeURIComponent(cfg.EXOTEL_ACCOUNT_SID)}/Calls/connect.json`;
       const auth = Buffer.from(`${cfg.EXOTEL_API_KEY}:${cfg.EXOTEL_API_TOKEN}`).toString('base64');
