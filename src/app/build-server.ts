@@ -4,6 +4,7 @@
  */
 import { createServer, type Server } from 'node:http';
 import express from 'express';
+import { createBusiness, type Business } from '../business';
 import { PendingCalls } from '../call/pending';
 import { CallRegistry } from '../call/registry';
 import { flagRouter, type Router as CallRouter } from '../call/router';
@@ -20,6 +21,7 @@ import type { Store } from '../store/types';
 import { createConnectors, type Connectors } from '../providers';
 import { adminRouter } from './admin-api';
 import { httpInflightLimit } from './limits-ip';
+import { postCallWebhookRouter } from './post-call-webhook';
 import { exotelWebhookRouter } from './exotel-webhooks';
 import { attachMediaSocket } from './media-socket';
 import { createOperations, type Operations } from './operations';
@@ -54,6 +56,8 @@ export interface CallbridgeServer {
   ops: Operations;
   /** Calls, turns, leads, bookings, emails (src/store). */
   store: Store;
+  /** Calendar, email, booking tools and the daily digest (src/business). */
+  business: Business;
   /** Stop accepting, close sockets and timers, flush the store's journal (up to 5 s) and close it. */
   close(): Promise<void>;
 }
@@ -66,6 +70,8 @@ export function buildServer(cfg: Config, log: Logger, o: ServerOverrides = {}): 
   const ops = createOperations(cfg, log, metrics, registry);
   const pending = new PendingCalls();
   const tools = o.tools ?? new ToolRegistry();
+  const business = createBusiness(cfg, store, log);
+  for (const t of business.tools) tools.register(t);
   const connectors = o.connectors ?? createConnectors(cfg, log);
   const flags = o.router ? undefined : (o.flags ?? createFlagSource(cfg, log));
   const router = o.router ?? flagRouter(cfg, flags);
@@ -83,6 +89,7 @@ export function buildServer(cfg: Config, log: Logger, o: ServerOverrides = {}): 
   app.use(exotelWebhookRouter({ ...admission, live: exotel.live, book: ops.book, outbound: ops.outbound }));
   app.use(twilioWebhookRouter({ cfg, log, state, registry, pending, router, connectors, tools, limits: ops.limits, outbound: ops.outbound }));
   app.use(twilioStatusRouter({ cfg, log, metrics, book: ops.book }));
+  app.use(postCallWebhookRouter({ secret: cfg.ELEVENLABS_WEBHOOK_SECRET, store, log })); // raw body: before express.json
   app.use(express.json({ limit: '256kb' }));
   app.use(reportsRouter(cfg.ADMIN_API_KEY, store, log));
   app.use(adminRouter({ cfg, log, state, registry, controls, limits: ops.limits, directory: ops.directory, outbound: ops.outbound, book: ops.book, store }));
@@ -107,6 +114,7 @@ export function buildServer(cfg: Config, log: Logger, o: ServerOverrides = {}): 
     pending,
     ops,
     store,
+    business,
     async close() {
       pending.close();
       await ops.close();
@@ -117,6 +125,7 @@ export function buildServer(cfg: Config, log: Logger, o: ServerOverrides = {}): 
       server.closeAllConnections();
       // Sessions closed above finish asynchronously; give them a moment to journal their last rows.
       for (let i = 0; i < 60 && registry.size > 0; i++) await new Promise((r) => setTimeout(r, 50));
+      await business.close();
       const left = await store.flush(5000);
       if (left) log.warn({ pending: left }, 'store journal not drained at shutdown; replayed at next start');
       await store.close();

@@ -74,7 +74,8 @@ export class GoogleCalendar implements CalendarBackend {
   constructor(o: GoogleCalendarOptions) {
     const jwt = new auth.JWT({ email: o.key.client_email, key: o.key.private_key, keyId: o.key.private_key_id, scopes: [CALENDAR_SCOPE] });
     jwt.useJWTAccessWithScope = true;
-    this.api = calendar({ version: 'v3', auth: jwt, ...(o.rootUrl ? { rootUrl: o.rootUrl.endsWith('/') ? o.rootUrl : `${o.rootUrl}/` } : {}) });
+    // Node's own fetch: gaxios would otherwise `import('node-fetch')` lazily, which jest's CommonJS VM refuses.
+    this.api = calendar({ version: 'v3', auth: jwt, fetchImplementation: fetch, ...(o.rootUrl ? { rootUrl: o.rootUrl.endsWith('/') ? o.rootUrl : `${o.rootUrl}/` } : {}) });
     this.calendarId = o.calendarId;
     this.timeoutMs = o.timeoutMs ?? 8000;
   }
