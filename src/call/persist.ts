@@ -36,7 +36,8 @@ export function callRowOf(r: CallRecord): CallRow {
 }
 
 export function turnRowOf(callSid: string, t: ArrivedTurn): TurnRow {
-  return { call_sid: callSid, seq: t.arrival, role: t.role, text: t.text, interrupted: t.interrupted, at_ms: Math.max(0, Math.round(t.atMs)) };
+  // U+0000 cannot be stored in PostgreSQL text; a transcript never means it.
+  return { call_sid: callSid, seq: t.arrival, role: t.role, text: t.text.replace(/\u0000/g, ''), interrupted: t.interrupted, at_ms: Math.max(0, Math.round(t.atMs)) };
 }
 
 /** What `<LOGS_DIR>/<call_sid>.json` holds: the stored rows plus the full session record. */

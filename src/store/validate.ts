@@ -26,11 +26,13 @@ const Call = z.object({
   conversation_id: text,
   metrics: z.record(z.string(), z.unknown()),
 });
+/** PostgreSQL text cannot hold U+0000 (SQLSTATE 22P05): refused here, with the field named. */
+const pgText = z.string().refine((s) => !s.includes('\u0000'), 'contains a NUL character (U+0000), which PostgreSQL text cannot store');
 const Turn = z.object({
   call_sid: z.string().min(1),
   seq: z.number().int().min(1),
   role: z.enum(['user', 'agent']),
-  text: z.string(),
+  text: pgText,
   interrupted: z.boolean(),
   at_ms: z.number().int().min(0),
 });
