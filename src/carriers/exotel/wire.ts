@@ -78,7 +78,7 @@ export function child(obj: WireObject | undefined, key: string): WireObject | un
  */
 export function parseRate(v: string | undefined): ExotelRate | undefined {
   if (v === undefined) return undefined;
-  const m = /^\s*(\d+(?:\.\d+)?)\s*(k?)hz?\s*$/i.exec(v);
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(?:(k)?hz)?\s*$/i.exec(v);
   if (!m) return undefined;
   const hz = Number(m[1]) * (m[2] ? 1000 : 1);
   return (EXOTEL_RATES as readonly number[]).includes(hz) ? (hz as ExotelRate) : undefined;
