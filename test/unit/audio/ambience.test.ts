@@ -13,7 +13,11 @@ import type { Ticker } from '../../../src/call/ticker';
 import type { CarrierCommand } from '../../../src/carriers/types';
 
 const ASSET = join(__dirname, '../../../assets/ambience/office-murmur-16k.wav');
-const rmsOf = (s: ArrayLike<number>) => Math.sqrt(Array.prototype.reduce.call(s, (a: number, v: number) => a + v * v, 0) as number / s.length);
+function rmsOf(s: ArrayLike<number>): number {
+  let acc = 0;
+  for (let i = 0; i < s.length; i++) acc += s[i]! * s[i]!;
+  return Math.sqrt(acc / s.length);
+}
 
 function fakeTicker(): Ticker & { fire(): void; size: number } {
   const subs = new Set<() => void>();
