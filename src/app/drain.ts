@@ -36,6 +36,9 @@ export interface DrainOptions {
   flush?: () => Promise<void>;
 }
 
+/** Longest wait for sockets to close once no call is left (ms). */
+const CLOSE_WAIT_MS = 5_000;
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Poll until `done()` or `ms` elapsed. @returns whether `done()` became true. */
@@ -77,7 +80,8 @@ export async function drainServer(srv: CallbridgeServer, log: Logger, opts: Drai
   } catch (err) {
     log.error({ err: (err as Error).message }, 'store flush failed during drain');
   }
-  await srv.close();
+  // A client holding a request open must not keep the process past the platform's SIGKILL.
+  await Promise.race([srv.close(), sleep(CLOSE_WAIT_MS)]);
   const figures: DrainFigures = { liveAtStart, pendingAtStart, finishedInWindow, endedWithGoodbye: left.length, forced, idleAfterMs, totalMs: Date.now() - t0 };
   log.info(figures, 'drained');
   return figures;

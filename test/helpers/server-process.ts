@@ -25,7 +25,7 @@ export interface ServerProcess {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   /** Resolves with the first log line (past or future) matching `pred`. */
   waitForLog(pred: (l: LogLine) => boolean, timeoutMs?: number): Promise<LogLine>;
-  /** SIGKILL if still running (test clean-up). */
+  /** SIGKILL the process group (tsx and the node process it runs): a crash, or test clean-up. */
   kill(): void;
 }
 
@@ -49,6 +49,8 @@ export async function startServerProcess(env: Record<string, string>, timeoutMs 
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    // Own process group: tsx runs the server in a child node process, so `kill()` must reach both.
+    detached: true,
   });
   const logs: LogLine[] = [];
   const waiters = new Set<{ pred: (l: LogLine) => boolean; resolve: (l: LogLine) => void }>();
@@ -90,7 +92,11 @@ export async function startServerProcess(env: Record<string, string>, timeoutMs 
     base: `http://127.0.0.1:${listening.port}`,
     stderr: () => err,
     kill: () => {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        /* already gone */
+      }
     },
   };
 }
