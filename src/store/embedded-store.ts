@@ -6,12 +6,14 @@
  * share one instance (reference-counted). The database opens on first use: a process that never
  * stores anything never pays PGlite's start-up (~3 s for a new directory).
  */
-import { mkdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { toAppointmentRow, toCallRow, toCallSummary, toTurnRow, CALL_COLUMNS, TURN_COLUMNS, type Backend, type EmailPatch } from './backend';
 import { fromPgError, StoreError } from './errors';
-import { applyMigrations, type SqlConnection } from './migrate';
+import { applyMigrations, listMigrations, type SqlConnection } from './migrate';
 import { upsertSql } from './sql';
 import type { AppointmentInput, CallRow, EmailRow, LeadInput, PostCallEventRow, TurnRow } from './types';
 
@@ -24,8 +26,8 @@ class PgliteWorker implements SqlConnection {
   private readonly calls = new Map<number, { resolve: (rows: Rows) => void; reject: (e: Error) => void }>();
   private dead?: Error;
 
-  constructor(dataDir: string) {
-    this.worker = new Worker(join(__dirname, 'pglite-worker.cjs'), { workerData: { dataDir } });
+  constructor(dataDir: string, template?: string) {
+    this.worker = new Worker(join(__dirname, 'pglite-worker.cjs'), { workerData: { dataDir, template } });
     this.worker.unref(); // never keeps the process alive on its own
     this.worker.on('message', (m: { id: number; rows?: Rows; error?: { message: string; code?: string } }) => {
       const c = this.calls.get(m.id);
@@ -42,7 +44,7 @@ class PgliteWorker implements SqlConnection {
     this.worker.on('exit', (code) => fail(new Error(`PGlite worker exited (${code})`)));
   }
 
-  private send(op: 'query' | 'exec' | 'close', sql?: string, params?: unknown[]): Promise<Rows> {
+  private send(op: 'query' | 'exec' | 'dump' | 'close', sql?: string, params?: unknown[]): Promise<Rows> {
     if (this.dead) return Promise.reject(this.dead);
     const id = ++this.next;
     return new Promise<Rows>((resolve, reject) => {
@@ -59,6 +61,11 @@ class PgliteWorker implements SqlConnection {
     await this.send('exec', sql);
   }
 
+  /** Write the whole database as a tar file (PGlite `dumpDataDir`). */
+  async dump(file: string): Promise<void> {
+    await this.send('dump', file);
+  }
+
   async close(): Promise<void> {
     await this.send('close').catch(() => undefined);
     await this.worker.terminate();
@@ -67,14 +74,30 @@ class PgliteWorker implements SqlConnection {
 
 const shared = new Map<string, { db: Promise<PgliteWorker>; refs: number }>();
 
+/**
+ * A freshly migrated database as a tar file in the OS temp directory, named after the migrations'
+ * content and PGlite's version: PostgreSQL's initdb inside PGlite takes seconds (much more on a busy machine), loading
+ * the template a fraction of that. Any change to migrations/ gives a new name, so a stale schema is
+ * never used; without the file a directory is initialised the normal way and the file written.
+ */
+function templateFile(): string {
+  const h = createHash('sha256');
+  h.update(readFileSync(join(dirname(require.resolve('@electric-sql/pglite')), '..', 'package.json'))); // its version
+  for (const m of listMigrations()) h.update(m.file).update('\0').update(m.sql);
+  return join(tmpdir(), `callbridge-pglite-${h.digest('hex').slice(0, 16)}.tar`);
+}
+
 /** Open (or share) the PGlite database in `dir` with migrations applied. */
 function acquire(dir: string): Promise<PgliteWorker> {
   let s = shared.get(dir);
   if (!s) {
     const db = (async () => {
       mkdirSync(dir, { recursive: true });
-      const pg = new PgliteWorker(dir);
-      await applyMigrations(pg);
+      const template = templateFile();
+      const fromScratch = !existsSync(join(dir, 'PG_VERSION')) && !existsSync(template);
+      const pg = new PgliteWorker(dir, template);
+      const applied = await applyMigrations(pg);
+      if (fromScratch && applied.length) await pg.dump(template).catch(() => undefined); // only an optimisation
       return pg;
     })();
     s = { db, refs: 0 };

@@ -1,9 +1,10 @@
 /**
  * `createStore(cfg, log)`: Supabase when SUPABASE_URL is set, else the embedded PGlite store
  * under DATA_DIR; both wrapped in the journaled store (store.ts). Returns at once; the journal and
- * the database open in the background (the embedded one starts opening at once), and writes wait
- * for the journal.
+ * the database open in the background (a new embedded directory starts initialising at once), and
+ * writes wait for the journal.
  */
+import { existsSync } from 'node:fs';
 import type { Config } from '../config';
 import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
@@ -30,7 +31,8 @@ export function createStore(cfg: StoreConfig, log: Logger, metrics?: Pick<Metric
   }
   log.info({ dataDir: cfg.DATA_DIR }, 'store: embedded PostgreSQL (PGlite); set SUPABASE_URL to use Supabase');
   const embedded = new EmbeddedStore(cfg.DATA_DIR);
-  // Open now, in the background: a new PGlite directory takes seconds, better spent before the first call.
-  embedded.ping().catch((err: Error) => log.error({ err: err.message, dataDir: cfg.DATA_DIR }, 'embedded store could not open'));
+  // A new PGlite directory takes seconds to initialise: start now, before the first call needs it.
+  // An existing one opens in well under a second, on first use.
+  if (!existsSync(embedded.dir)) embedded.ping().catch((err: Error) => log.error({ err: err.message, dataDir: cfg.DATA_DIR }, 'embedded store could not open'));
   return new JournaledStore(embedded, { dataDir: cfg.DATA_DIR, log, onRetry });
 }
