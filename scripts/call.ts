@@ -2,18 +2,21 @@
  * `npm run call -- --url <http(s) base> [--audio file.wav] [--bargein file.wav] [--to …] [--from …]
  *   [--speed 1] [--out out/agent.wav] [--public-url …] [--quiet-ms 4000] [--speak-at-once]`
  *
- * Call simulator (../shared/CONTRACT.md "Commands"): places a signed Twilio call against a running
+ * Call simulator (../shared/CONTRACT.md "Commands"): places a signed Twilio call (or, with
+ * `--carrier exotel`, an Exotel Voicebot call through `/inbound?carrier=exotel`) against a running
  * callbridge server, streams the WAV in real time, saves what the agent said to a WAV and prints
  * timings (and the transcript when ADMIN_API_KEY is set). Signs with TWILIO_AUTH_TOKEN from the
  * environment or `.env`. The work is in ./lib/simulate-call.ts.
  */
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { ExotelCarrierEmulator } from '../test/emulators/exotel-carrier';
+import { exotelId, exotelPlacer } from './lib/exotel-call';
 import { loadCallerWav, runSimulatedCall } from './lib/simulate-call';
 
-const USAGE = `usage: npm run call -- --url <http(s) base> [--carrier twilio] [--audio caller.wav] [--bargein clip.wav]
+const USAGE = `usage: npm run call -- --url <http(s) base> [--carrier twilio|exotel] [--audio caller.wav] [--bargein clip.wav]
   [--to +14155550100] [--from +14155550123] [--speed 1] [--out out/agent.wav] [--public-url https://…]
-  [--quiet-ms 4000] [--max-ms 180000] [--speak-at-once]`;
+  [--quiet-ms 4000] [--max-ms 180000] [--speak-at-once] [--stream-url wss://…  (exotel: static applet URL)]`;
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
@@ -30,6 +33,7 @@ async function main(): Promise<number> {
       'quiet-ms': { type: 'string', default: '4000' },
       'max-ms': { type: 'string', default: '180000' },
       'speak-at-once': { type: 'boolean', default: false },
+      'stream-url': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -37,8 +41,8 @@ async function main(): Promise<number> {
     console.log(USAGE);
     return 0;
   }
-  if (values.carrier !== 'twilio') {
-    console.error(`--carrier ${values.carrier}: not supported yet`);
+  if (values.carrier !== 'twilio' && values.carrier !== 'exotel') {
+    console.error(`--carrier ${values.carrier}: expected twilio or exotel`);
     return 2;
   }
   if (!values.url) {
@@ -61,8 +65,14 @@ async function main(): Promise<number> {
   const bargeIn = values.bargein ? loadCallerWav(values.bargein) : undefined;
   if (!audio) console.log('no --audio: the caller stays silent');
 
+  // Exotel signs nothing: the call goes through the Voicebot applet's dynamic URL (or --stream-url, a static applet URL).
+  const exotel = values.carrier === 'exotel' ? new ExotelCarrierEmulator({ speed, connectUrl: `${(values['public-url'] ?? values.url).replace(/\/+$/, '')}/webhooks/exotel/connect` }) : undefined;
+  const exotelOpts = exotel
+    ? { callSid: exotelId(), placeCall: exotelPlacer({ carrier: exotel, serverBase: values.url, publicUrl: values['public-url'] ?? values.url, streamUrl: values['stream-url'], from: values.from, to: values.to }) }
+    : {};
   const t0 = Date.now();
   const r = await runSimulatedCall({
+    ...exotelOpts,
     url: values.url, publicUrl: values['public-url'], authToken, accountSid, audio, bargeIn,
     from: values.from, to: values.to, speed, outPath: values.out,
     quietMs: Number(values['quiet-ms']), maxCallMs: Number(values['max-ms']),
@@ -89,6 +99,7 @@ async function main(): Promise<number> {
     console.log('\ntranscript:');
     for (const t of r.transcript) console.log(`  ${String(t.seq).padStart(2)} ${t.role.padEnd(5)} ${t.interrupted ? '(interrupted) ' : ''}${t.text}`);
   } else if (r.transcriptError) console.log(`\ntranscript unavailable: ${r.transcriptError}`);
+  await exotel?.close();
   return r.errors.length ? 1 : 0;
 }
 

@@ -1,5 +1,5 @@
 /**
- * `npm run demo [-- --provider elevenlabs|openai] [--fast] [--speed N]`
+ * `npm run demo [-- --provider elevenlabs|openai] [--carrier twilio|exotel] [--fast] [--speed N]`
  *
  * The main job on embedded defaults (../shared/CONTRACT.md "Commands"): starts callbridge, an emulated
  * Twilio (carrier + REST) and an emulated provider with a scripted agent, all on loopback, then places
@@ -18,6 +18,7 @@ import { startElevenLabsEmulator } from '../test/emulators/elevenlabs';
 import { startOpenAiEmulator } from '../test/emulators/openai-realtime';
 import { TwilioCarrierEmulator } from '../test/emulators/twilio-carrier';
 import { startTwilioRestMock } from '../test/emulators/twilio-rest';
+import { startExotelDemo } from './lib/exotel-demo';
 import { loadCallerWav, runSimulatedCall } from './lib/simulate-call';
 
 const AUTH_TOKEN = 'demo-auth-token-0123456789abcdef';
@@ -39,8 +40,8 @@ async function main(): Promise<number> {
     console.error(`--provider ${values.provider}: expected elevenlabs or openai`);
     return 2;
   }
-  if (values.carrier !== 'twilio') {
-    console.error(`--carrier ${values.carrier}: only twilio is available in this version`);
+  if (values.carrier !== 'twilio' && values.carrier !== 'exotel') {
+    console.error(`--carrier ${values.carrier}: expected twilio or exotel`);
     return 2;
   }
   const speed = Number(values.speed ?? (values.fast ? 4 : 1));
@@ -54,6 +55,7 @@ async function main(): Promise<number> {
   const oa = provider === 'openai' && !real ? await startOpenAiEmulator({ speed }) : undefined;
   const carrier = new TwilioCarrierEmulator({ authToken: AUTH_TOKEN, accountSid: ACCOUNT_SID, speed });
   const rest = await startTwilioRestMock({ carrier, accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN });
+  const exotel = values.carrier === 'exotel' ? await startExotelDemo({ speed, publicUrl: 'https://demo.callbridge.test', rate: env.EXOTEL_SAMPLE_RATE ?? '8000' }) : undefined;
 
   let cfg;
   try {
@@ -70,6 +72,7 @@ async function main(): Promise<number> {
       TWILIO_API_BASE: rest.url,
       ...(el ? { ELEVENLABS_API_KEY: 'xi-test-key', ELEVENLABS_AGENT_ID: 'agent_test', ELEVENLABS_API_BASE: el.httpUrl } : {}),
       ...(oa ? { OPENAI_API_KEY: 'sk-test', OPENAI_REALTIME_URL: oa.url } : {}),
+      ...exotel?.env,
     });
   } catch (err) {
     if (err instanceof ConfigError) {
@@ -82,13 +85,14 @@ async function main(): Promise<number> {
   await new Promise<void>((resolve) => srv.server.listen(0, '127.0.0.1', resolve));
   const base = `http://127.0.0.1:${(srv.server.address() as AddressInfo).port}`;
 
-  console.log(`callbridge demo: Twilio (emulated) ⇄ callbridge ${base} ⇄ ${provider} (${real ? 'REAL service from .env' : 'emulated, scripted agent'}), audio at ${speed}× real time\n`);
+  console.log(`callbridge demo: ${exotel ? `Exotel (emulated, ${cfg.EXOTEL_SAMPLE_RATE} Hz PCM)` : 'Twilio (emulated)'} ⇄ callbridge ${base} ⇄ ${provider} (${real ? 'REAL service from .env' : 'emulated, scripted agent'}), audio at ${speed}× real time\n`);
   const t0 = Date.now();
   const stamp = () => `${String(((Date.now() - t0) / 1000).toFixed(2)).padStart(6)} s`;
 
   // Live transcript: print each new turn as the server records it.
   let callSid: string | undefined;
   carrier.on('call', (c) => (callSid ??= c.callSid));
+  exotel?.carrier.on('call', (c) => (callSid ??= c.call.callSid));
   const printed = new Map<string, string>();
   const poll = setInterval(() => {
     const rec = callSid ? srv.registry.find(callSid) : undefined;
@@ -115,6 +119,7 @@ async function main(): Promise<number> {
     quietMs: 3000,
     maxCallMs: 90_000,
     outPath: 'out/demo-agent.wav',
+    ...exotel?.simOptions(base),
     log: (line) => {
       if (!line.startsWith('mark ')) console.log(`${stamp()}  ·       ${line}`);
     },
@@ -132,6 +137,7 @@ async function main(): Promise<number> {
   console.log(`\nagent audio: ${Math.round(result.playedMs)} ms played, saved to ${result.outPath ?? '(not saved)'}; webhook ${Math.round(result.webhookLatencyMs)} ms; clears ${result.clears.length}; protocol violations ${result.violations.length}`);
 
   await carrier.close();
+  await exotel?.close();
   await srv.close();
   await rest.close();
   await el?.close();

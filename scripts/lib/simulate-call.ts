@@ -9,7 +9,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { mulawToSamples } from '../../src/audio/g711';
 import { readWav, writeWav } from '../../src/audio/wav';
-import { TwilioCarrierEmulator, type ClearRecord, type EmulatedCall, type MarkRecord, type Violation } from '../../test/emulators/twilio-carrier';
+import { TwilioCarrierEmulator, type CallEvents, type ClearRecord, type EmulatedCall, type MarkRecord, type Violation } from '../../test/emulators/twilio-carrier';
 import { newSid } from '../../test/emulators/twilio/ids';
 
 export interface SimulateCallOptions {
@@ -47,7 +47,20 @@ export interface SimulateCallOptions {
   log?: (line: string) => void;
   /** Reuse a carrier emulator (e.g. the demo's); otherwise one is created and closed. */
   carrier?: TwilioCarrierEmulator;
+  /** Place the call on another carrier instead (./exotel-call.ts); `attach` must run before its stream starts. */
+  placeCall?: (callSid: string, attach: (call: SimCall) => void) => Promise<SimCall>;
+  /** Call id to use (default a Twilio `CA…` SID). */
+  callSid?: string;
 }
+
+/** What the scenario needs of a call: a Twilio `EmulatedCall`, or another carrier's call in its shape. */
+export type SimCall = {
+  on<K extends keyof CallEvents>(event: K, fn: (...args: CallEvents[K]) => void): unknown;
+} & Pick<
+  EmulatedCall,
+  'callSid' | 'streamSid' | 'webhook' | 'errors' | 'notes' | 'marks' | 'clears' | 'violations' | 'endReason' | 'firstMediaAtMs'
+  | 'isClosed' | 'closed' | 'bufferedBytes' | 'callerIdle' | 'playoutLog' | 'nowMs' | 'sendAudio' | 'hangup' | 'played'
+>;
 
 /** A transcript turn as `GET /api/calls/:callSid` returns it (src/call/transcript.ts). */
 export interface TranscriptTurnView {
@@ -85,7 +98,7 @@ export interface SimulatedCallResult {
   outPath?: string;
   transcript?: TranscriptTurnView[];
   transcriptError?: string;
-  call: EmulatedCall;
+  call: SimCall;
 }
 
 /** A new reply starts when agent audio resumes after this many ms of audio time without playout. */
@@ -119,13 +132,13 @@ export async function runSimulatedCall(opts: SimulateCallOptions): Promise<Simul
   const log = opts.log ?? (() => {});
   const own = !opts.carrier;
   const carrier = opts.carrier ?? new TwilioCarrierEmulator({ authToken: opts.authToken, accountSid: opts.accountSid, speed });
-  const callSid = newSid('CA');
+  const callSid = opts.callSid ?? newSid('CA');
   const replyStartsMs: number[] = [];
   let lastMediaAtMs = -Infinity;
   let bargeInAtMs: number | undefined;
   let bargeInTimer: NodeJS.Timeout | undefined;
 
-  const attach = (call: EmulatedCall) => {
+  const attach = (call: SimCall) => {
     if (call.callSid !== callSid) return;
     carrier.off('call', attach);
     call.on('playout-start', (at, idle) => {
@@ -149,10 +162,12 @@ export async function runSimulatedCall(opts: SimulateCallOptions): Promise<Simul
   };
   carrier.on('call', attach);
 
-  const call = await carrier.placeCall({
-    serverBase: opts.url, publicUrl: opts.publicUrl ?? opts.url, path: '/inbound', callSid,
-    from: opts.from ?? '+14155550123', to: opts.to ?? '+14155550100', direction: 'inbound', speed,
-  });
+  const call: SimCall = opts.placeCall
+    ? await opts.placeCall(callSid, attach)
+    : await carrier.placeCall({
+        serverBase: opts.url, publicUrl: opts.publicUrl ?? opts.url, path: '/inbound', callSid,
+        from: opts.from ?? '+14155550123', to: opts.to ?? '+14155550100', direction: 'inbound', speed,
+      });
   carrier.off('call', attach);
   log(`webhook ${call.webhook.status} in ${Math.round(call.webhook.latencyMs)} ms${call.errors.length ? `; ${call.errors.map((e) => `error ${e.code}: ${e.message}`).join('; ')}` : ''}`);
 
