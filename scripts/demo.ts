@@ -19,6 +19,7 @@ import { startOpenAiEmulator } from '../test/emulators/openai-realtime';
 import { TwilioCarrierEmulator } from '../test/emulators/twilio-carrier';
 import { startTwilioRestMock } from '../test/emulators/twilio-rest';
 import { startExotelDemo } from './lib/exotel-demo';
+import { bookDuringCall, businessReport, storeReady } from './lib/demo-booking';
 import { loadCallerWav, runSimulatedCall } from './lib/simulate-call';
 
 const AUTH_TOKEN = 'demo-auth-token-0123456789abcdef';
@@ -51,7 +52,7 @@ async function main(): Promise<number> {
   const realOpenAi = provider === 'openai' && !!env.OPENAI_API_KEY && !env.OPENAI_REALTIME_URL;
   const real = realEleven || realOpenAi;
 
-  const el = provider === 'elevenlabs' && !real ? await startElevenLabsEmulator({ speed }) : undefined;
+  const el = provider === 'elevenlabs' && !real ? await startElevenLabsEmulator({ speed, replyAfterTool: false }) : undefined;
   const oa = provider === 'openai' && !real ? await startOpenAiEmulator({ speed }) : undefined;
   const carrier = new TwilioCarrierEmulator({ authToken: AUTH_TOKEN, accountSid: ACCOUNT_SID, speed });
   const rest = await startTwilioRestMock({ carrier, accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN });
@@ -93,6 +94,10 @@ async function main(): Promise<number> {
   let callSid: string | undefined;
   carrier.on('call', (c) => (callSid ??= c.callSid));
   exotel?.carrier.on('call', (c) => (callSid ??= c.call.callSid));
+  // The scripted agent books through the tools once the caller has asked (a real agent decides itself).
+  const callTool = el ? async (n: string, a: Record<string, unknown>) => el.callTool(n, a).then((r) => ({ output: r.result, isError: r.is_error })) : oa ? async (n: string, a: Record<string, unknown>) => oa.callTool(n, a).then((r) => ({ output: r.output, isError: /"error"/.test(r.output) })) : undefined;
+  const booking = callTool ? bookDuringCall(srv, cfg, () => callSid, callTool, (l) => console.log(`${stamp()}  ·       ${l}`)).catch((err: Error) => ({ ok: false, lines: [`booking failed: ${err.message}`] })) : undefined;
+  await storeReady(srv);
   const printed = new Map<string, string>();
   const poll = setInterval(() => {
     const rec = callSid ? srv.registry.find(callSid) : undefined;
@@ -136,6 +141,10 @@ async function main(): Promise<number> {
   }
   console.log(`\nagent audio: ${Math.round(result.playedMs)} ms played, saved to ${result.outPath ?? '(not saved)'}; webhook ${Math.round(result.webhookLatencyMs)} ms; clears ${result.clears.length}; protocol violations ${result.violations.length}`);
 
+  const biz = booking ? await booking : undefined;
+  const report = await businessReport(srv, result.callSid);
+  console.log(`\n--- business ---\n${[...(biz?.lines ?? ['booking: left to the real agent']), ...report.lines].join('\n')}`);
+
   await carrier.close();
   await exotel?.close();
   await srv.close();
@@ -143,7 +152,7 @@ async function main(): Promise<number> {
   await el?.close();
   await oa?.close();
 
-  const ok = !!rec && result.errors.length === 0 && rec.turns.length >= 3 && (real || (rec.counters.bargeIns >= 1 && result.clears.length >= 1)) && result.violations.length === 0;
+  const ok = !!rec && (!biz || (biz.ok && report.ok)) && result.errors.length === 0 && rec.turns.length >= 3 && (real || (rec.counters.bargeIns >= 1 && result.clears.length >= 1)) && result.violations.length === 0;
   console.log(ok ? '\ndemo: OK' : '\ndemo: FAILED (see above)');
   return ok ? 0 : 1;
 }
