@@ -15,12 +15,14 @@ import type { CallContext, PreparedProvider, ProviderConnector } from '../types'
 import { encodeInitiation } from './codec';
 import { statusError } from './close-errors';
 import { openElevenLabsLeg, type ElevenLabsLegOptions } from './leg';
-import { elevenLabsApiBase } from './regions';
+import { elevenLabsApiBase, type ElevenLabsRegion } from './regions';
 
 /** Tunables, mainly for tests; every field has a production default. */
 export interface ElevenLabsConnectorOptions {
   /** Signed-URL request timeout. Default 5 000 ms (the carrier webhook is waiting). */
   signedUrlTimeoutMs?: number;
+  /** Host per ELEVENLABS_REGION. Default REGION_API_BASE (tests map regions to loopback emulators). */
+  regionBases?: Readonly<Record<ElevenLabsRegion, string>>;
   /** Passed to the leg: metadata wait (default 10 000 ms), close wait (default 2 000 ms). */
   leg?: Pick<ElevenLabsLegOptions, 'metadataTimeoutMs' | 'closeTimeoutMs' | 'maxPayload' | 'maxBufferedBytes'>;
 }
@@ -36,7 +38,7 @@ export interface ElevenLabsConnectorOptions {
  * - `connect(ctx, onEvent)` → a live leg once the conversation metadata arrived (see leg.ts).
  */
 export function createElevenLabsConnector(cfg: Config, log: Logger, opts: ElevenLabsConnectorOptions = {}): ProviderConnector {
-  const baseUrl = elevenLabsApiBase(cfg);
+  const baseUrl = elevenLabsApiBase(cfg, opts.regionBases);
   // Created on first use: the SDK throws without a key, and an OpenAI-only deployment has none.
   let client: ElevenLabsClient | undefined;
   const sdk = () => (client ??= new ElevenLabsClient({ apiKey: cfg.elevenLabsApiKey, baseUrl, maxRetries: 0, timeoutInSeconds: (opts.signedUrlTimeoutMs ?? 5000) / 1000 }));

@@ -16,10 +16,11 @@ export const REGION_API_BASE: Readonly<Record<ElevenLabsRegion, string>> = Objec
 
 /**
  * The HTTPS base for REST calls (signed URL): `ELEVENLABS_API_BASE` when set (emulator, proxy),
- * else the region's host. Returned without a trailing slash.
+ * else the region's host from `table` (REGION_API_BASE; tests substitute loopback hosts). Returned
+ * without a trailing slash.
  */
-export function elevenLabsApiBase(cfg: Pick<Config, 'ELEVENLABS_REGION' | 'ELEVENLABS_API_BASE'>): string {
-  const base = cfg.ELEVENLABS_API_BASE ?? REGION_API_BASE[cfg.ELEVENLABS_REGION];
+export function elevenLabsApiBase(cfg: Pick<Config, 'ELEVENLABS_REGION' | 'ELEVENLABS_API_BASE'>, table: Readonly<Record<ElevenLabsRegion, string>> = REGION_API_BASE): string {
+  const base = cfg.ELEVENLABS_API_BASE ?? table[cfg.ELEVENLABS_REGION];
   return base.replace(/\/+$/, '');
 }
 
