@@ -106,7 +106,10 @@ export class Playout {
     const keep = this.shape.clearKeepsPlayingChunk && head?.kind === 'audio' && head.off > 0 ? head : undefined;
     const kept = keep ? keep.bytes.length - keep.off : 0;
     const discardedBytes = this.queuedBytes - kept;
-    for (const item of this.queue.splice(keep ? 1 : 0)) if (item.kind === 'mark') marks.push(item.name);
+    // The chunk playing keeps the marks right behind it (they are echoed when it ends).
+    let from = keep ? 1 : 0;
+    while (keep && this.queue[from]?.kind === 'mark') from++;
+    for (const item of this.queue.splice(from)) if (item.kind === 'mark') marks.push(item.name);
     this.queuedBytes = kept;
     if (!keep) {
       this.budget = 0;
