@@ -101,6 +101,8 @@ describe.each(['elevenlabs', 'openai'] as const)('booking on a %s call', (provid
     const booked = await tool('book_appointment', { name: 'John Smith', phone: '+14155550123', email: 'john@example.com', start: slots[0], duration_minutes: 60, notes: 'leaking tap' });
     expect(booked.isError).toBe(false);
     expect(booked.output).toMatchObject({ booked: true, start: slots[0], timezone: TZ, confirmation_email: 'sending' });
+    // Measured figure (never asserted): provider emulator → bridge → tool → answer back, Google and store on loopback.
+    process.stdout.write(`tool round trips (${provider}): check_availability ${avail.ms} ms, save_lead ${lead.ms} ms, book_appointment ${booked.ms} ms\n`);
 
     // The event, in the calendar, with the business zone and the caller's local wall time.
     const ev = gc.events().find((e) => e.id === (booked.output as { calendar_event_id: string }).calendar_event_id)!;
