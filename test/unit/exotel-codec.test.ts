@@ -120,7 +120,10 @@ describe('Exotel outbound framer', () => {
     }
     // 6 170 bytes: one 3 200-byte chunk out; m0 and m1 (at 1 234 and 2 468) follow it; the rest waits.
     expect(kinds(out)).toEqual([3200, 'mark:m0', 'mark:m1']);
-    clock.advance(61);
+    // The partial chunk waits until the carrier is about to run dry: 60 ms before the 200 ms sent end.
+    clock.advance(139);
+    expect(kinds(out)).toEqual([3200, 'mark:m0', 'mark:m1']);
+    clock.advance(1);
     expect(kinds(out)).toEqual([3200, 'mark:m0', 'mark:m1', 3200, 'mark:m2', 'mark:m3', 'mark:m4']);
     // 2 970 bytes left were padded with zeros to 3 200.
     const last = out[3] as { payload: Buffer };

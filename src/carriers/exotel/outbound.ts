@@ -9,8 +9,9 @@
  * - accumulates PCM16 and cuts `chunkBytes` chunks (max(3 200 B, 100 ms), a 320-multiple);
  * - keeps each `mark` behind the audio that preceded it and sends it after the chunk holding that
  *   audio's last byte;
- * - when no audio has arrived for `flushAfterMs`, sends the remainder zero-padded to the next
- *   320-byte multiple (end of an utterance);
+ * - sends a partial chunk zero-padded to the next 320-byte multiple only when the carrier is about
+ *   to run dry (`flushAfterMs` before the estimated end of playback, and at least `flushAfterMs` after
+ *   the last audio): the end of an utterance, or a provider slower than real time;
  * - sends chunks no more than `leadMs` ahead of playback: estimated by the wall clock and re-synchronised
  *   by every mark echo (Exotel echoes a mark once the audio before it has played), so pacing follows
  *   the carrier's real playout;
@@ -34,7 +35,7 @@ export interface ExotelOutboundOptions {
   write(cmd: CarrierCommand): void;
   /** Ms of audio that may be sent ahead of real time. Default 300. */
   leadMs?: number;
-  /** Ms without new audio after which a partial chunk is padded and sent. Default 60. */
+  /** Ms: a partial chunk is padded and sent this long before playback would run dry (and no sooner than this after the last audio). Default 60. */
   flushAfterMs?: number;
   clock?: OutboundClock;
 }
@@ -149,7 +150,8 @@ export class ExotelOutbound {
     this.appended += payload.length;
     while (this.tailBytes >= this.chunkBytes) this.cutChunk(this.chunkBytes);
     if (this.flushTimer) this.clock.clearTimeout(this.flushTimer);
-    this.flushTimer = this.tailBytes > 0 ? this.clock.setTimeout(() => this.flushTail(), this.flushAfterMs) : undefined;
+    const untilDry = this.playheadMs - this.clock.now() - this.flushAfterMs;
+    this.flushTimer = this.tailBytes > 0 ? this.clock.setTimeout(() => this.flushTail(), Math.max(this.flushAfterMs, untilDry)) : undefined;
     this.pump();
   }
 
