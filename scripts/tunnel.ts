@@ -2,7 +2,7 @@
  * `npm run tunnel`: a public https URL for a laptop, to test with a real phone.
  *
  * Opens an ngrok tunnel to PORT (default 3000) with `@ngrok/ngrok` (NGROK_AUTHTOKEN; free token at
- * https://dashboard.ngrok.com/get-started/your-authtoken), starts the server (`tsx src/index.ts`)
+ * https://dashboard.ngrok.com/get-started/your-authtoken), starts the server (`node --import tsx src/index.ts`)
  * with PUBLIC_URL set to the tunnel's URL, and prints the exact webhook URLs for the Twilio and Exotel
  * consoles. Ctrl-C drains the server, closes the tunnel and exits with the server's code.
  * API: `forward({addr, authtoken_from_env})`, `listener.url()`, `listener.close()`
@@ -69,7 +69,9 @@ async function main(): Promise<void> {
   if (!url) return fail(2, 'ngrok opened a tunnel without a URL');
   process.stdout.write(webhookLines(url) + '\n');
 
-  const server = spawn(join(__dirname, '../node_modules/.bin/tsx'), [join(__dirname, '../src/index.ts')], {
+  // One node process (no tsx CLI wrapper), so Ctrl-C reaches the server's drain handler.
+  const server = spawn(process.execPath, ['--import', 'tsx', join(__dirname, '../src/index.ts')], {
+    cwd: join(__dirname, '..'),
     stdio: 'inherit',
     env: { ...process.env, PUBLIC_URL: url, PORT: String(cfg.PORT) },
   });

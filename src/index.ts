@@ -9,7 +9,6 @@ import { ConfigError, loadConfig, loadDotEnv, type Config } from './config';
 import { createLogger } from './observability/logger';
 import { createMetrics } from './observability/metrics';
 
-/** The store, once build-server exposes it: its journal is flushed before exit. */
 function main(): void {
   loadDotEnv();
   let cfg: Config;

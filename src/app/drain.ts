@@ -36,8 +36,8 @@ export interface DrainOptions {
   flush?: () => Promise<void>;
 }
 
-/** Longest wait for sockets to close once no call is left (ms). */
-const CLOSE_WAIT_MS = 5_000;
+/** Longest wait for `close()` (sockets, store journal flush, store) once no call is left (ms). */
+const CLOSE_WAIT_MS = 15_000;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -1,5 +1,5 @@
 /**
- * The real server as a child process (`tsx src/index.ts`, exactly what `npm start` runs), for tests
+ * The real server as a child process (`node --import tsx src/index.ts`, the deploy start command), for tests
  * that need signals, exit codes or several instances. Reads its JSON log lines from stdout; the
  * listening port comes from the `callbridge listening` line (PORT=0 by default).
  */
@@ -25,7 +25,7 @@ export interface ServerProcess {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   /** Resolves with the first log line (past or future) matching `pred`. */
   waitForLog(pred: (l: LogLine) => boolean, timeoutMs?: number): Promise<LogLine>;
-  /** SIGKILL the process group (tsx and the node process it runs): a crash, or test clean-up. */
+  /** SIGKILL the process group: a crash, or test clean-up. */
   kill(): void;
 }
 
@@ -40,16 +40,19 @@ export function baseServerEnv(publicUrl: string): Record<string, string> {
 }
 
 /**
- * Start `tsx src/index.ts` with `env` (on top of PATH/HOME only, so a developer's variables and
+ * Start the server with `env` (on top of PATH/HOME only, so a developer's variables and
  * `.env` values never leak in: `.env` is only read when present in the repository root).
  * @throws when the server does not log `callbridge listening` within `timeoutMs`.
  */
 export async function startServerProcess(env: Record<string, string>, timeoutMs = 60_000): Promise<ServerProcess> {
-  const child = spawn(join(ROOT, 'node_modules/.bin/tsx'), ['src/index.ts'], {
+  // `node --import tsx` (the railway.json / Dockerfile start command): one process, so SIGTERM reaches
+  // the drain handler itself. The tsx CLI (`npm start`) relays signals but SIGKILLs its child when the
+  // child does not acknowledge within 30 ms, which a busy 2-core machine can miss.
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/index.ts'], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
-    // Own process group: tsx runs the server in a child node process, so `kill()` must reach both.
+    // Own process group, so `kill()` also reaches anything the server started.
     detached: true,
   });
   const logs: LogLine[] = [];
