@@ -17,6 +17,8 @@ export class PlaybackTracker {
   private generation = 0;
   private seq = 0;
   private readonly pending = new Map<string, PendingMark>();
+  /** Marks of the current generation in `pending` (kept so `pendingCount` is O(1): one mark per 20 ms frame). */
+  private current = 0;
   private readonly sentMs = new Map<string, number>();
   private readonly playedMs = new Map<string, number>();
   /** The item whose audio was sent last. */
@@ -30,6 +32,7 @@ export class PlaybackTracker {
     this.currentItem = itemId;
     const name = `g${this.generation}-m${++this.seq}`;
     this.pending.set(name, { gen: this.generation, itemId, itemSentMs: total });
+    this.current++;
     return name;
   }
 
@@ -39,6 +42,7 @@ export class PlaybackTracker {
     if (!m) return false;
     this.pending.delete(name);
     if (m.gen !== this.generation) return false;
+    this.current--;
     const key = m.itemId ?? '';
     this.playedMs.set(key, Math.max(this.playedMs.get(key) ?? 0, m.itemSentMs));
     return true;
@@ -46,9 +50,7 @@ export class PlaybackTracker {
 
   /** Marks of the current generation not yet echoed: agent audio still queued at the carrier. */
   get pendingCount(): number {
-    let n = 0;
-    for (const m of this.pending.values()) if (m.gen === this.generation) n++;
-    return n;
+    return this.current;
   }
 
   /** Ms of `itemId` the caller has heard (last echoed mark). */
@@ -64,6 +66,7 @@ export class PlaybackTracker {
   /** Barge-in: start a new generation; echoes of older marks will not count as played. */
   cut(): void {
     this.generation++;
+    this.current = 0;
     for (const [name, m] of this.pending) if (m.gen !== this.generation) this.pending.delete(name);
   }
 }
