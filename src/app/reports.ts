@@ -31,6 +31,7 @@ export function reportPeriod(q: { from?: unknown; to?: unknown }, now = Date.now
   return { from: new Date(from).toISOString(), to: new Date(to).toISOString() };
 }
 
+/** Express router for `GET /api/reports/cohorts`; `store` undefined → 503 (no store configured). */
 export function reportsRouter(adminKey: string, store: Store | undefined, log: Logger): Router {
   const r = Router();
   r.get('/api/reports/cohorts', requireAdmin(adminKey), async (req, res) => {

@@ -23,6 +23,7 @@ export const RESUME_MESSAGE = "Sorry about that, I'm back. You were saying?";
 /** Turns of context passed on (the most recent ones); older turns are summarised by their count. */
 const MAX_TURNS = 40;
 
+/** The provider that is not `p`. */
 export function otherProvider(p: ProviderName): ProviderName {
   return p === 'elevenlabs' ? 'openai' : 'elevenlabs';
 }

@@ -9,6 +9,7 @@
 import type { Context } from 'unleash-client';
 import type { FlagContext } from './types';
 
+/** The Unleash context of one call (see the file header for the fields). */
 export function unleashContext(ctx: FlagContext): Context {
   const properties: Record<string, string> = { callSid: ctx.callSid, carrier: ctx.carrier, direction: ctx.direction };
   if (ctx.from) properties.callerNumber = ctx.from;

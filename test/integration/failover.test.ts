@@ -6,20 +6,10 @@
 import type { CallRecord } from '../../src/call/call-record';
 import { RESUME_MESSAGE } from '../../src/call/failover';
 import { defaultScript } from '../emulators/agent-script';
-import { fixture, startBridge, type Bridge } from '../helpers/bridge';
+import { fixture, startBridge, until, type Bridge } from '../helpers/bridge';
 
 const SPEED = 4;
 const script = defaultScript();
-
-async function until<T>(what: string, fn: () => T | undefined | false, timeoutMs = 15_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = fn();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 /** Wall-clock times (Date.now()) of carrier playout starts and their idle gap, and of media frames received. */
 function carrierTimeline(call: { on(ev: 'playout-start', fn: (atMs: number, idleMs: number) => void): unknown; on(ev: 'message', fn: (r: { msg: { event: string } }) => void): unknown }) {

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { createFlagSource, type FlagSource } from '../../src/flags';
 import { silentLogger } from '../../src/observability/logger';
+import { until } from '../helpers/bridge';
 import { testConfig } from '../helpers/config';
 import { describeWithPostgres, startUnleashServer, UNLEASH_ENV, type UnleashTestServer } from '../helpers/unleash';
 
@@ -23,14 +24,6 @@ async function flag(args: string[], env: Record<string, string>): Promise<{ code
   } catch (err) {
     const e = err as { code?: number; stdout?: string };
     return { code: e.code ?? -1, out: e.stdout ?? '' };
-  }
-}
-
-async function until(what: string, fn: () => boolean, timeoutMs = 20_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!fn()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
   }
 }
 

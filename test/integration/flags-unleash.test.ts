@@ -13,21 +13,11 @@ import { createFlagSource, type FlagSource } from '../../src/flags';
 import { silentLogger } from '../../src/observability/logger';
 import { newSid } from '../emulators/twilio/ids';
 import { postSignedForm, voiceParams } from '../emulators/twilio/signed-post';
-import { fixture, PUBLIC_URL, startBridge, type Bridge } from '../helpers/bridge';
+import { fixture, PUBLIC_URL, startBridge, until, type Bridge } from '../helpers/bridge';
 import { TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, testConfig } from '../helpers/config';
 import { describeWithPostgres, startUnleashServer, type UnleashTestServer } from '../helpers/unleash';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until<T>(what: string, fn: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 20_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(25);
-  }
-}
 
 describeWithPostgres('provider flag from a real Unleash server', () => {
   let unleash: UnleashTestServer;
