@@ -57,9 +57,20 @@ function pct(xs: number[], p: number): number {
 const max = (xs: number[]) => (xs.length ? xs.reduce((a, b) => (b > a ? b : a), -Infinity) : NaN);
 const r2 = (v: number) => Math.round(v * 100) / 100;
 
-async function lagP99Ms(base: string): Promise<number> {
+/** The bridge's event-loop lag p99 and max (ms) since the previous scrape (prom-client resets it). */
+async function lagMs(base: string): Promise<{ p99: number; max: number }> {
   const text = await (await fetch(`${base}/metrics`)).text();
-  return Number(/^\w*nodejs_eventloop_lag_p99_seconds (\S+)$/m.exec(text)?.[1] ?? NaN) * 1000;
+  const get = (q: string) => Number(new RegExp(`^\\w*nodejs_eventloop_lag_${q}_seconds (\\S+)$`, 'm').exec(text)?.[1] ?? NaN) * 1000;
+  return { p99: get('p99'), max: get('max') };
+}
+
+/** Share of the last 10 s in which some task waited for a CPU (%), from Linux PSI; NaN where absent. */
+function cpuPressurePct(): number {
+  try {
+    return Number(/some avg10=(\S+)/.exec(readFileSync('/proc/pressure/cpu', 'utf8'))?.[1] ?? NaN);
+  } catch {
+    return NaN;
+  }
 }
 
 function providerStats(p: ChildProcess): Promise<number[]> {
@@ -84,6 +95,9 @@ interface StepResult {
   rssMiB: number;
   rssPerCallKiB: number;
   eventLoopLagP99Ms: number;
+  eventLoopLagMaxMs: number;
+  /** Machine-wide CPU pressure (PSI some avg10, %): how often something waited for a CPU. */
+  cpuPressurePct: number;
   /** CPU % of the two emulator processes, to judge whether they, not the bridge, were the limit. */
   peersCpuPct: { carrier: number; provider: number };
   setupMs: { p50: number; p99: number };
@@ -122,7 +136,7 @@ async function main(): Promise<void> {
   const carrier = new BenchCarrier({ base, publicUrl: PUBLIC_URL, authToken: AUTH, accountSid: ACCOUNT });
   const results: StepResult[] = [];
   console.log(`bridge pid ${pid}, idle RSS ${(baseRss / 1024).toFixed(1)} MiB; ${WINDOW_S} s window per step; 2-core machine shared with other work: figures are pessimistic`);
-  const head = 'calls | c→p p50/p99/max ms  | p→c p50/p99/max ms  | frames/s | CPU % | RSS MiB | KiB/call | loop lag p99 ms | setup p50/p99 ms | carrier/provider CPU %';
+  const head = 'calls | c→p p50/p99/max ms  | p→c p50/p99/max ms  | frames/s | CPU % | RSS MiB | KiB/call | loop lag p99/max ms | setup p50/p99 ms | carrier/provider CPU % | CPU pressure %';
   console.log(head);
   try {
     for (const target of STEPS) {
@@ -130,7 +144,7 @@ async function main(): Promise<void> {
       await sleep(1000);
       carrier.take();
       await providerStats(provider);
-      await lagP99Ms(base); // resets the bridge's lag histogram
+      await lagMs(base); // resets the bridge's lag histogram
       const cpu0 = cpuTicks(pid);
       const prov0 = cpuTicks(provider.pid!);
       const own0 = process.cpuUsage();
@@ -140,7 +154,8 @@ async function main(): Promise<void> {
       const cpuPct = ((cpuTicks(pid) - cpu0) / CLK_TCK / secs) * 100;
       const own = process.cpuUsage(own0);
       const peersCpuPct = { carrier: Math.round(((own.user + own.system) / 1e6 / secs) * 100), provider: Math.round(((cpuTicks(provider.pid!) - prov0) / CLK_TCK / secs) * 100) };
-      const lag = await lagP99Ms(base);
+      const lag = await lagMs(base);
+      const cpuPressure = cpuPressurePct();
       const inbound = await providerStats(provider);
       const { outboundMs, framesIn } = carrier.take();
       const rss = rssKiB(pid);
@@ -154,14 +169,16 @@ async function main(): Promise<void> {
         cpuPct: Math.round(cpuPct),
         rssMiB: r2(rss / 1024),
         rssPerCallKiB: Math.round((rss - baseRss) / Math.max(1, live)),
-        eventLoopLagP99Ms: r2(lag),
+        eventLoopLagP99Ms: r2(lag.p99),
+        eventLoopLagMaxMs: r2(lag.max),
+        cpuPressurePct: cpuPressure,
         peersCpuPct,
         setupMs: { p50: r2(pct(setups, 50)), p99: r2(pct(setups, 99)) },
       };
       results.push(step);
       const f = (x: { p50: number; p99: number; max: number }) => `${x.p50}/${x.p99}/${x.max}`.padEnd(19);
       console.log(
-        `${String(step.calls).padStart(5)} | ${f(step.inboundMs)} | ${f(step.outboundMs)} | ${String(step.framesPerS).padStart(8)} | ${String(step.cpuPct).padStart(5)} | ${String(step.rssMiB).padStart(7)} | ${String(step.rssPerCallKiB).padStart(8)} | ${String(step.eventLoopLagP99Ms).padStart(15)} | ${`${step.setupMs.p50}/${step.setupMs.p99}`.padEnd(16)} | ${peersCpuPct.carrier}/${peersCpuPct.provider}`,
+        `${String(step.calls).padStart(5)} | ${f(step.inboundMs)} | ${f(step.outboundMs)} | ${String(step.framesPerS).padStart(8)} | ${String(step.cpuPct).padStart(5)} | ${String(step.rssMiB).padStart(7)} | ${String(step.rssPerCallKiB).padStart(8)} | ${`${step.eventLoopLagP99Ms}/${step.eventLoopLagMaxMs}`.padStart(18)} | ${`${step.setupMs.p50}/${step.setupMs.p99}`.padEnd(16)} | ${`${peersCpuPct.carrier}/${peersCpuPct.provider}`.padEnd(22)} | ${cpuPressure}`,
       );
       if (Math.max(step.inboundMs.p99, step.outboundMs.p99) > P99_LIMIT_MS) {
         console.log(`p99 over ${P99_LIMIT_MS} ms at ${step.calls} calls: ramp stopped`);
