@@ -49,6 +49,10 @@ export type BookingOutcome =
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * Availability (`availability`) and booking (`book`) in the business zone; see the file comment for
+ * the booking order. Time values are epoch ms in, RFC 3339 with the zone's offset out.
+ */
 export class Booking {
   private readonly now: () => number;
 

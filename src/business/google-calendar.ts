@@ -42,14 +42,14 @@ export function loadServiceAccount(value: string): ServiceAccountKey {
 
 /** Gaxios error → CalendarError with a category (https://developers.google.com/calendar/api/guides/errors). */
 function toCalendarError(what: string, err: unknown): CalendarError {
-  const e = err as { status?: number; response?: { status?: number }; code?: string | number; message?: string };
+  const e = err as { status?: number; response?: { status?: number; data?: { error?: { errors?: { reason?: string }[] } } }; code?: string | number; message?: string };
   const status = e.status ?? e.response?.status ?? (typeof e.code === 'number' ? e.code : undefined);
+  const reason = e.response?.data?.error?.errors?.[0]?.reason;
   const msg = `${what}: ${e.message ?? String(err)}`;
   if (status === undefined) return new CalendarError('CB_CALENDAR_UNREACHABLE', msg, 'connectivity', { cause: err });
-  if (status === 401 || status === 403) {
-    const rate = /rate ?limit/i.test(e.message ?? '');
-    return new CalendarError(rate ? 'CB_CALENDAR_RATE_LIMIT' : 'CB_CALENDAR_AUTH', msg, rate ? 'rate_limit' : 'auth', { cause: err });
-  }
+  // Google reports quota exhaustion as 403 with reason rateLimitExceeded / userRateLimitExceeded.
+  if (status === 403 && reason && /RateLimitExceeded$/i.test(reason)) return new CalendarError('CB_CALENDAR_RATE_LIMIT', msg, 'rate_limit', { cause: err });
+  if (status === 401 || status === 403) return new CalendarError('CB_CALENDAR_AUTH', msg, 'auth', { cause: err });
   if (status === 429) return new CalendarError('CB_CALENDAR_RATE_LIMIT', msg, 'rate_limit', { cause: err });
   if (status >= 500) return new CalendarError('CB_CALENDAR_SERVER', msg, 'server', { cause: err });
   return new CalendarError('CB_CALENDAR_BAD_REQUEST', msg, 'bad_request', { cause: err });

@@ -63,8 +63,8 @@ export interface GoogleCalendarEmulator {
   events(): EmulatedEvent[];
   /** Add an event as if someone created it in Google Calendar (busy time the bridge did not book). */
   addEvent(start: string, end: string, summary?: string): EmulatedEvent;
-  /** Fault: answer the next `count` calendar requests with `status` (Google error envelope). */
-  failNext(status: number, count?: number): void;
+  /** Fault: answer the next `count` calendar requests with `status` (Google error envelope, optional `reason`). */
+  failNext(status: number, count?: number, reason?: string): void;
   close(): Promise<void>;
 }
 
@@ -133,7 +133,7 @@ export async function startGoogleCalendarEmulator(o: { calendarId?: string; clie
   const events: EmulatedEvent[] = [];
   const tokens = new Map<string, number>();
   const seen: SeenRequest[] = [];
-  let faults: { status: number; count: number } | undefined;
+  let faults: { status: number; count: number; reason?: string } | undefined;
 
   const server = createServer((req, res) => {
     handle(req, res).catch((err: Error) => googleError(res, 500, err.message));
@@ -215,7 +215,7 @@ export async function startGoogleCalendarEmulator(o: { calendarId?: string; clie
     if (auth === 'invalid') return googleError(res, 401, 'Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential.', 'authError');
     if (faults && faults.count > 0) {
       faults.count--;
-      return googleError(res, faults.status, 'Injected failure.');
+      return googleError(res, faults.status, 'Injected failure.', faults.reason);
     }
     if (req.method === 'POST' && url.pathname === '/calendar/v3/freeBusy') return freeBusy(body as Record<string, unknown> | undefined, res);
     const m = /^\/calendar\/v3\/calendars\/([^/]+)\/events$/.exec(url.pathname);
@@ -313,8 +313,8 @@ export async function startGoogleCalendarEmulator(o: { calendarId?: string; clie
       events.push(ev);
       return ev;
     },
-    failNext(status, count = 1) {
-      faults = { status, count };
+    failNext(status, count = 1, reason) {
+      faults = { status, count, reason };
     },
     close: () =>
       new Promise<void>((r) => {

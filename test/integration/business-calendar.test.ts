@@ -65,6 +65,8 @@ describe('Google Calendar and booking', () => {
     const empty = google.insertEvent({ id: 'cbtest0002', summary: 'x', description: '', start: '2031-03-03T10:00:00+05:30', end: '2031-03-03T10:00:00+05:30', timeZone: TZ });
     await expect(empty).rejects.toBeInstanceOf(CalendarError);
     await expect(empty).rejects.toMatchObject({ category: 'bad_request' });
+    gc.failNext(403, 1, 'rateLimitExceeded');
+    await expect(google.busy(0, 1000)).rejects.toMatchObject({ category: 'rate_limit', retryable: true });
   });
 
   it('takes an access token from the token endpoint too (JWT-bearer grant), as the calendar client uses it', async () => {
