@@ -6,7 +6,7 @@
 import { Cron } from 'croner';
 import { z } from 'zod';
 import type { Config } from '../config';
-import { loadServiceAccount } from './google-calendar';
+import { loadServiceAccount } from './service-account';
 import { DEFAULT_BUSINESS_HOURS, parseBusinessHours } from './hours';
 import { isValidTimeZone } from './time';
 
