@@ -35,6 +35,7 @@ export function callRowOf(r: CallRecord): CallRow {
   };
 }
 
+/** The `transcript_turns` row of a turn: seq = its arrival number, at_ms whole ms ≥ 0. */
 export function turnRowOf(callSid: string, t: ArrivedTurn): TurnRow {
   // U+0000 cannot be stored in PostgreSQL text; a transcript never means it.
   return { call_sid: callSid, seq: t.arrival, role: t.role, text: t.text.replace(/\u0000/g, ''), interrupted: t.interrupted, at_ms: Math.max(0, Math.round(t.atMs)) };
@@ -48,6 +49,7 @@ export interface CallLogFile {
   record: Omit<CallRecord, 'turns'>;
 }
 
+/** One call's persistence; the constructor saves the first call row. Methods never throw. */
 export class CallPersister {
   private readonly callSid: string;
 

@@ -56,10 +56,12 @@ export function toCallRow(r: Record<string, unknown>): CallRow {
   };
 }
 
+/** Normalise a `transcript_turns` row (numbers may come back as strings). */
 export function toTurnRow(r: Record<string, unknown>): TurnRow {
   return { call_sid: r.call_sid as string, seq: Number(r.seq), role: r.role as TurnRow['role'], text: r.text as string, interrupted: Boolean(r.interrupted), at_ms: Number(r.at_ms) };
 }
 
+/** Normalise an `appointments` row (times to ISO 8601 UTC). */
 export function toAppointmentRow(r: Record<string, unknown>): AppointmentRow {
   return {
     id: r.id as string,
@@ -78,6 +80,7 @@ export function toAppointmentRow(r: Record<string, unknown>): AppointmentRow {
   };
 }
 
+/** Normalise a `calls_between()` row: the call plus lead and booking counts. */
 export function toCallSummary(r: Record<string, unknown>): CallSummary {
   return { ...toCallRow(r), leads: Number(r.leads), bookings: Number(r.bookings) };
 }

@@ -120,6 +120,7 @@ const UPSERT_CALLS = upsertSql('calls', CALL_COLUMNS, ['call_sid']);
 const UPSERT_TURNS = upsertSql('transcript_turns', TURN_COLUMNS, ['call_sid', 'seq']);
 const UPSERT_POST_CALL = upsertSql('post_call_events', ['conversation_id', 'call_sid', 'type', 'event_timestamp', 'payload'], ['conversation_id', 'type']);
 
+/** Backend on PGlite under `<dataDir>/pglite`; throws StoreError (`sqlState` from PostgreSQL). */
 export class EmbeddedStore implements Backend {
   readonly kind = 'embedded' as const;
   readonly dir: string;

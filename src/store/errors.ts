@@ -5,6 +5,7 @@
  */
 import { CallbridgeError, type ErrorCategory } from '../errors';
 
+/** A store failure: `code` CB_STORE_*, `category` decides retries, `sqlState` when PostgreSQL gave one. */
 export class StoreError extends CallbridgeError {
   constructor(
     code: `CB_STORE_${string}`,

@@ -24,8 +24,8 @@ export interface JournalEntry {
 /** Journal files this process has open (a pid match alone does not make a file ours). */
 const OPEN_FILES = new Set<string>();
 
-function pidAlive(pid: number): boolean {
-  if (pid === process.pid) return false;
+/** True when a process with this pid exists (signal 0 only checks; EPERM means it exists). */
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -48,6 +48,7 @@ function parseLines(text: string): Omit<JournalEntry, 'n'>[] {
   return out;
 }
 
+/** One process's journal file; `open()` builds it, `append()` resolves once the line is fsync'd. */
 export class Journal {
   private fh!: FileHandle;
   private n = 0;
@@ -74,7 +75,10 @@ export class Journal {
     j.fh = await open(j.file, 'a');
     const orphans = (await readdir(dir))
       .filter((f) => f.endsWith('.jsonl') && !OPEN_FILES.has(join(dir, f)))
-      .filter((f) => !pidAlive(Number(f.split('-')[1])))
+      .filter((f) => {
+        const pid = Number(f.split('-')[1]);
+        return pid === process.pid || !processAlive(pid);
+      })
       .sort();
     const adopted: Omit<JournalEntry, 'n'>[] = [];
     for (const f of orphans) adopted.push(...parseLines(await readFile(join(dir, f), 'utf8').catch(() => '')));

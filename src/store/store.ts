@@ -36,6 +36,11 @@ export interface JournaledStoreOptions {
 
 type Batch = { op: JournalOp; entries: JournalEntry[] };
 
+/**
+ * Store over a Backend with the durable journal (see the file comment). Construct, then use at once:
+ * writes wait for the journal to open. Errors: StoreError (CB_STORE_BAD_INPUT before journaling,
+ * CB_STORE_UNAVAILABLE after the direct-write retries, CB_STORE_CLOSED after `close()`).
+ */
 export class JournaledStore implements Store {
   readonly kind: Store['kind'];
   private readonly ready: Promise<Journal>;
@@ -72,7 +77,7 @@ export class JournaledStore implements Store {
   private enqueue(entries: JournalEntry[]): void {
     if (!entries.length) return;
     this.queue.push(...entries);
-    if (!this.draining) void this.drain();
+    if (!this.draining) this.drain().catch((err: Error) => this.opts.log.error({ err: err.message }, 'store drainer stopped; it restarts with the next write'));
   }
 
   async saveCall(row: CallRow): Promise<void> {
@@ -121,11 +126,11 @@ export class JournaledStore implements Store {
     return this.backend.callsBetween(fromIso, toIso);
   }
 
-  /** True when the database answered a trivial query; the answer is reused for 1.5 s. */
+  /** True when the journal is open and the database answered a trivial query; reused for 1.5 s. */
   healthy(): Promise<boolean> {
     const now = Date.now();
     if (!this.health || now - this.health.at > HEALTH_CACHE_MS) {
-      this.health = { at: now, ok: this.backend.ping().then(() => true, () => false) };
+      this.health = { at: now, ok: this.ready.then(() => this.backend.ping()).then(() => true, () => false) };
     }
     return this.health.ok;
   }

@@ -35,6 +35,7 @@ function unwrap<T>(r: PgrstResult<T>, what: string): T {
   })();
 }
 
+/** Backend on supabase-js (PostgREST at `<url>/rest/v1`); throws StoreError (see `unwrap`). */
 export class SupabaseStore implements Backend {
   readonly kind = 'supabase' as const;
   private readonly db: SupabaseClient;

@@ -1,18 +1,32 @@
 /** Test configuration: every contract variable a test needs, pointing at loopback. */
+import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig, type Config } from '../../src/config';
+import { processAlive } from '../../src/store/journal';
 
 export const TEST_AUTH_TOKEN = '0123456789abcdef0123456789abcdef';
 export const TEST_ACCOUNT_SID = 'AC' + 'a'.repeat(32);
 export const TEST_ADMIN_KEY = 'test-admin-key-0123456789';
 
 /**
- * The embedded store's directory for this jest worker process: never ./data, which parallel workers
- * would share (PGlite is one process per directory). Test files of one worker run one after the
- * other and reuse it (a reopen is fast; a fresh PGlite directory takes seconds).
+ * The embedded store's directory for this test file: never ./data, which parallel jest workers
+ * would share (PGlite is one process per directory), and never another file's, whose calls would
+ * show up here. Files of one worker run one after another, so directories of earlier files, and of
+ * workers that have exited, are removed here (each holds a ~40 MB database).
  */
-export const TEST_DATA_DIR = join(tmpdir(), `callbridge-test-${process.pid}`);
+function testDataDir(): string {
+  for (const d of readdirSync(tmpdir())) {
+    const pid = /^callbridge-test-(\d+)$/.exec(d)?.[1];
+    if (pid && Number(pid) !== process.pid && !processAlive(Number(pid))) rmSync(join(tmpdir(), d), { recursive: true, force: true });
+  }
+  const root = join(tmpdir(), `callbridge-test-${process.pid}`);
+  mkdirSync(root, { recursive: true });
+  for (const d of readdirSync(root)) rmSync(join(root, d), { recursive: true, force: true });
+  return mkdtempSync(join(root, 'file-'));
+}
+
+export const TEST_DATA_DIR = testDataDir();
 
 export function testConfig(over: Record<string, string | undefined> = {}): Config {
   return loadConfig({

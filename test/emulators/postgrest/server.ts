@@ -56,6 +56,10 @@ class Reply {
   ) {}
 }
 
+/**
+ * Start the server on 127.0.0.1 (`port` 0 = any free port) over the database at `databaseUrl`.
+ * @throws when the port cannot be bound. Database errors become PostgREST answers, never throws.
+ */
 export async function startPostgrest(opts: PostgrestOptions): Promise<PostgrestServer> {
   const pool = new Pool({ connectionString: opts.databaseUrl, max: 8 });
   pool.on('error', () => undefined); // idle client errors: the next query reports them
