@@ -61,7 +61,7 @@ describeWithPostgres('provider flag from a real Unleash server', () => {
   /** A full call: webhook + media socket; resolves with its live record (provider, flagSource). */
   async function fullCall(bridge: Bridge, callSid?: string) {
     const call = await bridge.carrier.placeCall({ serverBase: bridge.base, publicUrl: PUBLIC_URL, path: '/inbound', from: '+14155550123', to: '+15550000000', callSid });
-    const rec = await until(`record of ${call.callSid}`, () => bridge.srv.registry.find(call.callSid));
+    const rec = await until(`record of ${call.callSid}`, () => bridge.srv.registry.find(call.callSid), 30_000);
     return { call, rec };
   }
 
@@ -74,7 +74,7 @@ describeWithPostgres('provider flag from a real Unleash server', () => {
     unleash = await startUnleashServer();
     await unleash.admin.setRollout(0);
     ({ bridge: b, flags } = await bridgeOn());
-    await until('first Unleash fetch', () => flags.status().synchronized);
+    await until('first Unleash fetch', () => flags.status().synchronized, 30_000);
   }, 180_000);
 
   afterAll(async () => {
@@ -117,7 +117,7 @@ describeWithPostgres('provider flag from a real Unleash server', () => {
 
   it('50 % sticky on callSid → about half of 200 calls each way, the same callSid always the same provider', async () => {
     await unleash.admin.setRollout(50);
-    await until('rollout 50 seen', () => flags.status().toggle?.rollout === 50);
+    await until('rollout 50 seen', () => flags.status().toggle?.rollout === 50, 30_000);
     const base = await elRequests(b);
     for (let i = 0; i < 200; i++) await webhook(b);
     const toEl = (await elRequests(b)) - base;
@@ -140,13 +140,13 @@ describeWithPostgres('provider flag from a real Unleash server', () => {
 
   it('a flip during a live call does not move that call', async () => {
     await unleash.admin.setRollout(100);
-    await until('rollout 100 seen', () => flags.status().toggle?.rollout === 100);
+    await until('rollout 100 seen', () => flags.status().toggle?.rollout === 100, 30_000);
     const live = await fullCall(b);
     expect(live.rec.provider).toBe('elevenlabs');
     await live.call.waitFor('media', 10_000);
 
     await unleash.admin.setEnabled(false);
-    await until('toggle off seen', () => flags.status().toggle?.enabled === false);
+    await until('toggle off seen', () => flags.status().toggle?.enabled === false, 30_000);
     const next = await fullCall(b);
     expect(next.rec).toMatchObject({ provider: 'openai', flagSource: 'unleash' });
     await endCall(b, next);
@@ -156,14 +156,14 @@ describeWithPostgres('provider flag from a real Unleash server', () => {
     expect(b.srv.registry.find(live.call.callSid)).toMatchObject({ provider: 'elevenlabs', status: 'in-progress' });
     const replies = b.el!.seen.agentResponses.length;
     live.call.sendAudio(fixture('caller-booking-8k.wav'));
-    await until('an ElevenLabs reply on the live call', () => b.el!.seen.agentResponses.length > replies);
+    await until('an ElevenLabs reply on the live call', () => b.el!.seen.agentResponses.length > replies, 30_000);
     const rec = await endCall(b, live);
     expect(rec).toMatchObject({ provider: 'elevenlabs', status: 'completed' });
   }, 60_000);
 
   it('Unleash stopped → the last known state keeps routing; a restart reads the backup file; the env var is the kill switch', async () => {
     await unleash.admin.setRollout(100);
-    await until('rollout 100 and on', () => flags.status().toggle?.enabled === true);
+    await until('rollout 100 and on', () => flags.status().toggle?.enabled === true, 30_000);
     await unleash.stop();
     // Polls now fail; decisions keep the last known state and say so once it is stale.
     const base = await elRequests(b);
@@ -177,7 +177,7 @@ describeWithPostgres('provider flag from a real Unleash server', () => {
     // A new instance while Unleash is down: the backup file written by the first one decides.
     const restarted = await bridgeOn();
     extra.push(restarted.bridge);
-    await until('backup read', () => restarted.flags.status().ready);
+    await until('backup read', () => restarted.flags.status().ready, 30_000);
     const r = await fullCall(restarted.bridge);
     expect(r.rec).toMatchObject({ provider: 'elevenlabs', flagSource: 'unleash-backup' });
     await endCall(restarted.bridge, r);
@@ -192,7 +192,7 @@ describeWithPostgres('provider flag from a real Unleash server', () => {
     // Kill switch: USE_ELEVENLABS_CONVERSATIONAL_AI=false beats the toggle (here at 100 % from the backup).
     const killed = await bridgeOn({ USE_ELEVENLABS_CONVERSATIONAL_AI: 'false' });
     extra.push(killed.bridge);
-    await until('backup read', () => killed.flags.status().ready);
+    await until('backup read', () => killed.flags.status().ready, 30_000);
     const k = await fullCall(killed.bridge);
     expect(k.rec).toMatchObject({ provider: 'openai', flagSource: 'kill-switch' });
     await endCall(killed.bridge, k);
