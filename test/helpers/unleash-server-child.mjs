@@ -28,6 +28,9 @@ const unleash = await start({
 });
 const address = unleash.server.address();
 process.stdout.write(`UNLEASH_READY ${typeof address === 'object' && address ? address.port : env.UNLEASH_TEST_PORT}\n`);
+// A test runner killed without its afterAll leaves no server behind: exit once orphaned.
+const parent = process.ppid;
+setInterval(() => process.ppid !== parent && process.exit(0), 1000).unref();
 process.once('SIGTERM', async () => {
   await unleash.stop();
   process.exit(0);
