@@ -5,8 +5,8 @@
  */
 import { existsSync } from 'node:fs';
 import { z } from 'zod';
-import { businessProblems, businessVars } from './business/config';
 import { loadAmbience, type AmbienceSource } from './audio/ambience';
+import { businessProblems, businessVars } from './business/config';
 
 /** `''` → undefined, so `PORT=` behaves like an unset variable (zod's coerce would make it 0). */
 const blank = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v);
@@ -150,10 +150,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (needEleven && !cfg.elevenLabsApiKey) problems.push('ELEVENLABS_API_KEY: required when calls go to ElevenLabs (USE_ELEVENLABS_CONVERSATIONAL_AI=true or PROVIDER_FAILOVER=true) (not set)');
   if (needEleven && !cfg.ELEVENLABS_AGENT_ID) problems.push('ELEVENLABS_AGENT_ID: required when calls go to ElevenLabs (not set)');
   if (needOpenAi && !cfg.OPENAI_API_KEY) problems.push('OPENAI_API_KEY: required when calls go to OpenAI Realtime (USE_ELEVENLABS_CONVERSATIONAL_AI=false or PROVIDER_FAILOVER=true) (not set)');
-  if (cfg.UNLEASH_URL && !cfg.UNLEASH_API_TOKEN) problems.push('UNLEASH_API_TOKEN: required when UNLEASH_URL is set (a backend/client token of the Unleash environment) (not set)');
   if (cfg.SUPABASE_URL && !cfg.SUPABASE_SERVICE_ROLE_KEY) problems.push('SUPABASE_SERVICE_ROLE_KEY: required when SUPABASE_URL is set (the store writes with the service-role key) (not set)');
+  if (cfg.UNLEASH_URL && !cfg.UNLEASH_API_TOKEN) problems.push('UNLEASH_API_TOKEN: required when UNLEASH_URL is set (a backend/client token of the Unleash environment) (not set)');
   if (!cfg.TWILIO_SKIP_SIGNATURE && !cfg.TWILIO_AUTH_TOKEN) problems.push('TWILIO_AUTH_TOKEN: required to validate X-Twilio-Signature (or set TWILIO_SKIP_SIGNATURE=true for a local tunnel only) (not set)');
   problems.push(...businessProblems(cfg));
+  problems.push(...exotelProblems(cfg));
   if (cfg.BACKGROUND_AUDIO) {
     try {
       cfg.background = loadAmbience(cfg.BACKGROUND_AUDIO, cfg.BACKGROUND_GAIN_DB);
@@ -161,7 +162,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       problems.push(`BACKGROUND_AUDIO: cannot use ${cfg.BACKGROUND_AUDIO} as ambience: ${(err as Error).message}`);
     }
   }
-  problems.push(...exotelProblems(cfg));
   if (problems.length) throw new ConfigError(problems);
   return cfg;
 }
