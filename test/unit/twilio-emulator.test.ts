@@ -169,7 +169,8 @@ describe('Twilio carrier emulator', () => {
     // Sequence numbers stay one counter across media and the echo.
     const seqs = s.got.filter((m) => m.sequenceNumber).map((m) => Number(m.sequenceNumber));
     expect(seqs).toEqual(seqs.map((_, i) => i + 1));
-    expect(call.counters.sequenceNumber).toBe(seqs.length);
+    // Media keeps flowing every 20 ms, so frames sent after the echo may still be on the wire.
+    expect(call.counters.sequenceNumber).toBeGreaterThanOrEqual(seqs.length);
   });
 
   it('echoes a mark at once when nothing is queued', async () => {
