@@ -111,12 +111,17 @@ export function attachMediaSocket(server: Server, deps: MediaSocketDeps): WebSoc
       metrics.socketsRefusedTotal.inc({ reason: refusal.reason });
       return refuse(socket, refusal.status, refusal.text);
     }
-    wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, stream, stream.codec(url), url, deps));
+    wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, socket, stream, stream.codec(url), url, deps));
   });
   return wss;
 }
 
-function onConnection(ws: WebSocket, stream: CarrierStream, codec: CarrierCodec, url: URL, deps: MediaSocketDeps): void {
+/**
+ * One media socket. `socket` is the TCP socket under `ws`: writes made in one tick (a media frame
+ * and its mark) are corked into one `writev` syscall, which the profile showed to be the largest
+ * cost per frame (https://nodejs.org/api/stream.html#writablecork).
+ */
+function onConnection(ws: WebSocket, socket: Duplex, stream: CarrierStream, codec: CarrierCodec, url: URL, deps: MediaSocketDeps): void {
   const { log, metrics } = deps;
   let session: CallSession | undefined;
   let streamSid = '';
@@ -142,8 +147,18 @@ function onConnection(ws: WebSocket, stream: CarrierStream, codec: CarrierCodec,
     },
   };
 
+  let corked = false;
+  const uncork = () => {
+    corked = false;
+    socket.uncork();
+  };
   function write(cmd: CarrierCommand): void {
     if (ws.readyState !== ws.OPEN) return;
+    if (!corked) {
+      corked = true;
+      socket.cork();
+      process.nextTick(uncork);
+    }
     if (cmd.type === 'audio' && ws.bufferedAmount > MAX_BUFFERED) {
       metrics.badFramesTotal.inc({ carrier: codec.name, reason: 'backlog_drop' });
       return;
