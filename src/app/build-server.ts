@@ -18,6 +18,7 @@ import type { Logger } from '../observability/logger';
 import { createMetrics, type Metrics } from '../observability/metrics';
 import { createStore } from '../store';
 import type { Store } from '../store/types';
+import { recordUnbridgedCalls } from './unbridged-calls';
 import { createConnectors, type Connectors } from '../providers';
 import { adminRouter } from './admin-api';
 import { httpInflightLimit } from './limits-ip';
@@ -89,6 +90,7 @@ export function buildServer(cfg: Config, log: Logger, o: ServerOverrides = {}): 
   app.use(exotelWebhookRouter({ ...admission, live: exotel.live, book: ops.book, outbound: ops.outbound }));
   app.use(twilioWebhookRouter({ cfg, log, state, registry, pending, router, connectors, tools, limits: ops.limits, outbound: ops.outbound }));
   app.use(twilioStatusRouter({ cfg, log, metrics, book: ops.book }));
+  recordUnbridgedCalls(ops.book, store, registry, cfg, log);
   app.use(postCallWebhookRouter({ secret: cfg.ELEVENLABS_WEBHOOK_SECRET, store, log })); // raw body: before express.json
   app.use(express.json({ limit: '256kb' }));
   app.use(reportsRouter(cfg.ADMIN_API_KEY, store, log));

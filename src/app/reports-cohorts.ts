@@ -70,9 +70,9 @@ function cohortOf(provider: ProviderName, calls: CallSummary[]): Cohort {
   };
 }
 
-/** Group `calls` by provider; both providers always appear (zero calls → null rates). */
+/** Group `calls` by provider; both providers always appear (zero calls → null rates). Calls never bridged to a provider (`metrics.bridged === false`: busy, no answer) are left out. */
 export function cohortReport(calls: CallSummary[], from: string, to: string): CohortReport {
-  return { from, to, cohorts: PROVIDERS.map((p) => cohortOf(p, calls.filter((c) => c.provider === p))) };
+  return { from, to, cohorts: PROVIDERS.map((p) => cohortOf(p, calls.filter((c) => c.provider === p && c.metrics.bridged !== false))) };
 }
 
 export const CSV_COLUMNS = ['provider', 'calls', 'completed', 'completion_rate', 'avg_duration_s', 'first_agent_audio_p50_ms', 'first_agent_audio_p95_ms', 'barge_ins_per_call', 'failovers', 'bookings_per_call', 'leads_per_call', 'from', 'to'] as const;

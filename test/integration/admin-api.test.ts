@@ -149,4 +149,18 @@ describe('admin API', () => {
     expect(rec.body.carrierStatus).toMatchObject({ status: 'completed', sequence: 3, durationS: 42 });
     expect(await applied()).toBe(before + 1);
   });
+
+  it('puts an outbound call nobody answered on record from its final status callback', async () => {
+    const callSid = 'CA' + 'c'.repeat(32);
+    const res = await postSignedForm({
+      target: `${base}/webhooks/twilio/status`, signedUrl: `${PUBLIC_URL}/webhooks/twilio/status`, authToken: TEST_AUTH_TOKEN,
+      params: { ...voiceParams({ callSid, accountSid: TEST_ACCOUNT_SID, from: '+15550000000', to: '+14155550177', direction: 'outbound-api', callStatus: 'no-answer' }), SequenceNumber: '2', CallDuration: '0' },
+    });
+    expect(res.status).toBe(204);
+    const stored = await eventually('stored unanswered call', async () => {
+      const r = await api('GET', `/api/calls/${callSid}`);
+      return r.body.source === 'store' ? r.body : undefined;
+    });
+    expect(stored).toMatchObject({ callSid, carrier: 'twilio', direction: 'outbound', to: '+14155550177', status: 'no-answer', endReason: 'carrier: no-answer' });
+  });
 });
