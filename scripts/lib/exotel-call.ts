@@ -7,22 +7,12 @@
 import { EventEmitter } from 'node:events';
 import { createConverter } from '../../src/audio/convert';
 import { MULAW_8K } from '../../src/audio/format';
-import { ExotelCarrierEmulator, type ExotelCallRecord } from '../../test/emulators/exotel-carrier';
+import { ExotelCarrierEmulator, type ExotelCallRecord, type ExotelPlaceCallOptions } from '../../test/emulators/exotel-carrier';
 import type { CallEvents, ClearRecord, ClosedInfo, MarkRecord, Violation } from '../../test/emulators/twilio-carrier';
 import type { SimCall } from './simulate-call';
 
-export interface ExotelSimOptions {
-  carrier: ExotelCarrierEmulator;
-  /** Where HTTP and WS go, and the server's PUBLIC_URL (the applet URL's base). */
-  serverBase: string;
-  publicUrl: string;
-  /** Voicebot applet path + query. Default `/inbound?carrier=exotel`. */
-  path?: string;
-  /** Static applet URL (skips the dynamic-URL request). */
-  streamUrl?: string;
-  from: string;
-  to: string;
-}
+/** Where and how to place the call: the carrier emulator's own options (`path` defaults to `/inbound?carrier=exotel`). */
+export type ExotelSimOptions = { carrier: ExotelCarrierEmulator } & Pick<ExotelPlaceCallOptions, 'serverBase' | 'publicUrl' | 'path' | 'streamUrl' | 'from' | 'to'>;
 
 /** The Twilio-shaped view of one Exotel call. */
 class ExotelSimCall extends EventEmitter<CallEvents> implements SimCall {

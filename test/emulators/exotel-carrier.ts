@@ -17,6 +17,7 @@ import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import WebSocket from 'ws';
 import { ExotelStreamCall, type ExotelRate } from './exotel/call';
+import { waitForEmitted } from './wait-emitted';
 
 export { ExotelStreamCall } from './exotel/call';
 export type { ExotelClosed, ExotelMarkRecord, ExotelReceived, ExotelRate } from './exotel/call';
@@ -94,21 +95,7 @@ export class ExotelCarrierEmulator extends EventEmitter<{ call: [rec: ExotelCall
 
   /** Resolve with the first call matching `pred` (placed now or later). */
   waitForCall(pred: (c: ExotelCallRecord) => boolean = () => true, timeoutMs = 5000): Promise<ExotelCallRecord> {
-    const hit = this.calls.find(pred);
-    if (hit) return Promise.resolve(hit);
-    return new Promise((resolve, reject) => {
-      const on = (c: ExotelCallRecord) => {
-        if (!pred(c)) return;
-        clearTimeout(t);
-        this.off('call', on);
-        resolve(c);
-      };
-      const t = setTimeout(() => {
-        this.off('call', on);
-        reject(new Error(`no Exotel call within ${timeoutMs} ms`));
-      }, timeoutMs);
-      this.on('call', on);
-    });
+    return waitForEmitted(this, 'call', this.calls, pred, timeoutMs, `no Exotel call within ${timeoutMs} ms`);
   }
 
   /**

@@ -18,6 +18,7 @@ import { EmulatedCall } from './twilio/call';
 import { newSid } from './twilio/ids';
 import { postSignedForm, toLoopback, voiceParams, type SignatureMode } from './twilio/signed-post';
 import { readTwiml, type ParsedTwiml } from './twilio/twiml';
+import { waitForEmitted } from './wait-emitted';
 
 export { EmulatedCall } from './twilio/call';
 export type { CallEvents, CarrierError, ClearRecord, ClosedInfo, MarkRecord, Received } from './twilio/call';
@@ -110,21 +111,7 @@ export class TwilioCarrierEmulator extends EventEmitter<CarrierEvents> {
 
   /** Resolve with the next call placed (or an existing one matching `pred`). */
   waitForCall(pred: (c: EmulatedCall) => boolean = () => true, timeoutMs = 5000): Promise<EmulatedCall> {
-    const hit = this.calls.find(pred);
-    if (hit) return Promise.resolve(hit);
-    return new Promise((resolve, reject) => {
-      const on = (c: EmulatedCall) => {
-        if (!pred(c)) return;
-        clearTimeout(t);
-        this.off('call', on);
-        resolve(c);
-      };
-      const t = setTimeout(() => {
-        this.off('call', on);
-        reject(new Error(`no call placed within ${timeoutMs} ms`));
-      }, timeoutMs);
-      this.on('call', on);
-    });
+    return waitForEmitted(this, 'call', this.calls, pred, timeoutMs, `no call placed within ${timeoutMs} ms`);
   }
 
   /**

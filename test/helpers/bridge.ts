@@ -14,7 +14,10 @@ import { startElevenLabsEmulator, type ElevenLabsEmulator, type ElevenLabsEmulat
 import { startOpenAiEmulator, type OpenAiEmulator, type OpenAiEmulatorOptions } from '../emulators/openai-realtime';
 import { TwilioCarrierEmulator, type EmulatedCall } from '../emulators/twilio-carrier';
 import { startTwilioRestMock, type TwilioRestMock } from '../emulators/twilio-rest';
+import { closeInOrder, serverWaits } from './server-waits';
 import { TEST_ACCOUNT_SID, TEST_ADMIN_KEY, TEST_AUTH_TOKEN, testConfig } from './config';
+
+export { until } from './server-waits';
 
 export const PUBLIC_URL = 'https://calls.example.test';
 
@@ -64,17 +67,6 @@ export function rms(mulaw: Buffer): number {
   return s.length ? Math.sqrt(acc / s.length) : 0;
 }
 
-/** Poll `fn` every 25 ms until it returns something other than undefined or false; rejects after `timeoutMs`. */
-export async function until<T>(what: string, fn: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
 export async function startBridge(opts: BridgeOptions): Promise<Bridge> {
   const speed = opts.speed ?? 4;
   const el = opts.provider === 'elevenlabs' || opts.both ? await startElevenLabsEmulator({ speed, ...opts.elevenlabs }) : undefined;
@@ -109,19 +101,7 @@ export async function startBridge(opts: BridgeOptions): Promise<Bridge> {
     admin,
     call: (o = {}) =>
       carrier.placeCall({ serverBase: base, publicUrl: PUBLIC_URL, path: o.path ?? '/inbound', from: '+14155550123', to: '+15550000000', audio: o.audio, signature: o.signature }),
-    waitIdle: (timeoutMs = 5000) => until('no live calls', () => (srv.registry.size === 0 ? true : undefined), timeoutMs).then(() => undefined),
-    ended: (callSid, timeoutMs = 5000) =>
-      until(`call ${callSid} to end`, () => {
-        const r = srv.registry.find(callSid);
-        return r && r.endedAt ? r : undefined;
-      }, timeoutMs),
-    metricsText: async () => srv.metrics.registry.metrics(),
-    async close() {
-      await carrier.close();
-      await srv.close();
-      await rest.close();
-      await el?.close();
-      await oa?.close();
-    },
+    ...serverWaits(srv),
+    close: () => closeInOrder([carrier, srv, rest, el, oa]),
   };
 }

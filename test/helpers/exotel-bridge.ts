@@ -14,6 +14,7 @@ import { startExotelRestMock, type ExotelRestMock } from '../emulators/exotel-re
 import { startOpenAiEmulator, type OpenAiEmulator, type OpenAiEmulatorOptions } from '../emulators/openai-realtime';
 import { PUBLIC_URL } from './bridge';
 import { TEST_ADMIN_KEY, testConfig } from './config';
+import { closeInOrder, serverWaits } from './server-waits';
 
 export const EXOTEL = { accountSid: 'callbridgetest1', apiKey: 'exo-key-0123', apiToken: 'exo-token-0123456789', callerId: '08047112345', appId: '926' };
 
@@ -101,19 +102,7 @@ export async function startExotelBridge(opts: ExotelBridgeOptions): Promise<Exot
       const text = await res.text();
       return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T };
     },
-    ended: (callSid, timeoutMs = 5000) =>
-      until(`call ${callSid} to end`, () => {
-        const r = srv.registry.find(callSid);
-        return r && r.endedAt ? r : undefined;
-      }, timeoutMs),
-    waitIdle: (timeoutMs = 5000) => until('no live calls', () => (srv.registry.size === 0 ? true : undefined), timeoutMs).then(() => undefined),
-    metricsText: async () => srv.metrics.registry.metrics(),
-    async close() {
-      await exotel.close();
-      await srv.close();
-      await rest.close();
-      await el?.close();
-      await oa?.close();
-    },
+    ...serverWaits(srv),
+    close: () => closeInOrder([exotel, srv, rest, el, oa]),
   };
 }

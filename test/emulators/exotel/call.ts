@@ -11,6 +11,7 @@ import { performance } from 'node:perf_hooks';
 import type WebSocket from 'ws';
 import { Resampler } from '../../../src/audio/resample';
 import { Playout } from '../twilio/playout';
+import { waitForMessage } from '../wait-emitted';
 import { checkExotelFrame, type ExotelOutboundMessage, type ExotelViolation } from './outbound-check';
 
 export type ExotelRate = 8000 | 16000 | 24000;
@@ -187,31 +188,7 @@ export class ExotelStreamCall extends EventEmitter<Events> {
   /** First received message matching `match` (past ones included). */
   waitFor(match: ExotelOutboundMessage['event'] | ((r: ExotelReceived) => boolean), timeoutMs = 5000): Promise<ExotelReceived> {
     const pred = typeof match === 'string' ? (r: ExotelReceived) => r.msg.event === match : match;
-    const hit = this.received.find(pred);
-    if (hit) return Promise.resolve(hit);
-    return new Promise((resolve, reject) => {
-      const on = (r: ExotelReceived) => {
-        if (!pred(r)) return;
-        done();
-        resolve(r);
-      };
-      const onClosed = (c: ExotelClosed) => {
-        done();
-        reject(new Error(`stream closed by ${c.by} (${c.code} ${c.reason}) before the awaited message`));
-      };
-      const timer = setTimeout(() => {
-        done();
-        reject(new Error(`no matching message within ${timeoutMs} ms`));
-      }, timeoutMs);
-      const done = () => {
-        clearTimeout(timer);
-        this.off('message', on);
-        this.off('closed', onClosed);
-      };
-      this.on('message', on);
-      if (this.closedInfo) onClosed(this.closedInfo);
-      else this.on('closed', onClosed);
-    });
+    return waitForMessage(this, this.received, this.closedInfo, pred, { timeoutMs, awaited: 'the awaited message', none: 'matching message' });
   }
 
   /** PCM16 bytes actually played; `withGaps` fills idle time with silence. */

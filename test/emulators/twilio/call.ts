@@ -11,6 +11,7 @@ import type WebSocket from 'ws';
 import { MULAW_SILENCE, samplesToMulaw } from '../../../src/audio/g711';
 import { checkOutboundFrame, type OutboundMessage, type Violation } from './outbound-check';
 import { MULAW_BYTES_PER_MS, Playout } from './playout';
+import { waitForMessage } from '../wait-emitted';
 import type { CallEvents, CallSetup, CarrierError, ClearRecord, ClosedInfo, MarkRecord, Received } from './types';
 
 export type { CallEvents, CallSetup, CarrierError, ClearRecord, ClosedInfo, MarkRecord, Received } from './types';
@@ -178,32 +179,10 @@ export class EmulatedCall extends EventEmitter<CallEvents> {
   /** Resolve with the first received message matching `match` (an event name or a predicate), including ones already received unless `includePast` is false. */
   waitFor(match: OutboundMessage['event'] | ((r: Received) => boolean), timeoutMs = 5000, includePast = true): Promise<Received> {
     const pred = typeof match === 'string' ? (r: Received) => r.msg.event === match : match;
-    if (includePast) {
-      const hit = this.received.find(pred);
-      if (hit) return Promise.resolve(hit);
-    }
-    return new Promise((resolve, reject) => {
-      const onMessage = (r: Received) => {
-        if (!pred(r)) return;
-        done();
-        resolve(r);
-      };
-      const onClosed = (info: ClosedInfo) => {
-        done();
-        reject(new Error(`stream closed by ${info.by} (${info.code} ${info.reason}) before ${typeof match === 'string' ? match : 'the awaited message'}`));
-      };
-      const timer = setTimeout(() => {
-        done();
-        reject(new Error(`no ${typeof match === 'string' ? match : 'matching message'} within ${timeoutMs} ms`));
-      }, timeoutMs);
-      const done = () => {
-        clearTimeout(timer);
-        this.off('message', onMessage);
-        this.off('closed', onClosed);
-      };
-      this.on('message', onMessage);
-      if (this.closedInfo) onClosed(this.closedInfo);
-      else this.on('closed', onClosed);
+    return waitForMessage(this, includePast ? this.received : undefined, this.closedInfo, pred, {
+      timeoutMs,
+      awaited: typeof match === 'string' ? match : 'the awaited message',
+      none: typeof match === 'string' ? match : 'matching message',
     });
   }
 
