@@ -1,8 +1,9 @@
 /**
  * The call as the admin API shows it: who, which carrier and provider, status, timings, transcript.
  */
-import type { CallDirection, CarrierName } from '../carriers/types';
+import type { CallDirection, CarrierEvent, CarrierName } from '../carriers/types';
 import type { ProviderName } from '../providers/types';
+import type { PendingCall } from './pending';
 import type { TranscriptTurn } from './transcript';
 
 export type CallStatus = 'connecting' | 'in-progress' | 'ending' | 'completed' | 'failed' | 'transferred';
@@ -46,4 +47,23 @@ export interface CallRecord {
   };
   counters: { bargeIns: number; dtmf: string[]; badFrames: number; framesIn: number; framesOut: number; failovers?: number };
   turns: TranscriptTurn[];
+}
+
+/** The record of a call whose media stream just started: connecting, nothing counted yet. */
+export function newCallRecord(pending: PendingCall, start: Extract<CarrierEvent, { type: 'start' }>): CallRecord {
+  return {
+    callSid: start.callSid,
+    streamSid: start.streamSid,
+    carrier: pending.carrier,
+    direction: pending.direction,
+    from: pending.from ?? start.from,
+    to: pending.to ?? start.to,
+    provider: pending.provider,
+    flagSource: pending.flagSource,
+    status: 'connecting',
+    startedAt: new Date().toISOString(),
+    timings: {},
+    counters: { bargeIns: 0, dtmf: [], badFrames: 0, framesIn: 0, framesOut: 0 },
+    turns: [],
+  };
 }

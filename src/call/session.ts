@@ -2,7 +2,8 @@
  * CallSession joins one carrier leg and one provider leg for the life of a call: it pumps audio
  * both ways (converting only when the legs' formats differ), tracks playback with marks, handles
  * barge-in (clear first, then drop queued audio, then truncate at what was heard), assembles the
- * transcript, runs tools, and tears both legs down when either side ends.
+ * transcript, runs tools, and tears both legs down when either side ends (how a call ends, from
+ * transfer to apology, is in call/ending.ts).
  *
  * Protocol facts: spec/twilio.md §5 (marks, clear, stop), spec/elevenlabs-convai.md §8,
  * spec/openai-realtime.md §10 (barge-in and truncation).
@@ -16,7 +17,8 @@ import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
 import type { Store } from '../store/types';
 import type { CallContext, ProviderEvent, ProviderLeg } from '../providers/types';
-import type { CallRecord } from './call-record';
+import { newCallRecord, type CallRecord } from './call-record';
+import { CallEnd } from './ending';
 import { ProviderFailover } from './failover';
 import type { Connectors } from '../providers';
 import type { PendingCall } from './pending';
@@ -56,9 +58,7 @@ type StartEvent = Extract<CarrierEvent, { type: 'start' }>;
 
 /** Caller audio kept while the provider connects (ms); older audio is dropped first. */
 const MAX_EARLY_AUDIO_MS = 5000;
-/** Longest wait for queued agent audio to finish playing before hanging up (ms). */
-const PLAYOUT_WAIT_MS = 10_000;
-export const APOLOGY = 'Sorry, our assistant is not available right now. Please call again later. Goodbye.';
+export { APOLOGY } from './ending';
 
 export class CallSession implements LiveCall {
   readonly callSid: string;
@@ -82,12 +82,8 @@ export class CallSession implements LiveCall {
   private readonly interruptedItems = new Set<string>();
   private readonly firstAudioAt = new Map<string, number>();
   private readonly userSpeechAt: number[] = [];
-  private playoutWaiter?: () => void;
-  private ending = false;
-  private ended = false;
+  private readonly end: CallEnd;
   private pendingAfter?: ToolAfter;
-  /** Set when we decide how the call ends, so a carrier `stop` caused by our own REST call keeps it. */
-  private endOutcome?: 'completed' | 'failed' | 'transferred';
 
   constructor(
     private readonly pending: PendingCall,
@@ -99,21 +95,8 @@ export class CallSession implements LiveCall {
     this.carrierFormat = start.format;
     this.outbound = new OutboundAudio({ format: start.format, send: (c) => carrier.send(c), markFor: (id, ms) => this.playback.sent(id, ms), ambience: deps.cfg.background });
     this.log = deps.log.child({ callSid: start.callSid, streamSid: start.streamSid, carrier: pending.carrier, provider: pending.provider });
-    this.record = {
-      callSid: start.callSid,
-      streamSid: start.streamSid,
-      carrier: pending.carrier,
-      direction: pending.direction,
-      from: pending.from ?? start.from,
-      to: pending.to ?? start.to,
-      provider: pending.provider,
-      flagSource: pending.flagSource,
-      status: 'connecting',
-      startedAt: new Date().toISOString(),
-      timings: {},
-      counters: { bargeIns: 0, dtmf: [], badFrames: 0, framesIn: 0, framesOut: 0 },
-      turns: [],
-    };
+    this.record = newCallRecord(pending, start);
+    this.end = new CallEnd({ callSid: this.callSid, record: this.record, log: this.log, control: deps.control, playback: this.playback, carrierOpen: () => carrier.isOpen, teardown: (reason) => this.teardown(reason) });
     deps.metrics.callsActive.inc({ carrier: pending.carrier, provider: pending.provider });
     if (deps.store) this.persist = new CallPersister(deps.store, deps.cfg.LOGS_DIR, this.log, this.snapshot());
   }
@@ -143,9 +126,9 @@ export class CallSession implements LiveCall {
     try {
       const prepared = await this.pending.prepared;
       if (prepared instanceof Error) throw prepared;
-      if (this.ended) return;
+      if (this.end.ended) return;
       const leg = await prepared.connect(ctx, this.legEvents());
-      if (this.ended) {
+      if (this.end.ended) {
         await leg.close('call ended while connecting');
         return;
       }
@@ -158,7 +141,7 @@ export class CallSession implements LiveCall {
 
   /** One parsed carrier event. */
   onCarrier(ev: CarrierEvent): void {
-    if (this.ended) return;
+    if (this.end.ended) return;
     switch (ev.type) {
       case 'audio':
         this.callerAudio(ev.payload);
@@ -166,14 +149,14 @@ export class CallSession implements LiveCall {
       case 'mark':
         this.playback.echoed(ev.name);
         this.outbound.echoed(ev.name);
-        if (this.playback.pendingCount === 0) this.playoutWaiter?.();
+        if (this.playback.pendingCount === 0) this.end.playedOut();
         break;
       case 'dtmf':
         this.record.counters.dtmf.push(ev.digit);
         this.log.info({ digit: ev.digit }, 'dtmf');
         break;
       case 'stop':
-        void this.finish('carrier_stop', 'completed');
+        void this.end.finish('carrier_stop', 'completed');
         break;
       case 'start':
       case 'connected':
@@ -188,7 +171,7 @@ export class CallSession implements LiveCall {
 
   /** The media socket closed (with or without `stop`): treat both the same (spec/twilio.md §5). */
   carrierClosed(): void {
-    void this.finish(this.ending ? this.record.endReason ?? 'ended' : 'carrier_closed', this.record.status === 'transferred' ? 'transferred' : 'completed');
+    void this.end.finish(this.end.ending ? this.record.endReason ?? 'ended' : 'carrier_closed', this.record.status === 'transferred' ? 'transferred' : 'completed');
   }
 
   private callerAudio(payload: Buffer, counted = false): void {
@@ -208,7 +191,7 @@ export class CallSession implements LiveCall {
   }
 
   private onProvider(ev: ProviderEvent): void {
-    if (this.ended) return;
+    if (this.end.ended) return;
     switch (ev.type) {
       case 'ready':
         this.providerReady(ev.inputFormat, ev.outputFormat, ev.conversationId);
@@ -227,7 +210,7 @@ export class CallSession implements LiveCall {
         break;
       case 'end':
         this.log.info({ reason: ev.reason }, 'provider ended the conversation');
-        void this.hangupAfterPlayout(ev.reason);
+        void this.end.hangupAfterPlayout(ev.reason);
         break;
       case 'error':
         if (ev.fatal) void this.providerFailed(ev.error);
@@ -294,7 +277,7 @@ export class CallSession implements LiveCall {
     this.record.counters.bargeIns++;
     this.deps.metrics.bargeInsTotal.inc({ provider: this.pending.provider });
     this.log.info({ itemId: item, playedMs: played }, 'barge-in');
-    this.playoutWaiter?.();
+    this.end.playedOut();
   }
 
   private turn(role: 'user' | 'agent', text: string, correction: boolean, itemId?: string): void {
@@ -312,7 +295,7 @@ export class CallSession implements LiveCall {
     const t = performance.now();
     const res = await this.deps.tools.run(name, args, { callSid: this.callSid, from: this.record.from, transferNumber: this.deps.cfg.TRANSFER_NUMBER });
     this.log.info({ tool: name, ok: !res.isError, ms: Math.round(performance.now() - t) }, 'tool call');
-    if (this.ended) return;
+    if (this.end.ended) return;
     this.leg?.sendToolResult(id, res.output, res.isError);
     if (res.after) {
       this.pendingAfter = res.after;
@@ -323,9 +306,9 @@ export class CallSession implements LiveCall {
 
   private async runAfter(): Promise<void> {
     const after = this.pendingAfter;
-    if (!after || this.ended) return;
-    if (after.kind === 'hangup') return this.hangupAfterPlayout(after.reason);
-    await this.waitForPlayout();
+    if (!after || this.end.ended) return;
+    if (after.kind === 'hangup') return this.end.hangupAfterPlayout(after.reason);
+    await this.end.waitForPlayout();
     await this.transfer(after.to, after.reason).catch(() => undefined);
   }
 
@@ -334,93 +317,31 @@ export class CallSession implements LiveCall {
    * The call is marked transferred first, so the `stop` this causes ends the session without a hang-up.
    * @throws the carrier's CallbridgeError when the transfer fails (the call then goes on).
    */
-  async transfer(to: string, reason: string): Promise<void> {
-    if (this.ended || this.ending) throw new Error(`call ${this.callSid} is already ending`);
-    this.record.status = 'transferred';
-    this.record.endReason = `transfer: ${reason}`;
-    this.ending = true;
-    try {
-      await this.deps.control.transfer(this.callSid, to);
-      this.log.info({ to }, 'transferred');
-    } catch (err) {
-      this.record.status = 'in-progress';
-      this.record.endReason = undefined;
-      this.ending = false;
-      this.log.error({ err: (err as Error).message }, 'transfer failed');
-      throw err;
-    }
+  transfer(to: string, reason: string): Promise<void> {
+    return this.end.transfer(to, reason);
   }
 
   /**
    * End the call with a spoken `message` (drain): the carrier plays it and hangs up, which stops the
    * stream; if the carrier cannot, hang up. The session is finished after `graceMs` at the latest.
    */
-  async endWithMessage(message: string, reason: string, graceMs = 15_000): Promise<void> {
-    if (this.ended || this.ending) return;
-    this.ending = true;
-    this.record.endReason = reason;
-    this.record.status = 'ending';
-    try {
-      await this.deps.control.sayAndHangup(this.callSid, message);
-      setTimeout(() => void this.finish(reason, 'completed'), graceMs).unref();
-    } catch (err) {
-      this.log.warn({ err: (err as Error).message }, 'could not say goodbye; hanging up');
-      await this.hangup(reason);
-    }
-  }
-
-  private waitForPlayout(): Promise<void> {
-    if (this.playback.pendingCount === 0 || !this.carrier.isOpen) return Promise.resolve();
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        this.playoutWaiter = undefined;
-        resolve();
-      };
-      const timer = setTimeout(done, PLAYOUT_WAIT_MS).unref();
-      this.playoutWaiter = done;
-    });
-  }
-
-  /** The agent is done: let its last words play, hang up on the carrier, then tear down. */
-  private async hangupAfterPlayout(reason: string): Promise<void> {
-    if (this.ending || this.ended) return;
-    this.ending = true;
-    this.record.endReason = reason;
-    this.record.status = 'ending';
-    await this.waitForPlayout();
-    await this.hangup(reason);
+  endWithMessage(message: string, reason: string, graceMs = 15_000): Promise<void> {
+    return this.end.endWithMessage(message, reason, graceMs);
   }
 
   /** End the call from our side: REST hang-up where possible, then close the media socket. */
-  async hangup(reason: string): Promise<void> {
-    if (this.ended) return;
-    this.ending = true;
-    this.record.endReason ??= reason;
-    try {
-      await this.deps.control.hangup(this.callSid);
-    } catch (err) {
-      this.log.warn({ err: (err as Error).message }, 'REST hang-up failed; closing the media socket');
-    }
-    await this.finish(reason, 'completed');
+  hangup(reason: string): Promise<void> {
+    return this.end.hangup(reason);
   }
 
-  /** The provider could not be reached or failed mid-call: say sorry and end (failover comes later). */
+  /** The provider could not be reached or failed mid-call: fail over, or say sorry and end. */
   private async providerFailed(err: Error): Promise<void> {
-    if (this.ended || this.ending) return;
+    if (this.end.ended || this.end.ending) return;
     if (await this.failOver(err)) return;
-    this.ending = true;
     const category = (err as { category?: string }).category ?? 'unknown';
     this.log.error({ err: err.message, category }, 'provider failed; ending the call politely');
     this.deps.metrics.providerErrorsTotal.inc({ provider: this.pending.provider, category });
-    this.record.endReason = `provider_error: ${err.message}`;
-    this.endOutcome = 'failed';
-    try {
-      await this.deps.control.sayAndHangup(this.callSid, APOLOGY);
-    } catch (e) {
-      this.log.warn({ err: (e as Error).message }, 'could not play the apology; closing the media socket');
-    }
-    await this.finish(this.record.endReason, 'failed');
+    await this.end.apologise(`provider_error: ${err.message}`);
   }
 
   private legEvents(): (ev: ProviderEvent) => void {
@@ -442,20 +363,14 @@ export class CallSession implements LiveCall {
     const from = this.record.providerHistory?.at(-1)?.to ?? this.record.provider;
     const taken = await this.failover.takeOver(from, err, this.ctx, this.transcript.turns(), this.legEvents(), this.record, this.nowMs());
     if (!taken) return false;
-    if (this.ended) await taken.leg.close('call ended while failing over');
+    if (this.end.ended) await taken.leg.close('call ended while failing over');
     else this.leg = taken.leg;
     this.flushEarly();
     return true;
   }
 
-  /** Tear everything down once (idempotent). */
-  private async finish(reason: string, outcome: 'completed' | 'failed' | 'transferred'): Promise<void> {
-    if (this.ended) return;
-    this.ended = true;
-    this.playoutWaiter?.();
-    this.record.endReason ??= reason;
-    this.record.status = this.record.status === 'transferred' ? 'transferred' : this.endOutcome ?? outcome;
-    this.record.endedAt = new Date().toISOString();
+  /** Release both legs and report the call, once its record is final (CallEnd.finish). */
+  private async teardown(reason: string): Promise<void> {
     this.outbound.close();
     if (this.carrier.isOpen) this.carrier.close(1000, 'call ended');
     try {
