@@ -6,44 +6,32 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Client } from 'pg';
 import request from 'supertest';
 import { buildServer } from '../../src/app/build-server';
 import type { CallRecord } from '../../src/call/call-record';
 import type { CallLogFile } from '../../src/call/persist';
 import { silentLogger } from '../../src/observability/logger';
 import { defaultScript } from '../emulators/agent-script';
-import { startPostgrest, type PostgrestServer } from '../emulators/postgrest/server';
 import { fixture, startBridge, type Bridge } from '../helpers/bridge';
 import { TEST_ADMIN_KEY } from '../helpers/config';
-import { describePg, freshDatabase, type TestDatabase } from '../helpers/pg';
-import { migrateDatabase } from '../helpers/pg-migrate';
+import { describePg } from '../helpers/pg';
+import { PostgrestDb } from '../helpers/postgrest-db';
 
 jest.setTimeout(120_000);
 const KEY = 'service-role-test-key';
 const SPEED = 4;
 
 describePg('a bridged call is stored in Supabase (PostgREST test server) and in logs/', () => {
-  let db: TestDatabase;
-  let rest: PostgrestServer;
-  let sql: Client;
+  const pg = new PostgrestDb(KEY);
   let b: Bridge | undefined;
   const dir = mkdtempSync(join(tmpdir(), 'callbridge-e2e-'));
-  const env = () => ({ SUPABASE_URL: rest.url, SUPABASE_SERVICE_ROLE_KEY: KEY, DATA_DIR: join(dir, 'data'), LOGS_DIR: join(dir, 'logs') });
+  const env = () => ({ SUPABASE_URL: pg.rest.url, SUPABASE_SERVICE_ROLE_KEY: KEY, DATA_DIR: join(dir, 'data'), LOGS_DIR: join(dir, 'logs') });
 
-  beforeAll(async () => {
-    db = await freshDatabase();
-    await migrateDatabase(db.url);
-    rest = await startPostgrest({ databaseUrl: db.url, serviceKey: KEY });
-    sql = new Client({ connectionString: db.url });
-    await sql.connect();
-  });
+  beforeAll(() => pg.start());
 
   afterAll(async () => {
     await b?.close();
-    await rest?.close();
-    await sql?.end();
-    await db?.drop();
+    await pg.stop();
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -62,11 +50,11 @@ describePg('a bridged call is stored in Supabase (PostgREST test server) and in 
     await b.waitIdle();
     expect(await b.srv.store.flush(30_000)).toBe(0);
 
-    const calls = await sql.query('select * from calls where call_sid = $1', [call.callSid]);
+    const calls = await pg.sql.query('select * from calls where call_sid = $1', [call.callSid]);
     expect(calls.rows).toHaveLength(1);
     expect(calls.rows[0]).toMatchObject({ carrier: 'twilio', direction: 'inbound', provider: 'elevenlabs', flag_source: 'env', status: 'completed', from_number: '+14155550123' });
     expect(calls.rows[0].ended_at).not.toBeNull();
-    const turns = await sql.query('select seq, role, text, interrupted, at_ms from transcript_turns where call_sid = $1 order by at_ms, seq', [call.callSid]);
+    const turns = await pg.sql.query('select seq, role, text, interrupted, at_ms from transcript_turns where call_sid = $1 order by at_ms, seq', [call.callSid]);
     expect(turns.rows.map((t) => [t.role, t.text])).toEqual(record.turns.map((t) => [t.role, t.text]));
     expect(turns.rows[0]).toMatchObject({ role: 'agent', text: defaultScript().greeting.text });
     expect(turns.rows.length).toBeGreaterThanOrEqual(3);
@@ -96,13 +84,13 @@ describePg('a bridged call is stored in Supabase (PostgREST test server) and in 
       expect(body).toMatchObject({ source: 'store', callSid: call.callSid, status: 'completed', provider: 'elevenlabs' });
       expect(body.turns.map((t) => t.text)).toEqual(record.turns.map((t) => t.text));
       expect((await request(other.app).get('/ready')).status).toBe(200);
-      await rest.stop();
+      await pg.rest.stop();
       await new Promise((r) => setTimeout(r, 1600)); // the readiness answer is reused for 1.5 s
       const notReady = await request(other.app).get('/ready');
       expect(notReady.status).toBe(503);
       expect(notReady.body.problems).toMatchObject({ store: 'supabase store unreachable' });
     } finally {
-      await rest.start();
+      await pg.rest.start();
       await other.close();
     }
   });

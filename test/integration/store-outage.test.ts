@@ -8,11 +8,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { Client } from 'pg';
 import type { TranscriptTurn } from '../../src/call/transcript';
-import { startPostgrest, type PostgrestServer } from '../emulators/postgrest/server';
-import { describePg, freshDatabase, type TestDatabase } from '../helpers/pg';
-import { migrateDatabase, REPO_ROOT } from '../helpers/pg-migrate';
+import { describePg } from '../helpers/pg';
+import { REPO_ROOT } from '../helpers/pg-migrate';
+import { PostgrestDb } from '../helpers/postgrest-db';
 
 const OUTAGE_MS = 30_000;
 const KEY = 'service-role-test-key';
@@ -53,34 +52,24 @@ function startChild(mode: 'call' | 'serve', env: Record<string, string>): Child 
 }
 
 describePg('store outage and crash', () => {
-  let db: TestDatabase;
-  let rest: PostgrestServer;
-  let sql: Client;
+  const pg = new PostgrestDb(KEY);
   let child: Child | undefined;
   const dir = mkdtempSync(join(tmpdir(), 'callbridge-outage-'));
 
-  beforeAll(async () => {
-    db = await freshDatabase();
-    await migrateDatabase(db.url);
-    rest = await startPostgrest({ databaseUrl: db.url, serviceKey: KEY });
-    sql = new Client({ connectionString: db.url });
-    await sql.connect();
-  });
+  beforeAll(() => pg.start());
 
   afterAll(async () => {
     if (child && child.proc.exitCode === null) child.proc.kill('SIGKILL');
-    await rest?.close();
-    await sql?.end();
-    await db?.drop();
+    await pg.stop();
     rmSync(dir, { recursive: true, force: true });
   });
 
   it(`stores every turn exactly once after a ${OUTAGE_MS / 1000} s PostgREST outage and a SIGKILL mid-call`, async () => {
-    const env = { SUPABASE_URL: rest.url, SUPABASE_SERVICE_ROLE_KEY: KEY, DATA_DIR: join(dir, 'data'), LOGS_DIR: join(dir, 'logs') };
+    const env = { SUPABASE_URL: pg.rest.url, SUPABASE_SERVICE_ROLE_KEY: KEY, DATA_DIR: join(dir, 'data'), LOGS_DIR: join(dir, 'logs') };
     child = startChild('call', env);
     const callSid = (await child.line('GREETED')).split(' ')[1]!;
 
-    await rest.stop();
+    await pg.rest.stop();
     const outageStart = Date.now();
     child.proc.stdin.write('talk\n');
     await child.line('QUIET', 90_000);
@@ -95,20 +84,20 @@ describePg('store outage and crash', () => {
     child = startChild('serve', env);
     await child.line('UP');
     await new Promise((r) => setTimeout(r, Math.max(0, OUTAGE_MS - (Date.now() - outageStart))));
-    await rest.start();
+    await pg.rest.start();
     const outageMs = Date.now() - outageStart;
 
     const deadline = Date.now() + 60_000;
     let rows: { seq: number; role: string; text: string; interrupted: boolean }[] = [];
     while (Date.now() < deadline) {
-      rows = (await sql.query('select seq, role, text, interrupted from transcript_turns where call_sid = $1 order by at_ms, seq', [callSid])).rows;
+      rows = (await pg.sql.query('select seq, role, text, interrupted from transcript_turns where call_sid = $1 order by at_ms, seq', [callSid])).rows;
       if (rows.length >= spoken.length) break;
       await new Promise((r) => setTimeout(r, 250));
     }
     // Exactly once: one row per turn (the unique (call_sid, seq) key makes a replayed write an update).
     expect(rows.map((r) => [r.role, r.text, r.interrupted])).toEqual(spoken.map((t) => [t.role, t.text, t.interrupted]));
     expect(new Set(rows.map((r) => r.seq)).size).toBe(rows.length);
-    const call = await sql.query('select status, provider from calls where call_sid = $1', [callSid]);
+    const call = await pg.sql.query('select status, provider from calls where call_sid = $1', [callSid]);
     expect(call.rows).toEqual([{ status: 'in-progress', provider: 'elevenlabs' }]);
     process.stderr.write(`store outage: ${rows.length} turns stored once, 0 duplicates; outage ${outageMs} ms, killed ${killedAfterMs} ms into it\n`);
 
