@@ -11,6 +11,7 @@ import { performance } from 'node:perf_hooks';
 import type WebSocket from 'ws';
 import { Resampler } from '../../../src/audio/resample';
 import { Playout } from '../twilio/playout';
+import { CallerQueue } from '../caller-queue';
 import { waitForMessage } from '../wait-emitted';
 import { checkExotelFrame, type ExotelOutboundMessage, type ExotelViolation } from './outbound-check';
 
@@ -80,8 +81,7 @@ export class ExotelStreamCall extends EventEmitter<Events> {
   private seq = 0;
   private chunk = 0;
   private frameIndex = 0;
-  private callerQueue: Buffer[] = [];
-  private callerQueued = 0;
+  private readonly caller = new CallerQueue();
   private timer?: NodeJS.Timeout;
   private playout?: Playout;
   private ending = false;
@@ -112,7 +112,7 @@ export class ExotelStreamCall extends EventEmitter<Events> {
   }
 
   get callerIdle(): boolean {
-    return this.callerQueued === 0;
+    return this.caller.queued === 0;
   }
 
   /** Segments of uninterrupted playout (wall ms since `start`). */
@@ -155,8 +155,7 @@ export class ExotelStreamCall extends EventEmitter<Events> {
   sendAudio(samples8k: Int16Array): void {
     const s = this.setup.rate === 8000 ? samples8k : new Resampler(8000, this.setup.rate).process(samples8k);
     const pcm = Buffer.from(s.buffer, s.byteOffset, s.byteLength);
-    this.callerQueue.push(Buffer.from(pcm));
-    this.callerQueued += pcm.length;
+    this.caller.push(Buffer.from(pcm));
   }
 
   /** Send a `dtmf` message (`digit`, `duration` ms). */
@@ -220,16 +219,7 @@ export class ExotelStreamCall extends EventEmitter<Events> {
   private sendFrame(): void {
     const frameBytes = this.setup.frameMs * this.bytesPerMs;
     const frame = Buffer.alloc(frameBytes);
-    let filled = 0;
-    while (filled < frameBytes && this.callerQueue.length > 0) {
-      const head = this.callerQueue[0]!;
-      const n = Math.min(frameBytes - filled, head.length);
-      head.copy(frame, filled, 0, n);
-      filled += n;
-      if (n === head.length) this.callerQueue.shift();
-      else this.callerQueue[0] = head.subarray(n);
-    }
-    this.callerQueued -= filled;
+    this.caller.fill(frame);
     const mediaMs = this.frameIndex * this.setup.frameMs;
     this.frameIndex++;
     const payload = frame.toString('base64');

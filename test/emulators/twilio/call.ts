@@ -11,6 +11,7 @@ import type WebSocket from 'ws';
 import { MULAW_SILENCE, samplesToMulaw } from '../../../src/audio/g711';
 import { checkOutboundFrame, type OutboundMessage, type Violation } from './outbound-check';
 import { MULAW_BYTES_PER_MS, Playout } from './playout';
+import { CallerQueue } from '../caller-queue';
 import { waitForMessage } from '../wait-emitted';
 import type { CallEvents, CallSetup, CarrierError, ClearRecord, ClosedInfo, MarkRecord, Received } from './types';
 
@@ -55,8 +56,7 @@ export class EmulatedCall extends EventEmitter<CallEvents> {
   private seq = 0;
   private chunk = 0;
   private frameIndex = 0;
-  private callerQueue: Buffer[] = [];
-  private callerQueued = 0;
+  private readonly caller = new CallerQueue();
   private timer?: NodeJS.Timeout;
   private playout?: Playout;
   private ending = false;
@@ -94,7 +94,7 @@ export class EmulatedCall extends EventEmitter<CallEvents> {
 
   /** True when no caller clip is queued (only silence frames are being sent). */
   get callerIdle(): boolean {
-    return this.callerQueued === 0;
+    return this.caller.queued === 0;
   }
 
   /** @internal the carrier calls this once the socket is open: sends `connected` + `start` and starts pacing. */
@@ -142,8 +142,7 @@ export class EmulatedCall extends EventEmitter<CallEvents> {
   /** Queue caller speech already encoded as μ-law bytes (8 kHz, 1 byte a sample). */
   queueCallerMulaw(mulaw: Buffer): void {
     if (mulaw.length === 0) return;
-    this.callerQueue.push(mulaw);
-    this.callerQueued += mulaw.length;
+    this.caller.push(mulaw);
   }
 
   /** Send a `dtmf` message for one key (`0-9`, `*`, `#`; spec §3.1: track `inbound_track`). */
@@ -224,18 +223,10 @@ export class EmulatedCall extends EventEmitter<CallEvents> {
     const frame = Buffer.alloc(FRAME_BYTES, MULAW_SILENCE);
     const mediaMs = this.frameIndex * FRAME_MS;
     let filled = 0;
-    if (this.callerQueued > 0) {
+    if (this.caller.queued > 0) {
       const clip = this.callerClips[this.callerClips.length - 1];
       if (!clip || clip.endMs !== undefined) this.callerClips.push({ startMs: mediaMs, bytes: 0 });
-      while (filled < FRAME_BYTES && this.callerQueue.length > 0) {
-        const head = this.callerQueue[0]!;
-        const n = Math.min(FRAME_BYTES - filled, head.length);
-        head.copy(frame, filled, 0, n);
-        filled += n;
-        if (n === head.length) this.callerQueue.shift();
-        else this.callerQueue[0] = head.subarray(n);
-      }
-      this.callerQueued -= filled;
+      filled = this.caller.fill(frame);
       this.callerClips[this.callerClips.length - 1]!.bytes += filled;
     }
     this.frameIndex++;
@@ -246,7 +237,7 @@ export class EmulatedCall extends EventEmitter<CallEvents> {
       media: { track: 'inbound', chunk: String(++this.chunk), timestamp: String(mediaMs), payload: frame.toString('base64') },
       streamSid: this.streamSid,
     });
-    if (filled > 0 && this.callerQueued === 0) {
+    if (filled > 0 && this.caller.queued === 0) {
       this.callerClips[this.callerClips.length - 1]!.endMs = mediaMs + FRAME_MS;
       this.emit('caller-idle', this.nowMs());
     }
