@@ -2,7 +2,7 @@
  * `/metrics` scraped over HTTP after a real call and parsed with a strict Prometheus text parser:
  * every contract name (../shared/CONTRACT.md "Metrics") is present with its type and labels.
  */
-import { fixture, startBridge, type Bridge } from '../helpers/bridge';
+import { fixture, startBridge, until, type Bridge } from '../helpers/bridge';
 import { parsePrometheusText, sampleValue } from '../helpers/metrics-parser';
 
 describe('/metrics', () => {
@@ -15,7 +15,11 @@ describe('/metrics', () => {
     b = await startBridge({ provider: 'elevenlabs' });
     const call = await b.call({ audio: fixture('caller-booking-8k.wav') });
     await call.waitFor('media', 10_000);
-    const during = parsePrometheusText(await (await fetch(`${b.base}/metrics`)).text());
+    // Hang up only once more than 10 caller frames went through, however slowly the machine runs.
+    const scrape = async () => parsePrometheusText(await (await fetch(`${b.base}/metrics`)).text());
+    const callerFrames = async () => sampleValue(await scrape(), 'callbridge_frames_total', { leg: 'carrier', direction: 'in' }) ?? 0;
+    await until('more than 10 caller frames forwarded', async () => (await callerFrames()) > 10, 15_000);
+    const during = await scrape();
     expect(sampleValue(during, 'callbridge_calls_active', { carrier: 'twilio', provider: 'elevenlabs' })).toBe(1);
     await call.hangup();
     await b.waitIdle(10_000);
