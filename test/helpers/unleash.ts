@@ -3,10 +3,10 @@
  * CJS), against the local PostgreSQL (127.0.0.1:5432, user postgres, trust auth; PGHOST/PGPORT/
  * PGUSER/PGPASSWORD override) in a database created with a random name and dropped afterwards.
  *
- * Without PostgreSQL the suites using it are skipped with a one-line reason, except under CI=true,
- * where its absence fails the run.
+ * Suites using it are declared with `describePg` (./pg.ts): skipped with a one-line reason without
+ * PostgreSQL, failing under CI=true.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { Client } from 'pg';
@@ -17,26 +17,6 @@ const CHILD = join(__dirname, 'unleash-server-child.mjs');
 /** The environment the client token reads and the tests flip. */
 export const UNLEASH_ENV = 'development';
 
-/** Why PostgreSQL cannot be used here, or undefined when it answers (checked once, synchronously). */
-function postgresAbsence(): string | undefined {
-  const probe = `const {Client}=require('pg');const c=new Client(${JSON.stringify({ ...PG, database: 'postgres', connectionTimeoutMillis: 3000 })});c.connect().then(()=>c.end()).then(()=>process.exit(0),(e)=>{console.error(e.message);process.exit(1)})`;
-  const r = spawnSync(process.execPath, ['-e', probe], { cwd: join(__dirname, '..', '..'), encoding: 'utf8', timeout: 15_000 });
-  return r.status === 0 ? undefined : `PostgreSQL at ${PG.host}:${PG.port} unavailable (${(r.stderr || r.error?.message || 'no answer').trim().split('\n')[0]})`;
-}
-
-let absence: string | undefined | null = null;
-
-/** `describe`, or `describe.skip` with a one-line reason when PostgreSQL is absent (CI=true: throws). */
-export function describeWithPostgres(name: string, fn: () => void): void {
-  if (absence === null) absence = postgresAbsence();
-  if (absence && process.env.CI === 'true') throw new Error(`${name}: ${absence} (required under CI=true)`);
-  if (absence) {
-    console.warn(`skipping "${name}": ${absence}`);
-    describe.skip(name, fn);
-    return;
-  }
-  describe(name, fn);
-}
 
 export interface UnleashTestServer {
   /** Client API base, as UNLEASH_URL: `http://127.0.0.1:PORT/api/`. */

@@ -11,7 +11,8 @@ import { createFlagSource, type FlagSource } from '../../src/flags';
 import { silentLogger } from '../../src/observability/logger';
 import { until } from '../helpers/bridge';
 import { testConfig } from '../helpers/config';
-import { describeWithPostgres, startUnleashServer, UNLEASH_ENV, type UnleashTestServer } from '../helpers/unleash';
+import { describePg } from '../helpers/pg';
+import { startUnleashServer, UNLEASH_ENV, type UnleashTestServer } from '../helpers/unleash';
 
 const ROOT = join(__dirname, '..', '..');
 
@@ -38,7 +39,7 @@ describe('npm run flag without Unleash', () => {
   }, 90_000);
 });
 
-describeWithPostgres('npm run flag against a real Unleash server', () => {
+describePg('npm run flag against a real Unleash server', () => {
   let unleash: UnleashTestServer;
   let client: FlagSource;
   let env: Record<string, string>;

@@ -15,11 +15,12 @@ import { newSid } from '../emulators/twilio/ids';
 import { postSignedForm, voiceParams } from '../emulators/twilio/signed-post';
 import { fixture, PUBLIC_URL, startBridge, until, type Bridge } from '../helpers/bridge';
 import { TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, testConfig } from '../helpers/config';
-import { describeWithPostgres, startUnleashServer, type UnleashTestServer } from '../helpers/unleash';
+import { describePg } from '../helpers/pg';
+import { startUnleashServer, type UnleashTestServer } from '../helpers/unleash';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-describeWithPostgres('provider flag from a real Unleash server', () => {
+describePg('provider flag from a real Unleash server', () => {
   let unleash: UnleashTestServer;
   let b: Bridge;
   let flags: FlagSource;
