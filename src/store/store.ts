@@ -50,6 +50,8 @@ export class JournaledStore implements Store {
   private closed = false;
   private wake?: () => void;
   private idleWaiters: (() => void)[] = [];
+  /** Writes still being appended to the journal (not in `queue` yet). */
+  private readonly appending = new Set<Promise<void>>();
   private health?: { at: number; ok: Promise<boolean> };
   private readonly onRetry: () => void;
 
@@ -70,8 +72,13 @@ export class JournaledStore implements Store {
 
   private async journaled(op: JournalOp, data: unknown): Promise<void> {
     if (this.closed) throw new StoreError('CB_STORE_CLOSED', 'store is closed', 'application');
-    const j = await this.ready;
-    this.enqueue([await j.append(op, data)]);
+    const write = this.ready.then((j) => j.append(op, data)).then((entry) => this.enqueue([entry]));
+    this.appending.add(write);
+    try {
+      await write;
+    } finally {
+      this.appending.delete(write);
+    }
   }
 
   private enqueue(entries: JournalEntry[]): void {
@@ -142,7 +149,11 @@ export class JournaledStore implements Store {
 
   async flush(timeoutMs: number): Promise<number> {
     await this.ready.catch(() => undefined);
-    if (this.queue.length === 0) return 0;
+    // A write made just before flush may still be on its way into the journal: wait for it first.
+    const started = Date.now();
+    if (this.appending.size) await Promise.race([Promise.allSettled([...this.appending]), sleep(timeoutMs)]);
+    if (this.queue.length === 0) return this.appending.size;
+    timeoutMs = Math.max(0, timeoutMs - (Date.now() - started));
     await new Promise<void>((resolve) => {
       const t = setTimeout(done, timeoutMs);
       function done() {
@@ -151,7 +162,7 @@ export class JournaledStore implements Store {
       }
       this.idleWaiters.push(done);
     });
-    return this.queue.length;
+    return this.queue.length + this.appending.size;
   }
 
   async close(): Promise<void> {
