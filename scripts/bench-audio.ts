@@ -49,9 +49,21 @@ bench('A-law encode Int16Array→ (160)', () => samplesToAlaw(pcm8));
 const ambience = loadAmbience(join(__dirname, '..', 'assets', 'ambience', 'office-murmur-16k.wav'), -20);
 const noTicker = { add: () => undefined, remove: () => undefined };
 let n = 0;
-const mixer = new OutboundAudio({ format: { encoding: 'mulaw', sampleRate: 8000 }, send: () => undefined, markFor: () => `m${++n}`, ambience, ticker: noTicker });
+const mixer = new OutboundAudio({
+  format: { encoding: 'mulaw', sampleRate: 8000 },
+  send: () => undefined,
+  markFor: () => `m${++n}`,
+  ambience,
+  ticker: noTicker,
+});
 const passthrough = new OutboundAudio({ format: { encoding: 'mulaw', sampleRate: 8000 }, send: () => undefined, markFor: () => `m${++n}`, ticker: noTicker });
-const pcm16k = new OutboundAudio({ format: { encoding: 'pcm16le', sampleRate: 16000 }, send: () => undefined, markFor: () => `m${++n}`, ambience, ticker: noTicker });
+const pcm16k = new OutboundAudio({
+  format: { encoding: 'pcm16le', sampleRate: 16000 },
+  send: () => undefined,
+  markFor: () => `m${++n}`,
+  ambience,
+  ticker: noTicker,
+});
 const frame16 = Buffer.alloc(640, 1);
 bench('outbound frame μ-law, no ambience', () => passthrough.push(mulaw, 'a'));
 bench('outbound frame μ-law + ambience mix', () => mixer.push(mulaw, 'a'));
@@ -85,18 +97,28 @@ async function pacingCost(label: string, start: (fn: () => void) => () => void, 
   const cpu = process.cpuUsage(c0);
   const wall = performance.now() - t0;
   stops.forEach((stop) => stop());
-  console.log(`${label.padEnd(34)} ${(((cpu.user + cpu.system) / 1000 / wall) * 1000).toFixed(1).padStart(7)} CPU ms/s (${Math.round((ticks / wall) * 1000)} callbacks/s)`);
+  console.log(
+    `${label.padEnd(34)} ${(((cpu.user + cpu.system) / 1000 / wall) * 1000).toFixed(1).padStart(7)} CPU ms/s (${Math.round((ticks / wall) * 1000)} callbacks/s)`,
+  );
 }
 
 async function timers(): Promise<void> {
-  await pacingCost(`1000 calls, a ${TICK_MS} ms timer each`, (fn) => {
-    const t = setInterval(fn, TICK_MS);
-    return () => clearInterval(t);
-  }, 1000);
+  await pacingCost(
+    `1000 calls, a ${TICK_MS} ms timer each`,
+    (fn) => {
+      const t = setInterval(fn, TICK_MS);
+      return () => clearInterval(t);
+    },
+    1000,
+  );
   const shared = createTicker();
-  await pacingCost(`1000 calls, one shared ${TICK_MS} ms ticker`, (fn) => {
-    shared.add(fn);
-    return () => shared.remove(fn);
-  }, 1000);
+  await pacingCost(
+    `1000 calls, one shared ${TICK_MS} ms ticker`,
+    (fn) => {
+      shared.add(fn);
+      return () => shared.remove(fn);
+    },
+    1000,
+  );
 }
 void timers();

@@ -40,11 +40,17 @@ function freePort(): Promise<number> {
 
 function tsxChild(script: string, env: Record<string, string>): ChildProcess {
   const prof = script === 'src/index.ts' && process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
-  return spawn(process.execPath, [...prof, '--import', 'tsx', script], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  return spawn(process.execPath, [...prof, '--import', 'tsx', script], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+  });
 }
 
 const cpuTicks = (pid: number) => {
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').slice(readFileSync(`/proc/${pid}/stat`, 'utf8').lastIndexOf(')') + 2).split(' ');
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    .slice(readFileSync(`/proc/${pid}/stat`, 'utf8').lastIndexOf(')') + 2)
+    .split(' ');
   return Number(f[11]) + Number(f[12]); // utime + stime (fields 14, 15)
 };
 const rssKiB = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN);
@@ -135,8 +141,11 @@ async function main(): Promise<void> {
   const baseRss = rssKiB(pid);
   const carrier = new BenchCarrier({ base, publicUrl: PUBLIC_URL, authToken: AUTH, accountSid: ACCOUNT });
   const results: StepResult[] = [];
-  console.log(`bridge pid ${pid}, idle RSS ${(baseRss / 1024).toFixed(1)} MiB; ${WINDOW_S} s window per step; 2-core machine shared with other work: figures are pessimistic`);
-  const head = 'calls | c→p p50/p99/max ms  | p→c p50/p99/max ms  | frames/s | CPU % | RSS MiB | KiB/call | loop lag p99/max ms | setup p50/p99 ms | carrier/provider CPU % | CPU pressure %';
+  console.log(
+    `bridge pid ${pid}, idle RSS ${(baseRss / 1024).toFixed(1)} MiB; ${WINDOW_S} s window per step; 2-core machine shared with other work: figures are pessimistic`,
+  );
+  const head =
+    'calls | c→p p50/p99/max ms  | p→c p50/p99/max ms  | frames/s | CPU % | RSS MiB | KiB/call | loop lag p99/max ms | setup p50/p99 ms | carrier/provider CPU % | CPU pressure %';
   console.log(head);
   try {
     for (const target of STEPS) {
@@ -153,7 +162,10 @@ async function main(): Promise<void> {
       const secs = (performance.now() - t0) / 1000;
       const cpuPct = ((cpuTicks(pid) - cpu0) / CLK_TCK / secs) * 100;
       const own = process.cpuUsage(own0);
-      const peersCpuPct = { carrier: Math.round(((own.user + own.system) / 1e6 / secs) * 100), provider: Math.round(((cpuTicks(provider.pid!) - prov0) / CLK_TCK / secs) * 100) };
+      const peersCpuPct = {
+        carrier: Math.round(((own.user + own.system) / 1e6 / secs) * 100),
+        provider: Math.round(((cpuTicks(provider.pid!) - prov0) / CLK_TCK / secs) * 100),
+      };
       const lag = await lagMs(base);
       const cpuPressure = cpuPressurePct();
       const inbound = await providerStats(provider);
@@ -192,7 +204,14 @@ async function main(): Promise<void> {
   }
   mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
   const file = join(ROOT, 'bench', 'results', `${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-  writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), node: process.version, windowS: WINDOW_S, p99LimitMs: P99_LIMIT_MS, idleRssMiB: r2(baseRss / 1024), steps: results }, null, 2));
+  writeFileSync(
+    file,
+    JSON.stringify(
+      { date: new Date().toISOString(), node: process.version, windowS: WINDOW_S, p99LimitMs: P99_LIMIT_MS, idleRssMiB: r2(baseRss / 1024), steps: results },
+      null,
+      2,
+    ),
+  );
   console.log(`results: ${file}`);
 }
 

@@ -66,17 +66,40 @@ async function main(): Promise<number> {
   if (!audio) console.log('no --audio: the caller stays silent');
 
   // Exotel signs nothing: the call goes through the Voicebot applet's dynamic URL (or --stream-url, a static applet URL).
-  const exotel = values.carrier === 'exotel' ? new ExotelCarrierEmulator({ speed, connectUrl: `${(values['public-url'] ?? values.url).replace(/\/+$/, '')}/webhooks/exotel/connect` }) : undefined;
+  const exotel =
+    values.carrier === 'exotel'
+      ? new ExotelCarrierEmulator({ speed, connectUrl: `${(values['public-url'] ?? values.url).replace(/\/+$/, '')}/webhooks/exotel/connect` })
+      : undefined;
   const exotelOpts = exotel
-    ? { callSid: exotelId(), placeCall: exotelPlacer({ carrier: exotel, serverBase: values.url, publicUrl: values['public-url'] ?? values.url, streamUrl: values['stream-url'], from: values.from, to: values.to }) }
+    ? {
+        callSid: exotelId(),
+        placeCall: exotelPlacer({
+          carrier: exotel,
+          serverBase: values.url,
+          publicUrl: values['public-url'] ?? values.url,
+          streamUrl: values['stream-url'],
+          from: values.from,
+          to: values.to,
+        }),
+      }
     : {};
   const t0 = Date.now();
   const r = await runSimulatedCall({
     ...exotelOpts,
-    url: values.url, publicUrl: values['public-url'], authToken, accountSid, audio, bargeIn,
-    from: values.from, to: values.to, speed, outPath: values.out,
-    quietMs: Number(values['quiet-ms']), maxCallMs: Number(values['max-ms']),
-    speakAfterGreeting: !values['speak-at-once'], adminApiKey: process.env.ADMIN_API_KEY,
+    url: values.url,
+    publicUrl: values['public-url'],
+    authToken,
+    accountSid,
+    audio,
+    bargeIn,
+    from: values.from,
+    to: values.to,
+    speed,
+    outPath: values.out,
+    quietMs: Number(values['quiet-ms']),
+    maxCallMs: Number(values['max-ms']),
+    speakAfterGreeting: !values['speak-at-once'],
+    adminApiKey: process.env.ADMIN_API_KEY,
     log: (line) => console.log(`  [${((Date.now() - t0) / 1000).toFixed(1)}s] ${line}`),
   });
 

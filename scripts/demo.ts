@@ -48,7 +48,8 @@ async function main(): Promise<number> {
   const speed = Number(values.speed ?? (values.fast ? 4 : 1));
   loadDotEnv();
   const env = process.env;
-  const realEleven = provider === 'elevenlabs' && !!(env.ELEVENLABS_API_KEY ?? env.ELEVENLABS_CONVERSATIONAL_API_KEY) && !!env.ELEVENLABS_AGENT_ID && !env.ELEVENLABS_API_BASE;
+  const realEleven =
+    provider === 'elevenlabs' && !!(env.ELEVENLABS_API_KEY ?? env.ELEVENLABS_CONVERSATIONAL_API_KEY) && !!env.ELEVENLABS_AGENT_ID && !env.ELEVENLABS_API_BASE;
   const realOpenAi = provider === 'openai' && !!env.OPENAI_API_KEY && !env.OPENAI_REALTIME_URL;
   const real = realEleven || realOpenAi;
 
@@ -56,7 +57,10 @@ async function main(): Promise<number> {
   const oa = provider === 'openai' && !real ? await startOpenAiEmulator({ speed }) : undefined;
   const carrier = new TwilioCarrierEmulator({ authToken: AUTH_TOKEN, accountSid: ACCOUNT_SID, speed });
   const rest = await startTwilioRestMock({ carrier, accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN });
-  const exotel = values.carrier === 'exotel' ? await startExotelDemo({ speed, publicUrl: 'https://demo.callbridge.test', rate: env.EXOTEL_SAMPLE_RATE ?? '8000' }) : undefined;
+  const exotel =
+    values.carrier === 'exotel'
+      ? await startExotelDemo({ speed, publicUrl: 'https://demo.callbridge.test', rate: env.EXOTEL_SAMPLE_RATE ?? '8000' })
+      : undefined;
 
   let cfg;
   try {
@@ -86,7 +90,9 @@ async function main(): Promise<number> {
   await new Promise<void>((resolve) => srv.server.listen(0, '127.0.0.1', resolve));
   const base = `http://127.0.0.1:${(srv.server.address() as AddressInfo).port}`;
 
-  console.log(`callbridge demo: ${exotel ? `Exotel (emulated, ${cfg.EXOTEL_SAMPLE_RATE} Hz PCM)` : 'Twilio (emulated)'} ⇄ callbridge ${base} ⇄ ${provider} (${real ? 'REAL service from .env' : 'emulated, scripted agent'}), audio at ${speed}× real time\n`);
+  console.log(
+    `callbridge demo: ${exotel ? `Exotel (emulated, ${cfg.EXOTEL_SAMPLE_RATE} Hz PCM)` : 'Twilio (emulated)'} ⇄ callbridge ${base} ⇄ ${provider} (${real ? 'REAL service from .env' : 'emulated, scripted agent'}), audio at ${speed}× real time\n`,
+  );
   const t0 = Date.now();
   const stamp = () => `${String(((Date.now() - t0) / 1000).toFixed(2)).padStart(6)} s`;
 
@@ -95,8 +101,20 @@ async function main(): Promise<number> {
   carrier.on('call', (c) => (callSid ??= c.callSid));
   exotel?.carrier.on('call', (c) => (callSid ??= c.call.callSid));
   // The scripted agent books through the tools once the caller has asked (a real agent decides itself).
-  const callTool = el ? async (n: string, a: Record<string, unknown>) => el.callTool(n, a).then((r) => ({ output: r.result, isError: r.is_error })) : oa ? async (n: string, a: Record<string, unknown>) => oa.callTool(n, a).then((r) => ({ output: r.output, isError: /"error"/.test(r.output) })) : undefined;
-  const booking = callTool ? bookDuringCall(srv, cfg, () => callSid, callTool, (l) => console.log(`${stamp()}  ·       ${l}`)).catch((err: Error) => ({ ok: false, lines: [`booking failed: ${err.message}`] })) : undefined;
+  const callTool = el
+    ? async (n: string, a: Record<string, unknown>) => el.callTool(n, a).then((r) => ({ output: r.result, isError: r.is_error }))
+    : oa
+      ? async (n: string, a: Record<string, unknown>) => oa.callTool(n, a).then((r) => ({ output: r.output, isError: /"error"/.test(r.output) }))
+      : undefined;
+  const booking = callTool
+    ? bookDuringCall(
+        srv,
+        cfg,
+        () => callSid,
+        callTool,
+        (l) => console.log(`${stamp()}  ·       ${l}`),
+      ).catch((err: Error) => ({ ok: false, lines: [`booking failed: ${err.message}`] }))
+    : undefined;
   await storeReady(srv);
   const printed = new Map<string, string>();
   const poll = setInterval(() => {
@@ -136,10 +154,17 @@ async function main(): Promise<number> {
   console.log('\n--- call record (GET /api/calls/:callSid) ---');
   if (rec) {
     console.log(`call ${rec.callSid}  ${rec.carrier} → ${rec.provider} (${rec.flagSource})  status ${rec.status}  end ${rec.endReason}`);
-    console.log(`provider ready ${rec.timings.providerReadyMs} ms, first agent audio ${rec.timings.firstAgentAudioMs} ms after start; barge-ins ${rec.counters.bargeIns}; frames in ${rec.counters.framesIn}, out ${rec.counters.framesOut}`);
-    for (const t of rec.turns) console.log(`  ${String(t.seq).padStart(2)}. [${(t.atMs / 1000).toFixed(2).padStart(6)} s] ${t.role.padEnd(5)} ${t.interrupted ? '(interrupted) ' : ''}${t.text}`);
+    console.log(
+      `provider ready ${rec.timings.providerReadyMs} ms, first agent audio ${rec.timings.firstAgentAudioMs} ms after start; barge-ins ${rec.counters.bargeIns}; frames in ${rec.counters.framesIn}, out ${rec.counters.framesOut}`,
+    );
+    for (const t of rec.turns)
+      console.log(
+        `  ${String(t.seq).padStart(2)}. [${(t.atMs / 1000).toFixed(2).padStart(6)} s] ${t.role.padEnd(5)} ${t.interrupted ? '(interrupted) ' : ''}${t.text}`,
+      );
   }
-  console.log(`\nagent audio: ${Math.round(result.playedMs)} ms played, saved to ${result.outPath ?? '(not saved)'}; webhook ${Math.round(result.webhookLatencyMs)} ms; clears ${result.clears.length}; protocol violations ${result.violations.length}`);
+  console.log(
+    `\nagent audio: ${Math.round(result.playedMs)} ms played, saved to ${result.outPath ?? '(not saved)'}; webhook ${Math.round(result.webhookLatencyMs)} ms; clears ${result.clears.length}; protocol violations ${result.violations.length}`,
+  );
 
   const biz = booking ? await booking : undefined;
   const report = await businessReport(srv, result.callSid);
@@ -152,7 +177,13 @@ async function main(): Promise<number> {
   await el?.close();
   await oa?.close();
 
-  const ok = !!rec && (!biz || (biz.ok && report.ok)) && result.errors.length === 0 && rec.turns.length >= 3 && (real || (rec.counters.bargeIns >= 1 && result.clears.length >= 1)) && result.violations.length === 0;
+  const ok =
+    !!rec &&
+    (!biz || (biz.ok && report.ok)) &&
+    result.errors.length === 0 &&
+    rec.turns.length >= 3 &&
+    (real || (rec.counters.bargeIns >= 1 && result.clears.length >= 1)) &&
+    result.violations.length === 0;
   console.log(ok ? '\ndemo: OK' : '\ndemo: FAILED (see above)');
   return ok ? 0 : 1;
 }

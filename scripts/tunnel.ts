@@ -52,7 +52,8 @@ async function main(): Promise<void> {
     for (const p of err.problems) process.stderr.write(`npm run tunnel: config error: ${p}\n`);
     process.exit(1);
   }
-  if (!cfg.NGROK_AUTHTOKEN) fail(2, 'NGROK_AUTHTOKEN is not set. Get a token at https://dashboard.ngrok.com/get-started/your-authtoken and put it in .env or the environment.');
+  if (!cfg.NGROK_AUTHTOKEN)
+    fail(2, 'NGROK_AUTHTOKEN is not set. Get a token at https://dashboard.ngrok.com/get-started/your-authtoken and put it in .env or the environment.');
   let ngrok: Ngrok;
   try {
     ngrok = (await import('@ngrok/ngrok')) as unknown as Ngrok;

@@ -13,8 +13,7 @@ const blank = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefi
 const str = () => z.preprocess(blank, z.string().optional());
 const bool = (def: 'true' | 'false') => z.preprocess(blank, z.stringbool().default(def === 'true'));
 const int = (def: number, min = 0) => z.preprocess(blank, z.coerce.number().int().min(min).default(def));
-const httpUrl = () =>
-  z.preprocess(blank, z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }).optional());
+const httpUrl = () => z.preprocess(blank, z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }).optional());
 const money = () => z.preprocess(blank, z.coerce.number({ error: 'expected an amount in USD, e.g. 25' }).positive('expected an amount above 0').optional());
 const wsUrl = () => z.preprocess(blank, z.url({ protocol: /^wss?$/, error: 'expected a ws(s) URL' }).optional());
 
@@ -23,7 +22,10 @@ const Env = z.object({
   PORT: int(3000, 0),
   PUBLIC_URL: z.preprocess(blank, z.url({ protocol: /^https?$/, error: 'expected the https base URL carriers reach, e.g. https://calls.example.com' })),
   LOG_LEVEL: z.preprocess(blank, z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')),
-  ADMIN_API_KEY: z.preprocess(blank, z.string({ error: 'required: a secret of at least 16 characters for the admin API' }).min(16, 'expected at least 16 characters')),
+  ADMIN_API_KEY: z.preprocess(
+    blank,
+    z.string({ error: 'required: a secret of at least 16 characters for the admin API' }).min(16, 'expected at least 16 characters'),
+  ),
   MAX_CONCURRENT_CALLS: int(50, 1),
   DRAIN_TIMEOUT_S: int(30, 0),
   /** Largest WebSocket message accepted on carrier sockets (bytes). */
@@ -45,7 +47,13 @@ const Env = z.object({
   MAX_MEDIA_SOCKETS_PER_IP: int(500, 1),
   // Scale-out
   REDIS_URL: z.preprocess(blank, z.url({ protocol: /^rediss?$/, error: 'expected a redis:// or rediss:// URL' }).optional()),
-  REDIS_KEY_PREFIX: z.preprocess(blank, z.string().regex(/^[\w:.-]+$/, 'expected letters, digits, _ : . -').default('callbridge:')),
+  REDIS_KEY_PREFIX: z.preprocess(
+    blank,
+    z
+      .string()
+      .regex(/^[\w:.-]+$/, 'expected letters, digits, _ : . -')
+      .default('callbridge:'),
+  ),
   // Dev tunnel (npm run tunnel)
   NGROK_AUTHTOKEN: str(),
   // Routing
@@ -83,7 +91,13 @@ const Env = z.object({
   BUSINESS_HOURS: businessVars.BUSINESS_HOURS,
   TRANSFER_NUMBER: str(),
   // Twilio
-  TWILIO_ACCOUNT_SID: z.preprocess(blank, z.string().regex(/^AC[0-9a-fA-F]{32}$/, 'expected AC followed by 32 hex digits').optional()),
+  TWILIO_ACCOUNT_SID: z.preprocess(
+    blank,
+    z
+      .string()
+      .regex(/^AC[0-9a-fA-F]{32}$/, 'expected AC followed by 32 hex digits')
+      .optional(),
+  ),
   TWILIO_AUTH_TOKEN: str(),
   TWILIO_PHONE_NUMBER: str(),
   TWILIO_API_BASE: httpUrl(),
@@ -96,11 +110,31 @@ const Env = z.object({
   EXOTEL_CALLER_ID: str(),
   EXOTEL_APP_ID: str(),
   EXOTEL_API_BASE: httpUrl(),
-  EXOTEL_SAMPLE_RATE: z.preprocess(blank, z.enum(['8000', '16000', '24000'], { error: 'expected 8000, 16000 or 24000' }).default('8000').transform((v) => Number(v) as 8000 | 16000 | 24000)),
-  EXOTEL_STREAM_TOKEN: z.preprocess(blank, z.string().min(16, 'expected at least 16 characters').regex(/^[\w-]+$/, 'expected letters, digits, _ and - only (it goes in a URL)').optional()),
+  EXOTEL_SAMPLE_RATE: z.preprocess(
+    blank,
+    z
+      .enum(['8000', '16000', '24000'], { error: 'expected 8000, 16000 or 24000' })
+      .default('8000')
+      .transform((v) => Number(v) as 8000 | 16000 | 24000),
+  ),
+  EXOTEL_STREAM_TOKEN: z.preprocess(
+    blank,
+    z
+      .string()
+      .min(16, 'expected at least 16 characters')
+      .regex(/^[\w-]+$/, 'expected letters, digits, _ and - only (it goes in a URL)')
+      .optional(),
+  ),
   EXOTEL_STREAM_USER: str(),
   EXOTEL_STREAM_PASSWORD: str(),
-  EXOTEL_WEBHOOK_TOKEN: z.preprocess(blank, z.string().min(16, 'expected at least 16 characters').regex(/^[\w-]+$/, 'expected letters, digits, _ and - only (it goes in a URL)').optional()),
+  EXOTEL_WEBHOOK_TOKEN: z.preprocess(
+    blank,
+    z
+      .string()
+      .min(16, 'expected at least 16 characters')
+      .regex(/^[\w-]+$/, 'expected letters, digits, _ and - only (it goes in a URL)')
+      .optional(),
+  ),
   // Store (SUPABASE_URL unset → embedded PGlite under DATA_DIR)
   SUPABASE_URL: httpUrl(),
   SUPABASE_SERVICE_ROLE_KEY: str(),
@@ -147,12 +181,17 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const cfg: Config = { ...parsed.data, elevenLabsApiKey: parsed.data.ELEVENLABS_API_KEY ?? parsed.data.ELEVENLABS_CONVERSATIONAL_API_KEY };
   const needEleven = cfg.USE_ELEVENLABS_CONVERSATIONAL_AI || cfg.PROVIDER_FAILOVER;
   const needOpenAi = !cfg.USE_ELEVENLABS_CONVERSATIONAL_AI || cfg.PROVIDER_FAILOVER;
-  if (needEleven && !cfg.elevenLabsApiKey) problems.push('ELEVENLABS_API_KEY: required when calls go to ElevenLabs (USE_ELEVENLABS_CONVERSATIONAL_AI=true or PROVIDER_FAILOVER=true) (not set)');
+  if (needEleven && !cfg.elevenLabsApiKey)
+    problems.push('ELEVENLABS_API_KEY: required when calls go to ElevenLabs (USE_ELEVENLABS_CONVERSATIONAL_AI=true or PROVIDER_FAILOVER=true) (not set)');
   if (needEleven && !cfg.ELEVENLABS_AGENT_ID) problems.push('ELEVENLABS_AGENT_ID: required when calls go to ElevenLabs (not set)');
-  if (needOpenAi && !cfg.OPENAI_API_KEY) problems.push('OPENAI_API_KEY: required when calls go to OpenAI Realtime (USE_ELEVENLABS_CONVERSATIONAL_AI=false or PROVIDER_FAILOVER=true) (not set)');
-  if (cfg.SUPABASE_URL && !cfg.SUPABASE_SERVICE_ROLE_KEY) problems.push('SUPABASE_SERVICE_ROLE_KEY: required when SUPABASE_URL is set (the store writes with the service-role key) (not set)');
-  if (cfg.UNLEASH_URL && !cfg.UNLEASH_API_TOKEN) problems.push('UNLEASH_API_TOKEN: required when UNLEASH_URL is set (a backend/client token of the Unleash environment) (not set)');
-  if (!cfg.TWILIO_SKIP_SIGNATURE && !cfg.TWILIO_AUTH_TOKEN) problems.push('TWILIO_AUTH_TOKEN: required to validate X-Twilio-Signature (or set TWILIO_SKIP_SIGNATURE=true for a local tunnel only) (not set)');
+  if (needOpenAi && !cfg.OPENAI_API_KEY)
+    problems.push('OPENAI_API_KEY: required when calls go to OpenAI Realtime (USE_ELEVENLABS_CONVERSATIONAL_AI=false or PROVIDER_FAILOVER=true) (not set)');
+  if (cfg.SUPABASE_URL && !cfg.SUPABASE_SERVICE_ROLE_KEY)
+    problems.push('SUPABASE_SERVICE_ROLE_KEY: required when SUPABASE_URL is set (the store writes with the service-role key) (not set)');
+  if (cfg.UNLEASH_URL && !cfg.UNLEASH_API_TOKEN)
+    problems.push('UNLEASH_API_TOKEN: required when UNLEASH_URL is set (a backend/client token of the Unleash environment) (not set)');
+  if (!cfg.TWILIO_SKIP_SIGNATURE && !cfg.TWILIO_AUTH_TOKEN)
+    problems.push('TWILIO_AUTH_TOKEN: required to validate X-Twilio-Signature (or set TWILIO_SKIP_SIGNATURE=true for a local tunnel only) (not set)');
   problems.push(...businessProblems(cfg));
   problems.push(...exotelProblems(cfg));
   if (cfg.BACKGROUND_AUDIO) {
@@ -174,12 +213,24 @@ export function loadDotEnv(path = '.env'): void {
 /** Exotel variables that only make sense together (Connect API credentials, stream Basic auth). */
 function exotelProblems(cfg: Config): string[] {
   const out: string[] = [];
-  const rest = { EXOTEL_ACCOUNT_SID: cfg.EXOTEL_ACCOUNT_SID, EXOTEL_API_KEY: cfg.EXOTEL_API_KEY, EXOTEL_API_TOKEN: cfg.EXOTEL_API_TOKEN, EXOTEL_CALLER_ID: cfg.EXOTEL_CALLER_ID, EXOTEL_APP_ID: cfg.EXOTEL_APP_ID };
+  const rest = {
+    EXOTEL_ACCOUNT_SID: cfg.EXOTEL_ACCOUNT_SID,
+    EXOTEL_API_KEY: cfg.EXOTEL_API_KEY,
+    EXOTEL_API_TOKEN: cfg.EXOTEL_API_TOKEN,
+    EXOTEL_CALLER_ID: cfg.EXOTEL_CALLER_ID,
+    EXOTEL_APP_ID: cfg.EXOTEL_APP_ID,
+  };
   if (Object.values(rest).some((v) => v !== undefined)) {
-    for (const [name, v] of Object.entries(rest)) if (v === undefined) out.push(`${name}: required with the other Exotel Connect API variables (EXOTEL_ACCOUNT_SID, EXOTEL_API_KEY, EXOTEL_API_TOKEN, EXOTEL_CALLER_ID, EXOTEL_APP_ID) (not set)`);
+    for (const [name, v] of Object.entries(rest))
+      if (v === undefined)
+        out.push(
+          `${name}: required with the other Exotel Connect API variables (EXOTEL_ACCOUNT_SID, EXOTEL_API_KEY, EXOTEL_API_TOKEN, EXOTEL_CALLER_ID, EXOTEL_APP_ID) (not set)`,
+        );
   }
   if ((cfg.EXOTEL_STREAM_USER === undefined) !== (cfg.EXOTEL_STREAM_PASSWORD === undefined)) {
-    out.push(`${cfg.EXOTEL_STREAM_USER === undefined ? 'EXOTEL_STREAM_USER' : 'EXOTEL_STREAM_PASSWORD'}: required with ${cfg.EXOTEL_STREAM_USER === undefined ? 'EXOTEL_STREAM_PASSWORD' : 'EXOTEL_STREAM_USER'} (stream Basic credentials) (not set)`);
+    out.push(
+      `${cfg.EXOTEL_STREAM_USER === undefined ? 'EXOTEL_STREAM_USER' : 'EXOTEL_STREAM_PASSWORD'}: required with ${cfg.EXOTEL_STREAM_USER === undefined ? 'EXOTEL_STREAM_PASSWORD' : 'EXOTEL_STREAM_USER'} (stream Basic credentials) (not set)`,
+    );
   }
   return out;
 }

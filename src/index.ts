@@ -25,7 +25,10 @@ function main(): void {
   const srv = buildServer(cfg, log, { metrics: createMetrics(true) });
   srv.server.listen(cfg.PORT, () => {
     const port = (srv.server.address() as AddressInfo).port;
-    log.info({ port, publicUrl: cfg.PUBLIC_URL, provider: cfg.USE_ELEVENLABS_CONVERSATIONAL_AI ? 'elevenlabs' : 'openai', instanceId: srv.ops.directory.instanceId }, 'callbridge listening');
+    log.info(
+      { port, publicUrl: cfg.PUBLIC_URL, provider: cfg.USE_ELEVENLABS_CONVERSATIONAL_AI ? 'elevenlabs' : 'openai', instanceId: srv.ops.directory.instanceId },
+      'callbridge listening',
+    );
   });
 
   let stopping = false;

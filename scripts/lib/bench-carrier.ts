@@ -30,7 +30,10 @@ class BenchCall {
   t0 = 0;
   setupMs?: number;
   closed = false;
-  constructor(readonly callSid: string, readonly streamSid: string) {}
+  constructor(
+    readonly callSid: string,
+    readonly streamSid: string,
+  ) {}
 }
 
 let sidSeq = 0;
@@ -75,7 +78,15 @@ export class BenchCarrier {
   async close(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     for (const c of this.calls) {
-      if (c.ws?.readyState === WebSocket.OPEN) c.ws.send(JSON.stringify({ event: 'stop', sequenceNumber: String(++c.seq), streamSid: c.streamSid, stop: { accountSid: this.t.accountSid, callSid: c.callSid } }));
+      if (c.ws?.readyState === WebSocket.OPEN)
+        c.ws.send(
+          JSON.stringify({
+            event: 'stop',
+            sequenceNumber: String(++c.seq),
+            streamSid: c.streamSid,
+            stop: { accountSid: this.t.accountSid, callSid: c.callSid },
+          }),
+        );
       c.ws?.close(1000);
       c.closed = true;
     }
@@ -85,11 +96,21 @@ export class BenchCarrier {
   /** One call: webhook → socket → start; resolves with webhook → first agent audio (ms). */
   private async place(): Promise<number> {
     const call = new BenchCall(sid('CA'), sid('MZ'));
-    const params = { CallSid: call.callSid, AccountSid: this.t.accountSid, From: '+14155550100', To: '+15550000000', Direction: 'inbound', CallStatus: 'ringing' };
+    const params = {
+      CallSid: call.callSid,
+      AccountSid: this.t.accountSid,
+      From: '+14155550100',
+      To: '+15550000000',
+      Direction: 'inbound',
+      CallStatus: 'ringing',
+    };
     const started = performance.now();
     const res = await fetch(`${this.t.base}/inbound`, {
       method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': twilio.getExpectedTwilioSignature(this.t.authToken, `${this.t.publicUrl}/inbound`, params) },
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        'x-twilio-signature': twilio.getExpectedTwilioSignature(this.t.authToken, `${this.t.publicUrl}/inbound`, params),
+      },
       body: new URLSearchParams(params).toString(),
     });
     const twiml = await res.text();
@@ -97,7 +118,10 @@ export class BenchCarrier {
     for (const m of twiml.matchAll(/<Parameter name="([^"]+)" value="([^"]*)"\/>/g)) custom[m[1]!] = m[2]!;
     if (!custom.token) throw new Error(`no stream in TwiML: ${twiml.slice(0, 120)}`);
     const wssUrl = `wss://${new URL(this.t.publicUrl).host}/media-stream`;
-    const ws = new WebSocket(`${this.t.base.replace('http', 'ws')}/media-stream`, { perMessageDeflate: false, headers: { 'x-twilio-signature': twilio.getExpectedTwilioSignature(this.t.authToken, wssUrl, {}) } });
+    const ws = new WebSocket(`${this.t.base.replace('http', 'ws')}/media-stream`, {
+      perMessageDeflate: false,
+      headers: { 'x-twilio-signature': twilio.getExpectedTwilioSignature(this.t.authToken, wssUrl, {}) },
+    });
     call.ws = ws;
     return new Promise<number>((resolve, reject) => {
       ws.on('error', reject);
@@ -107,7 +131,21 @@ export class BenchCarrier {
       });
       ws.on('open', () => {
         ws.send(JSON.stringify({ event: 'connected', protocol: 'Call', version: '1.0.0' }));
-        ws.send(JSON.stringify({ event: 'start', sequenceNumber: String(++call.seq), start: { accountSid: this.t.accountSid, streamSid: call.streamSid, callSid: call.callSid, tracks: ['inbound'], customParameters: custom, mediaFormat: { encoding: 'audio/x-mulaw', sampleRate: 8000, channels: 1 } }, streamSid: call.streamSid }));
+        ws.send(
+          JSON.stringify({
+            event: 'start',
+            sequenceNumber: String(++call.seq),
+            start: {
+              accountSid: this.t.accountSid,
+              streamSid: call.streamSid,
+              callSid: call.callSid,
+              tracks: ['inbound'],
+              customParameters: custom,
+              mediaFormat: { encoding: 'audio/x-mulaw', sampleRate: 8000, channels: 1 },
+            },
+            streamSid: call.streamSid,
+          }),
+        );
         call.t0 = performance.now();
         this.calls.push(call);
       });
@@ -144,7 +182,9 @@ export class BenchCarrier {
         stampFrame(frame, MEDIA_TAG, nowNs(), 0n);
         const ts = c.frames * FRAME_MS;
         c.frames++;
-        c.ws.send(`{"event":"media","sequenceNumber":"${++c.seq}","media":{"track":"inbound","chunk":"${c.frames}","timestamp":"${ts}","payload":"${frame.toString('base64')}"},"streamSid":"${c.streamSid}"}`);
+        c.ws.send(
+          `{"event":"media","sequenceNumber":"${++c.seq}","media":{"track":"inbound","chunk":"${c.frames}","timestamp":"${ts}","payload":"${frame.toString('base64')}"},"streamSid":"${c.streamSid}"}`,
+        );
       }
     }
   }

@@ -28,10 +28,16 @@ function bandpass(x: Float64Array, f0: number, q: number): void {
   const b0 = alpha / a0;
   const a1 = (-2 * Math.cos(w)) / a0;
   const a2 = (1 - alpha) / a0;
-  let x1 = 0, x2 = 0, y1 = 0, y2 = 0;
+  let x1 = 0,
+    x2 = 0,
+    y1 = 0,
+    y2 = 0;
   for (let i = 0; i < x.length; i++) {
     const y = b0 * x[i]! - b0 * x2 - a1 * y1 - a2 * y2;
-    x2 = x1; x1 = x[i]!; y2 = y1; y1 = y;
+    x2 = x1;
+    x1 = x[i]!;
+    y2 = y1;
+    y1 = y;
     x[i] = y;
   }
 }

@@ -37,7 +37,12 @@ wss.on('connection', (ws: WebSocket) => {
     const text = data.toString();
     if (!started) {
       started = true; // the first message is conversation_initiation_client_data
-      ws.send(JSON.stringify({ type: 'conversation_initiation_metadata', conversation_initiation_metadata_event: { conversation_id: id, agent_output_audio_format: 'ulaw_8000', user_input_audio_format: 'ulaw_8000' } }));
+      ws.send(
+        JSON.stringify({
+          type: 'conversation_initiation_metadata',
+          conversation_initiation_metadata_event: { conversation_id: id, agent_output_audio_format: 'ulaw_8000', user_input_audio_format: 'ulaw_8000' },
+        }),
+      );
       const greeting = Buffer.alloc(160, 0xff);
       stampFrame(greeting, GREETING_TAG, 0n, nowNs());
       ws.send(audioMessage(greeting));

@@ -24,14 +24,20 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Wait (up to `timeoutMs`) until the store answers: a fresh embedded database takes a few seconds to create. */
 export async function storeReady(srv: CallbridgeServer, timeoutMs = 30_000): Promise<void> {
-  for (const end = Date.now() + timeoutMs; Date.now() < end && !(await srv.store.healthy()); ) await sleep(100);
+  for (const end = Date.now() + timeoutMs; Date.now() < end && !(await srv.store.healthy());) await sleep(100);
 }
 
 /**
  * Wait for the caller's first turn, then book the first free hour from tomorrow 10:00 on (the
  * scripted caller asks for "tomorrow at ten"), in BUSINESS_TIMEZONE.
  */
-export async function bookDuringCall(srv: CallbridgeServer, cfg: Config, callSid: () => string | undefined, callTool: CallTool, log: (line: string) => void): Promise<DemoBookingResult> {
+export async function bookDuringCall(
+  srv: CallbridgeServer,
+  cfg: Config,
+  callSid: () => string | undefined,
+  callTool: CallTool,
+  log: (line: string) => void,
+): Promise<DemoBookingResult> {
   const lines: string[] = [];
   for (let i = 0; i < 1200; i++) {
     const sid = callSid();
@@ -54,9 +60,18 @@ export async function bookDuringCall(srv: CallbridgeServer, cfg: Config, callSid
   }
   if (!start) return { ok: false, lines: ['booking: no free hour in the next 14 days'] };
   await run('save_lead', { name: 'John', company: 'A Plumbing company', need: 'an appointment' });
-  const b = await run('book_appointment', { name: 'John', phone: '+14155550123', email: 'john@example.com', start, duration_minutes: 60, notes: 'booked on the demo call' });
+  const b = await run('book_appointment', {
+    name: 'John',
+    phone: '+14155550123',
+    email: 'john@example.com',
+    start,
+    duration_minutes: 60,
+    notes: 'booked on the demo call',
+  });
   if (b.isError) return { ok: false, lines: [`booking: refused: ${b.output}`] };
-  lines.push(`booking: ${start} (${tz}), 60 min, appointment ${String(b.json.appointment_id)}, calendar ${srv.business.calendar.kind}${srv.business.calendar.kind === 'google' ? ` event ${String(b.json.calendar_event_id)}` : ''}`);
+  lines.push(
+    `booking: ${start} (${tz}), 60 min, appointment ${String(b.json.appointment_id)}, calendar ${srv.business.calendar.kind}${srv.business.calendar.kind === 'google' ? ` event ${String(b.json.calendar_event_id)}` : ''}`,
+  );
   return { ok: true, lines, start };
 }
 
@@ -69,14 +84,27 @@ export async function businessReport(srv: CallbridgeServer, callSid: string): Pr
   let email = false;
   if (srv.business.mailer.kind === 'outbox') {
     const dir = (srv.business.mailer as OutboxMailer).dir;
-    const files = (existsSync(dir) ? readdirSync(dir) : []).filter((f) => f.startsWith('confirmation_') && f.endsWith('.eml')).map((f) => join(dir, f)).sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs);
+    const files = (existsSync(dir) ? readdirSync(dir) : [])
+      .filter((f) => f.startsWith('confirmation_') && f.endsWith('.eml'))
+      .map((f) => join(dir, f))
+      .sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs);
     if (files[0]) {
       email = true;
       const eml = readFileSync(files[0], 'utf8');
       const cut = eml.indexOf('\r\n\r\n');
       const head = eml.slice(0, cut);
       const body = eml.slice(cut + 4);
-      lines.push(`email (outbox): ${files[0]}`, ...head.split('\r\n').filter((l) => /^(From|To|Subject):/.test(l)).map((l) => `  ${l}`), ...body.trim().split('\r\n').map((l) => `  | ${l}`));
+      lines.push(
+        `email (outbox): ${files[0]}`,
+        ...head
+          .split('\r\n')
+          .filter((l) => /^(From|To|Subject):/.test(l))
+          .map((l) => `  ${l}`),
+        ...body
+          .trim()
+          .split('\r\n')
+          .map((l) => `  | ${l}`),
+      );
     }
   } else {
     email = true;

@@ -12,7 +12,10 @@ import type { CallEvents, ClearRecord, ClosedInfo, MarkRecord, Violation } from 
 import type { SimCall } from './simulate-call';
 
 /** Where and how to place the call: the carrier emulator's own options (`path` defaults to `/inbound?carrier=exotel`). */
-export type ExotelSimOptions = { carrier: ExotelCarrierEmulator } & Pick<ExotelPlaceCallOptions, 'serverBase' | 'publicUrl' | 'path' | 'streamUrl' | 'from' | 'to'>;
+export type ExotelSimOptions = { carrier: ExotelCarrierEmulator } & Pick<
+  ExotelPlaceCallOptions,
+  'serverBase' | 'publicUrl' | 'path' | 'streamUrl' | 'from' | 'to'
+>;
 
 /** The Twilio-shaped view of one Exotel call. */
 class ExotelSimCall extends EventEmitter<CallEvents> implements SimCall {

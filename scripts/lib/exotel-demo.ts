@@ -30,8 +30,13 @@ export async function startExotelDemo(o: { speed: number; publicUrl: string; rat
     carrier,
     rest,
     env: {
-      EXOTEL_ACCOUNT_SID: ACCOUNT, EXOTEL_API_KEY: KEY, EXOTEL_API_TOKEN: TOKEN, EXOTEL_CALLER_ID: '08047112345', EXOTEL_APP_ID: '926',
-      EXOTEL_API_BASE: rest.url, EXOTEL_SAMPLE_RATE: o.rate,
+      EXOTEL_ACCOUNT_SID: ACCOUNT,
+      EXOTEL_API_KEY: KEY,
+      EXOTEL_API_TOKEN: TOKEN,
+      EXOTEL_CALLER_ID: '08047112345',
+      EXOTEL_APP_ID: '926',
+      EXOTEL_API_BASE: rest.url,
+      EXOTEL_SAMPLE_RATE: o.rate,
     },
     simOptions(base) {
       rest.answerWith({ serverBase: base, publicUrl: o.publicUrl });

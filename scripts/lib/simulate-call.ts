@@ -9,7 +9,14 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { mulawToSamples } from '../../src/audio/g711';
 import { readWav, writeWav } from '../../src/audio/wav';
-import { TwilioCarrierEmulator, type CallEvents, type ClearRecord, type EmulatedCall, type MarkRecord, type Violation } from '../../test/emulators/twilio-carrier';
+import {
+  TwilioCarrierEmulator,
+  type CallEvents,
+  type ClearRecord,
+  type EmulatedCall,
+  type MarkRecord,
+  type Violation,
+} from '../../test/emulators/twilio-carrier';
 import { newSid } from '../../test/emulators/twilio/ids';
 
 export interface SimulateCallOptions {
@@ -58,8 +65,25 @@ export type SimCall = {
   on<K extends keyof CallEvents>(event: K, fn: (...args: CallEvents[K]) => void): unknown;
 } & Pick<
   EmulatedCall,
-  'callSid' | 'streamSid' | 'webhook' | 'errors' | 'notes' | 'marks' | 'clears' | 'violations' | 'endReason' | 'firstMediaAtMs'
-  | 'isClosed' | 'closed' | 'bufferedBytes' | 'callerIdle' | 'playoutLog' | 'nowMs' | 'sendAudio' | 'hangup' | 'played'
+  | 'callSid'
+  | 'streamSid'
+  | 'webhook'
+  | 'errors'
+  | 'notes'
+  | 'marks'
+  | 'clears'
+  | 'violations'
+  | 'endReason'
+  | 'firstMediaAtMs'
+  | 'isClosed'
+  | 'closed'
+  | 'bufferedBytes'
+  | 'callerIdle'
+  | 'playoutLog'
+  | 'nowMs'
+  | 'sendAudio'
+  | 'hangup'
+  | 'played'
 >;
 
 /** A transcript turn as `GET /api/calls/:callSid` returns it (src/call/transcript.ts). */
@@ -146,11 +170,14 @@ export async function runSimulatedCall(opts: SimulateCallOptions): Promise<Simul
       replyStartsMs.push(at);
       log(`agent reply ${replyStartsMs.length} starts playing at ${Math.round(at)} ms`);
       if (replyStartsMs.length === 2 && opts.bargeIn) {
-        bargeInTimer = setTimeout(() => {
-          bargeInAtMs = call.nowMs();
-          log(`caller barges in at ${Math.round(bargeInAtMs)} ms`);
-          call.sendAudio(opts.bargeIn!);
-        }, wall(opts.bargeInDelayMs ?? 1000));
+        bargeInTimer = setTimeout(
+          () => {
+            bargeInAtMs = call.nowMs();
+            log(`caller barges in at ${Math.round(bargeInAtMs)} ms`);
+            call.sendAudio(opts.bargeIn!);
+          },
+          wall(opts.bargeInDelayMs ?? 1000),
+        );
       }
     });
     call.on('message', (r) => {
@@ -165,11 +192,19 @@ export async function runSimulatedCall(opts: SimulateCallOptions): Promise<Simul
   const call: SimCall = opts.placeCall
     ? await opts.placeCall(callSid, attach)
     : await carrier.placeCall({
-        serverBase: opts.url, publicUrl: opts.publicUrl ?? opts.url, path: '/inbound', callSid,
-        from: opts.from ?? '+14155550123', to: opts.to ?? '+14155550100', direction: 'inbound', speed,
+        serverBase: opts.url,
+        publicUrl: opts.publicUrl ?? opts.url,
+        path: '/inbound',
+        callSid,
+        from: opts.from ?? '+14155550123',
+        to: opts.to ?? '+14155550100',
+        direction: 'inbound',
+        speed,
       });
   carrier.off('call', attach);
-  log(`webhook ${call.webhook.status} in ${Math.round(call.webhook.latencyMs)} ms${call.errors.length ? `; ${call.errors.map((e) => `error ${e.code}: ${e.message}`).join('; ')}` : ''}`);
+  log(
+    `webhook ${call.webhook.status} in ${Math.round(call.webhook.latencyMs)} ms${call.errors.length ? `; ${call.errors.map((e) => `error ${e.code}: ${e.message}`).join('; ')}` : ''}`,
+  );
 
   if (!call.isClosed) {
     // The caller speaks once the greeting has finished (or at once / after greetingWaitMs).
@@ -178,7 +213,12 @@ export async function runSimulatedCall(opts: SimulateCallOptions): Promise<Simul
         const giveUp = wall(opts.greetingWaitMs ?? 10000);
         while (!call.isClosed) {
           const now = call.nowMs();
-          const greetingDone = replyStartsMs.length > 0 && call.bufferedBytes === 0 && now - lastMediaAtMs >= wall(REPLY_GAP_MS) && call.playoutLog.at(-1)?.endMs !== undefined && now - call.playoutLog.at(-1)!.endMs! >= wall(REPLY_GAP_MS);
+          const greetingDone =
+            replyStartsMs.length > 0 &&
+            call.bufferedBytes === 0 &&
+            now - lastMediaAtMs >= wall(REPLY_GAP_MS) &&
+            call.playoutLog.at(-1)?.endMs !== undefined &&
+            now - call.playoutLog.at(-1)!.endMs! >= wall(REPLY_GAP_MS);
           if (greetingDone || (replyStartsMs.length === 0 && now >= giveUp)) break;
           await sleep(20);
         }
@@ -234,9 +274,25 @@ export async function runSimulatedCall(opts: SimulateCallOptions): Promise<Simul
   if (own) await carrier.close();
 
   return {
-    callSid: call.callSid, streamSid: call.streamSid, errors: call.errors, notes: call.notes, closed, endReason: call.endReason,
-    webhookLatencyMs: call.webhook.latencyMs, webhookStatus: call.webhook.status, firstAgentAudioMs: call.firstMediaAtMs,
-    replyStartsMs, bargeInAtMs, marks: call.marks, clears: call.clears, violations: call.violations, playedMs, durationMs,
-    outPath, transcript, transcriptError, call,
+    callSid: call.callSid,
+    streamSid: call.streamSid,
+    errors: call.errors,
+    notes: call.notes,
+    closed,
+    endReason: call.endReason,
+    webhookLatencyMs: call.webhook.latencyMs,
+    webhookStatus: call.webhook.status,
+    firstAgentAudioMs: call.firstMediaAtMs,
+    replyStartsMs,
+    bargeInAtMs,
+    marks: call.marks,
+    clears: call.clears,
+    violations: call.violations,
+    playedMs,
+    durationMs,
+    outPath,
+    transcript,
+    transcriptError,
+    call,
   };
 }

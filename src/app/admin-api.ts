@@ -100,7 +100,11 @@ export function adminRouter(d: AdminDeps): Router {
     await d.outbound.put(rid, { provider, prompt, firstMessage });
     const base = d.cfg.PUBLIC_URL.replace(/\/+$/, '');
     try {
-      const { callSid } = await control.placeCall({ to, answerUrl: outboundAnswerUrl(d.cfg.PUBLIC_URL, carrier, rid), statusCallbackUrl: `${base}/webhooks/${carrier}/status` });
+      const { callSid } = await control.placeCall({
+        to,
+        answerUrl: outboundAnswerUrl(d.cfg.PUBLIC_URL, carrier, rid),
+        statusCallbackUrl: `${base}/webhooks/${carrier}/status`,
+      });
       d.log.info({ callSid, carrier, to, provider }, 'outbound call placed');
       res.status(201).json({ callSid });
     } catch (err) {

@@ -66,7 +66,10 @@ export interface CallbridgeServer {
 export function buildServer(cfg: Config, log: Logger, o: ServerOverrides = {}): CallbridgeServer {
   const metrics = o.metrics ?? createMetrics();
   const store = o.store ?? createStore(cfg, log, metrics);
-  const state: ServerState = { draining: false, checks: [providerConfigCheck(cfg), { name: 'store', check: async () => ((await store.healthy()) ? undefined : `${store.kind} store unreachable`) }] };
+  const state: ServerState = {
+    draining: false,
+    checks: [providerConfigCheck(cfg), { name: 'store', check: async () => ((await store.healthy()) ? undefined : `${store.kind} store unreachable`) }],
+  };
   const registry = new CallRegistry();
   const ops = createOperations(cfg, log, metrics, registry);
   const pending = new PendingCalls();
@@ -105,7 +108,20 @@ export function buildServer(cfg: Config, log: Logger, o: ServerOverrides = {}): 
   });
 
   const server = createServer(app);
-  const wss = attachMediaSocket(server, { cfg, log, metrics, state, registry, pending, tools, controls, connectors, store, ipLimit: ops.mediaSockets, streams: { exotel: exotel.stream } });
+  const wss = attachMediaSocket(server, {
+    cfg,
+    log,
+    metrics,
+    state,
+    registry,
+    pending,
+    tools,
+    controls,
+    connectors,
+    store,
+    ipLimit: ops.mediaSockets,
+    streams: { exotel: exotel.stream },
+  });
 
   return {
     server,

@@ -55,7 +55,14 @@ export function admitCall(deps: AdmissionDeps, req: AdmitRequest): Admission {
     deps.limits?.refused(req.carrier, refusal);
     return { ok: false, reason: refusal };
   }
-  const route = deps.router({ callSid: req.callSid, carrier: req.carrier, direction: req.direction, from: req.from, to: req.to, requested: req.requestedProvider });
+  const route = deps.router({
+    callSid: req.callSid,
+    carrier: req.carrier,
+    direction: req.direction,
+    from: req.from,
+    to: req.to,
+    requested: req.requestedProvider,
+  });
   const token = PendingCalls.newToken();
   const prepared = deps.connectors[route.provider]
     .prepare({

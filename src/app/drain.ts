@@ -67,7 +67,9 @@ export async function drainServer(srv: CallbridgeServer, log: Logger, opts: Drai
   if (left.length) {
     log.warn({ calls: left.map((c) => c.callSid) }, 'drain window over: ending the remaining calls with a goodbye');
     srv.metrics.drainGoodbyesTotal.inc(left.length);
-    await Promise.all(left.map((c) => c.endWithMessage(DRAIN_GOODBYE, 'drain').catch((err: Error) => log.warn({ callSid: c.callSid, err: err.message }, 'goodbye failed'))));
+    await Promise.all(
+      left.map((c) => c.endWithMessage(DRAIN_GOODBYE, 'drain').catch((err: Error) => log.warn({ callSid: c.callSid, err: err.message }, 'goodbye failed'))),
+    );
     if (!(await waitFor(() => srv.registry.size === 0, opts.goodbyeGraceMs ?? 20_000))) {
       const stuck = srv.registry.liveCalls();
       forced = stuck.length;

@@ -13,7 +13,10 @@ import type { Metrics } from '../observability/metrics';
 /** The client address of `req` (see the module note). */
 export function clientAddress(req: IncomingMessage): string {
   const xff = req.headers['x-forwarded-for'];
-  const list = (Array.isArray(xff) ? xff.join(',') : xff ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const list = (Array.isArray(xff) ? xff.join(',') : (xff ?? ''))
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   return list[list.length - 1] ?? req.socket.remoteAddress ?? 'unknown';
 }
 

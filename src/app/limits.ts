@@ -81,7 +81,10 @@ export class DailyBudget {
     this.metrics.budgetExceeded.set(over ? 1 : 0);
     if (over && this.warnedDay !== this.day) {
       this.warnedDay = this.day;
-      this.log.error({ spentUsd: Number(spent.toFixed(4)), budgetUsd: this.budgetUsd, day: this.day }, 'DAILY_BUDGET_USD reached: new calls get the fallback message until 00:00 UTC');
+      this.log.error(
+        { spentUsd: Number(spent.toFixed(4)), budgetUsd: this.budgetUsd, day: this.day },
+        'DAILY_BUDGET_USD reached: new calls get the fallback message until 00:00 UTC',
+      );
     }
     return over;
   }
@@ -89,7 +92,13 @@ export class DailyBudget {
 
 /** The limits admission uses: budget from config, refusals counted in metrics and logged. */
 export function admissionLimits(cfg: Config, registry: CallRegistry, metrics: Metrics, log: Logger): AdmissionLimits & { budget: DailyBudget } {
-  const budget = new DailyBudget(cfg.DAILY_BUDGET_USD, { elevenlabs: cfg.COST_PER_MIN_ELEVENLABS_USD, openai: cfg.COST_PER_MIN_OPENAI_USD }, registry, metrics, log);
+  const budget = new DailyBudget(
+    cfg.DAILY_BUDGET_USD,
+    { elevenlabs: cfg.COST_PER_MIN_ELEVENLABS_USD, openai: cfg.COST_PER_MIN_OPENAI_USD },
+    registry,
+    metrics,
+    log,
+  );
   return {
     budget,
     overBudget: () => budget.exceeded(),

@@ -62,7 +62,8 @@ function twilioStream(deps: MediaSocketDeps): CarrierStream {
   return {
     name: 'twilio',
     checkUpgrade(req) {
-      if (cfg.TWILIO_SKIP_SIGNATURE || upgradeSignatureOk(cfg.TWILIO_AUTH_TOKEN!, req.headers['x-twilio-signature'] as string | undefined, cfg.PUBLIC_URL)) return undefined;
+      if (cfg.TWILIO_SKIP_SIGNATURE || upgradeSignatureOk(cfg.TWILIO_AUTH_TOKEN!, req.headers['x-twilio-signature'] as string | undefined, cfg.PUBLIC_URL))
+        return undefined;
       log.warn({ remote: req.socket.remoteAddress }, 'media-stream upgrade with a bad X-Twilio-Signature: 403');
       return { status: 403, text: 'Forbidden', reason: 'signature' };
     },

@@ -25,7 +25,13 @@ export type SignatureCheck = { ok: true; timestamp: number } | { ok: false; reas
  * Check an `ElevenLabs-Signature` header against the raw request body.
  * @param nowMs current time (epoch ms); the header's `t` must be no older than `toleranceS`.
  */
-export function checkElevenLabsSignature(secret: string, header: string | undefined, rawBody: Buffer, nowMs = Date.now(), toleranceS = SIGNATURE_TOLERANCE_S): SignatureCheck {
+export function checkElevenLabsSignature(
+  secret: string,
+  header: string | undefined,
+  rawBody: Buffer,
+  nowMs = Date.now(),
+  toleranceS = SIGNATURE_TOLERANCE_S,
+): SignatureCheck {
   if (!header) return { ok: false, reason: 'missing' };
   const parts = header.split(',').map((p) => p.trim());
   const t = parts.find((p) => p.startsWith('t='))?.slice(2);

@@ -63,23 +63,74 @@ function cohortOf(provider: ProviderName, calls: CallSummary[]): Cohort {
     completionRate: ratio(calls.filter((c) => c.status === 'completed' || c.status === 'transferred').length, n),
     avgDurationS: durations.length ? Number((durations.reduce((a, b) => a + b, 0) / durations.length).toFixed(1)) : null,
     firstAgentAudioMs: { p50: percentile(firstAudio, 50), p95: percentile(firstAudio, 95), n: firstAudio.length },
-    bargeInsPerCall: ratio(sum((c) => num(c.metrics.bargeIns) ?? 0), n, 2),
+    bargeInsPerCall: ratio(
+      sum((c) => num(c.metrics.bargeIns) ?? 0),
+      n,
+      2,
+    ),
     failovers: calls.filter((c) => (num(c.metrics.failovers) ?? 0) > 0).length,
-    bookingsPerCall: ratio(sum((c) => c.bookings), n),
-    leadsPerCall: ratio(sum((c) => c.leads), n),
+    bookingsPerCall: ratio(
+      sum((c) => c.bookings),
+      n,
+    ),
+    leadsPerCall: ratio(
+      sum((c) => c.leads),
+      n,
+    ),
   };
 }
 
 /** Group `calls` by provider; both providers always appear (zero calls → null rates). Calls never bridged to a provider (`metrics.bridged === false`: busy, no answer) are left out. */
 export function cohortReport(calls: CallSummary[], from: string, to: string): CohortReport {
-  return { from, to, cohorts: PROVIDERS.map((p) => cohortOf(p, calls.filter((c) => c.provider === p && c.metrics.bridged !== false))) };
+  return {
+    from,
+    to,
+    cohorts: PROVIDERS.map((p) =>
+      cohortOf(
+        p,
+        calls.filter((c) => c.provider === p && c.metrics.bridged !== false),
+      ),
+    ),
+  };
 }
 
-export const CSV_COLUMNS = ['provider', 'calls', 'completed', 'completion_rate', 'avg_duration_s', 'first_agent_audio_p50_ms', 'first_agent_audio_p95_ms', 'barge_ins_per_call', 'failovers', 'bookings_per_call', 'leads_per_call', 'from', 'to'] as const;
+export const CSV_COLUMNS = [
+  'provider',
+  'calls',
+  'completed',
+  'completion_rate',
+  'avg_duration_s',
+  'first_agent_audio_p50_ms',
+  'first_agent_audio_p95_ms',
+  'barge_ins_per_call',
+  'failovers',
+  'bookings_per_call',
+  'leads_per_call',
+  'from',
+  'to',
+] as const;
 
 /** RFC 4180 CSV (CRLF line ends, header row); empty cells for nulls. */
 export function cohortCsv(r: CohortReport): string {
   const cell = (v: string | number | null) => (v === null ? '' : typeof v === 'number' ? String(v) : /[",\r\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
-  const rows = r.cohorts.map((c) => [c.provider, c.calls, c.completed, c.completionRate, c.avgDurationS, c.firstAgentAudioMs.p50, c.firstAgentAudioMs.p95, c.bargeInsPerCall, c.failovers, c.bookingsPerCall, c.leadsPerCall, r.from, r.to].map(cell).join(','));
+  const rows = r.cohorts.map((c) =>
+    [
+      c.provider,
+      c.calls,
+      c.completed,
+      c.completionRate,
+      c.avgDurationS,
+      c.firstAgentAudioMs.p50,
+      c.firstAgentAudioMs.p95,
+      c.bargeInsPerCall,
+      c.failovers,
+      c.bookingsPerCall,
+      c.leadsPerCall,
+      r.from,
+      r.to,
+    ]
+      .map(cell)
+      .join(','),
+  );
   return [CSV_COLUMNS.join(','), ...rows].join('\r\n') + '\r\n';
 }

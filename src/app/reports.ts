@@ -18,7 +18,8 @@ const MAX_PERIOD_DAYS = 366;
 export function reportPeriod(q: { from?: unknown; to?: unknown }, now = Date.now()): { from: string; to: string } | { error: string } {
   const parse = (v: unknown, name: string): number | string | undefined => {
     if (v === undefined || v === '') return undefined;
-    if (typeof v !== 'string' || !/^\d{4}-\d{2}-\d{2}([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(v)) return `${name}: expected an ISO 8601 date or date-time, e.g. 2026-11-01 or 2026-11-01T00:00:00Z`;
+    if (typeof v !== 'string' || !/^\d{4}-\d{2}-\d{2}([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(v))
+      return `${name}: expected an ISO 8601 date or date-time, e.g. 2026-11-01 or 2026-11-01T00:00:00Z`;
     const t = Date.parse(v);
     return Number.isFinite(t) ? t : `${name}: not a valid date: ${v}`;
   };
@@ -55,7 +56,10 @@ export function reportsRouter(adminKey: string, store: Store | undefined, log: L
     const report = cohortReport(calls, period.from, period.to);
     const csv = req.query.format === 'csv' || (req.query.format === undefined && req.accepts(['application/json', 'text/csv']) === 'text/csv');
     if (csv) {
-      res.type('text/csv; charset=utf-8').attachment(`cohorts-${period.from.slice(0, 10)}-${period.to.slice(0, 10)}.csv`).send(cohortCsv(report));
+      res
+        .type('text/csv; charset=utf-8')
+        .attachment(`cohorts-${period.from.slice(0, 10)}-${period.to.slice(0, 10)}.csv`)
+        .send(cohortCsv(report));
       return;
     }
     res.json(report);

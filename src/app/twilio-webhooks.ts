@@ -39,7 +39,10 @@ export function twilioWebhookRouter(deps: AdmissionDeps & { outbound?: OutboundO
       }
       const direction = path === '/outbound' ? 'outbound' : 'inbound';
       const q = req.query as Record<string, string | undefined>;
-      const placed = direction === 'outbound' && q.rid ? await deps.outbound?.take(q.rid).catch((err: Error) => void log.warn({ callSid, err: err.message }, 'outbound call options unavailable')) : undefined;
+      const placed =
+        direction === 'outbound' && q.rid
+          ? await deps.outbound?.take(q.rid).catch((err: Error) => void log.warn({ callSid, err: err.message }, 'outbound call options unavailable'))
+          : undefined;
       const admission = admitCall(deps, {
         callSid,
         carrier: 'twilio',

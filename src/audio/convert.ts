@@ -60,7 +60,9 @@ export function createConverter(from: AudioFormat, to: AudioFormat): Converter {
     try {
       resampler = new Resampler(from.sampleRate, to.sampleRate);
     } catch (err) {
-      throw new CallbridgeError('CB_AUDIO_UNSUPPORTED', `unsupported audio conversion ${formatLabel(from)} → ${formatLabel(to)}`, 'application', { cause: err });
+      throw new CallbridgeError('CB_AUDIO_UNSUPPORTED', `unsupported audio conversion ${formatLabel(from)} → ${formatLabel(to)}`, 'application', {
+        cause: err,
+      });
     }
   }
   const inLaw = lawOf(from);

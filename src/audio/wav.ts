@@ -12,7 +12,6 @@ export interface WavAudio {
   samples: Int16Array;
 }
 
-
 /**
  * Parse a WAV file's bytes.
  * @throws Error when the data is not RIFF/WAVE or the format is not PCM16 or μ-law.

@@ -100,8 +100,10 @@ export class Booking {
   async book(r: BookingRequest): Promise<BookingOutcome> {
     const slot = { startMs: r.startMs, endMs: r.startMs + r.durationMin * 60_000 };
     if (slot.startMs < this.now()) return { ok: false, reason: 'in_past', alternatives: await this.alternatives(this.now(), r.durationMin) };
-    if (!withinHours(slot, this.d.tz, this.d.hours)) return { ok: false, reason: 'outside_hours', alternatives: await this.alternatives(slot.startMs, r.durationMin) };
-    if (isBusy(slot, await this.busy(slot.startMs, slot.endMs))) return { ok: false, reason: 'slot_taken', alternatives: await this.alternatives(slot.startMs, r.durationMin) };
+    if (!withinHours(slot, this.d.tz, this.d.hours))
+      return { ok: false, reason: 'outside_hours', alternatives: await this.alternatives(slot.startMs, r.durationMin) };
+    if (isBusy(slot, await this.busy(slot.startMs, slot.endMs)))
+      return { ok: false, reason: 'slot_taken', alternatives: await this.alternatives(slot.startMs, r.durationMin) };
 
     const eventId = randomUUID().replace(/-/g, ''); // hex is a subset of base32hex (a–v, 0–9)
     const start = formatInZone(slot.startMs, this.d.tz);
@@ -123,7 +125,17 @@ export class Booking {
     const ev = {
       id: this.d.calendar.kind === 'google' ? eventId : res.id,
       summary: `${r.name} (${r.phone})`,
-      description: [`Booked by phone with ${this.d.businessName}'s assistant.`, `Name: ${r.name}`, `Phone: ${r.phone}`, r.email ? `Email: ${r.email}` : '', r.notes ? `Notes: ${r.notes}` : '', r.callSid ? `Call: ${r.callSid}` : '', `Appointment: ${res.id}`].filter(Boolean).join('\n'),
+      description: [
+        `Booked by phone with ${this.d.businessName}'s assistant.`,
+        `Name: ${r.name}`,
+        `Phone: ${r.phone}`,
+        r.email ? `Email: ${r.email}` : '',
+        r.notes ? `Notes: ${r.notes}` : '',
+        r.callSid ? `Call: ${r.callSid}` : '',
+        `Appointment: ${res.id}`,
+      ]
+        .filter(Boolean)
+        .join('\n'),
       start,
       end,
       timeZone: this.d.tz,

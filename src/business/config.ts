@@ -29,7 +29,10 @@ function check<T>(fn: (v: string) => T): (v: string, ctx: z.RefinementCtx) => vo
 
 export const businessVars = {
   /** IANA zone of the business: availability, bookings and the digest schedule use its wall clock. */
-  BUSINESS_TIMEZONE: z.preprocess(blank, z.string().default('UTC').refine(isValidTimeZone, 'expected an IANA time zone, e.g. America/New_York or Asia/Kolkata')),
+  BUSINESS_TIMEZONE: z.preprocess(
+    blank,
+    z.string().default('UTC').refine(isValidTimeZone, 'expected an IANA time zone, e.g. America/New_York or Asia/Kolkata'),
+  ),
   /** Bookable hours (format in src/business/hours.ts). */
   BUSINESS_HOURS: z.preprocess(blank, z.string().default(DEFAULT_BUSINESS_HOURS).superRefine(check(parseBusinessHours))),
   rest: {
@@ -38,9 +41,27 @@ export const businessVars = {
     GOOGLE_API_ROOT: httpUrl(),
     RESEND_API_KEY: str(),
     RESEND_BASE_URL: httpUrl(),
-    EMAIL_FROM: z.preprocess(blank, z.string().default('Bookings <onboarding@resend.dev>').refine((v) => MAILBOX.test(v), 'expected "Name <address@domain>" or address@domain')),
-    DIGEST_TO: z.preprocess(blank, z.string().refine((v) => v.split(',').every((a) => MAILBOX.test(a.trim())), 'expected one or more email addresses separated by commas').optional()),
-    DIGEST_CRON: z.preprocess(blank, z.string().default('0 8 * * *').superRefine(check((v) => new Cron(v, { paused: true }).stop()))),
+    EMAIL_FROM: z.preprocess(
+      blank,
+      z
+        .string()
+        .default('Bookings <onboarding@resend.dev>')
+        .refine((v) => MAILBOX.test(v), 'expected "Name <address@domain>" or address@domain'),
+    ),
+    DIGEST_TO: z.preprocess(
+      blank,
+      z
+        .string()
+        .refine((v) => v.split(',').every((a) => MAILBOX.test(a.trim())), 'expected one or more email addresses separated by commas')
+        .optional(),
+    ),
+    DIGEST_CRON: z.preprocess(
+      blank,
+      z
+        .string()
+        .default('0 8 * * *')
+        .superRefine(check((v) => new Cron(v, { paused: true }).stop())),
+    ),
     OUTBOX_DIR: str(),
   },
 };
@@ -54,8 +75,12 @@ export function businessProblems(cfg: Config): string[] {
     } catch (err) {
       out.push(`GOOGLE_SERVICE_ACCOUNT_JSON: ${(err as Error).message}`);
     }
-    if (!cfg.GOOGLE_CALENDAR_ID) out.push('GOOGLE_CALENDAR_ID: required when GOOGLE_SERVICE_ACCOUNT_JSON is set (the calendar shared with the service account, e.g. its email address) (not set)');
+    if (!cfg.GOOGLE_CALENDAR_ID)
+      out.push(
+        'GOOGLE_CALENDAR_ID: required when GOOGLE_SERVICE_ACCOUNT_JSON is set (the calendar shared with the service account, e.g. its email address) (not set)',
+      );
   }
-  if (cfg.GOOGLE_CALENDAR_ID && !cfg.GOOGLE_SERVICE_ACCOUNT_JSON) out.push('GOOGLE_SERVICE_ACCOUNT_JSON: required when GOOGLE_CALENDAR_ID is set (inline key JSON or the path of the key file) (not set)');
+  if (cfg.GOOGLE_CALENDAR_ID && !cfg.GOOGLE_SERVICE_ACCOUNT_JSON)
+    out.push('GOOGLE_SERVICE_ACCOUNT_JSON: required when GOOGLE_CALENDAR_ID is set (inline key JSON or the path of the key file) (not set)');
   return out;
 }

@@ -45,14 +45,28 @@ export async function composeDigest(d: DigestDeps, nowMs: number): Promise<{ key
     `Calls: ${calls.length}   Leads: ${leads}   Bookings: ${bookings}`,
     '',
     'Calls',
-    ...(calls.length ? calls.map((c) => `- ${localTime(Date.parse(c.started_at), d.tz)} ${c.direction} ${c.from_number ?? 'unknown'} (${c.provider}, ${c.status}${c.end_reason ? `: ${c.end_reason}` : ''}) leads ${c.leads}, bookings ${c.bookings}\n  transcript: ${base}/api/calls/${encodeURIComponent(c.call_sid)}`) : ['- none']),
+    ...(calls.length
+      ? calls.map(
+          (c) =>
+            `- ${localTime(Date.parse(c.started_at), d.tz)} ${c.direction} ${c.from_number ?? 'unknown'} (${c.provider}, ${c.status}${c.end_reason ? `: ${c.end_reason}` : ''}) leads ${c.leads}, bookings ${c.bookings}\n  transcript: ${base}/api/calls/${encodeURIComponent(c.call_sid)}`,
+        )
+      : ['- none']),
     '',
     'Appointments, next 7 days',
-    ...(upcoming.length ? upcoming.map((a) => `- ${formatInZone(Date.parse(a.start_at), d.tz).slice(0, 16).replace('T', ' ')} ${a.name}${a.phone ? ` ${a.phone}` : ''}${a.email ? ` <${a.email}>` : ''}${a.notes ? `: ${a.notes}` : ''}`) : ['- none']),
+    ...(upcoming.length
+      ? upcoming.map(
+          (a) =>
+            `- ${formatInZone(Date.parse(a.start_at), d.tz).slice(0, 16).replace('T', ' ')} ${a.name}${a.phone ? ` ${a.phone}` : ''}${a.email ? ` <${a.email}>` : ''}${a.notes ? `: ${a.notes}` : ''}`,
+        )
+      : ['- none']),
     '',
     'Transcript links need the admin key (Authorization: Bearer ADMIN_API_KEY).',
   ];
-  return { key: `digest:${today}`, subject: `${d.businessName} daily digest ${yesterday}: ${calls.length} calls, ${leads} leads, ${bookings} bookings`, text: lines.join('\n') };
+  return {
+    key: `digest:${today}`,
+    subject: `${d.businessName} daily digest ${yesterday}: ${calls.length} calls, ${leads} leads, ${bookings} bookings`,
+    text: lines.join('\n'),
+  };
 }
 
 /** Compose and send the digest for the run at `nowMs` unless this day's digest is already claimed. */

@@ -53,6 +53,9 @@ export function toEml(m: EmlInput): string {
     ['Content-Transfer-Encoding', '8bit'],
     ...Object.entries(m.headers ?? {}),
   ];
-  const body = m.text.replace(/\r\n?/g, '\n').split('\n').flatMap((l) => wrap(l));
+  const body = m.text
+    .replace(/\r\n?/g, '\n')
+    .split('\n')
+    .flatMap((l) => wrap(l));
   return `${headers.map(([k, v]) => `${k}: ${v}`).join('\r\n')}\r\n\r\n${body.join('\r\n')}\r\n`;
 }

@@ -19,7 +19,12 @@ export const CALENDAR_SCOPE = 'https://www.googleapis.com/auth/calendar';
 
 /** Gaxios error → CalendarError with a category (https://developers.google.com/calendar/api/guides/errors). */
 function toCalendarError(what: string, err: unknown): CalendarError {
-  const e = err as { status?: number; response?: { status?: number; data?: { error?: { errors?: { reason?: string }[] } } }; code?: string | number; message?: string };
+  const e = err as {
+    status?: number;
+    response?: { status?: number; data?: { error?: { errors?: { reason?: string }[] } } };
+    code?: string | number;
+    message?: string;
+  };
   const status = e.status ?? e.response?.status ?? (typeof e.code === 'number' ? e.code : undefined);
   const reason = e.response?.data?.error?.errors?.[0]?.reason;
   const msg = `${what}: ${e.message ?? String(err)}`;
@@ -52,7 +57,12 @@ export class GoogleCalendar implements CalendarBackend {
     const jwt = new auth.JWT({ email: o.key.client_email, key: o.key.private_key, keyId: o.key.private_key_id, scopes: [CALENDAR_SCOPE] });
     jwt.useJWTAccessWithScope = true;
     // Node's own fetch: gaxios would otherwise `import('node-fetch')` lazily, which jest's CommonJS VM refuses.
-    this.api = calendar({ version: 'v3', auth: jwt, fetchImplementation: fetch, ...(o.rootUrl ? { rootUrl: o.rootUrl.endsWith('/') ? o.rootUrl : `${o.rootUrl}/` } : {}) });
+    this.api = calendar({
+      version: 'v3',
+      auth: jwt,
+      fetchImplementation: fetch,
+      ...(o.rootUrl ? { rootUrl: o.rootUrl.endsWith('/') ? o.rootUrl : `${o.rootUrl}/` } : {}),
+    });
     this.calendarId = o.calendarId;
     this.timeoutMs = o.timeoutMs ?? 8000;
   }

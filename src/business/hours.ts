@@ -51,7 +51,10 @@ function minutes(hhmm: string): number {
  */
 export function parseBusinessHours(spec: string): WeekHours {
   const week: [number, number][][] = [[], [], [], [], [], [], []];
-  const groups = spec.split(';').map((g) => g.trim()).filter(Boolean);
+  const groups = spec
+    .split(';')
+    .map((g) => g.trim())
+    .filter(Boolean);
   if (!groups.length) throw new Error(`expected e.g. "${DEFAULT_BUSINESS_HOURS}"`);
   for (const g of groups) {
     const m = /^(\S+)\s+(\S+(?:\s*,\s*\S+)*)$/.exec(g);

@@ -21,8 +21,20 @@ import { businessTools } from './tools';
 
 export type BusinessConfig = Pick<
   Config,
-  | 'BUSINESS_NAME' | 'BUSINESS_TIMEZONE' | 'BUSINESS_HOURS' | 'GOOGLE_SERVICE_ACCOUNT_JSON' | 'GOOGLE_CALENDAR_ID' | 'GOOGLE_API_ROOT'
-  | 'RESEND_API_KEY' | 'RESEND_BASE_URL' | 'EMAIL_FROM' | 'DIGEST_TO' | 'DIGEST_CRON' | 'OUTBOX_DIR' | 'DATA_DIR' | 'PUBLIC_URL'
+  | 'BUSINESS_NAME'
+  | 'BUSINESS_TIMEZONE'
+  | 'BUSINESS_HOURS'
+  | 'GOOGLE_SERVICE_ACCOUNT_JSON'
+  | 'GOOGLE_CALENDAR_ID'
+  | 'GOOGLE_API_ROOT'
+  | 'RESEND_API_KEY'
+  | 'RESEND_BASE_URL'
+  | 'EMAIL_FROM'
+  | 'DIGEST_TO'
+  | 'DIGEST_CRON'
+  | 'OUTBOX_DIR'
+  | 'DATA_DIR'
+  | 'PUBLIC_URL'
 >;
 
 export interface Business {
@@ -61,7 +73,12 @@ function mailerFor(cfg: BusinessConfig, log: Logger): Mailer {
 /**
  * @throws Error when GOOGLE_SERVICE_ACCOUNT_JSON cannot be read (loadConfig reports it first).
  */
-export function createBusiness(cfg: BusinessConfig, store: Store, log: Logger, o: { calendar?: CalendarBackend; mailer?: Mailer; scheduleDigest?: boolean } = {}): Business {
+export function createBusiness(
+  cfg: BusinessConfig,
+  store: Store,
+  log: Logger,
+  o: { calendar?: CalendarBackend; mailer?: Mailer; scheduleDigest?: boolean } = {},
+): Business {
   const tz = cfg.BUSINESS_TIMEZONE;
   const hours = parseBusinessHours(cfg.BUSINESS_HOURS);
   const calendar = o.calendar ?? calendarFor(cfg, log);
@@ -91,7 +108,14 @@ export function createBusiness(cfg: BusinessConfig, store: Store, log: Logger, o
         '',
         cfg.BUSINESS_NAME,
       ].join('\n');
-      track(sendOnce({ store, mailer, log }, 'confirmation', `confirmation:${a.id}`, { from: cfg.EMAIL_FROM, to: a.email, subject: `Your appointment with ${cfg.BUSINESS_NAME} on ${day}`, text }));
+      track(
+        sendOnce({ store, mailer, log }, 'confirmation', `confirmation:${a.id}`, {
+          from: cfg.EMAIL_FROM,
+          to: a.email,
+          subject: `Your appointment with ${cfg.BUSINESS_NAME} on ${day}`,
+          text,
+        }),
+      );
     },
   });
 

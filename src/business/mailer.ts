@@ -54,7 +54,10 @@ export class ResendMailer implements Mailer {
   }
 
   async send(msg: EmailMessage, idempotencyKey: string): Promise<{ id: string }> {
-    const { data, error } = await this.client.emails.send({ from: msg.from, to: msg.to.split(',').map((a) => a.trim()), subject: msg.subject, text: msg.text, ...(msg.html ? { html: msg.html } : {}) }, { idempotencyKey });
+    const { data, error } = await this.client.emails.send(
+      { from: msg.from, to: msg.to.split(',').map((a) => a.trim()), subject: msg.subject, text: msg.text, ...(msg.html ? { html: msg.html } : {}) },
+      { idempotencyKey },
+    );
     if (error || !data) throw new EmailError(`resend: ${error?.message ?? 'empty answer'}`, error?.name ?? 'application_error', error?.statusCode ?? null);
     return { id: data.id };
   }

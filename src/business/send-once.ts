@@ -26,7 +26,14 @@ export async function sendOnce(
   msg: EmailMessage,
   attempts = 4,
 ): Promise<SendOnceResult> {
-  const claimed = await deps.store.claimEmail({ kind, recipient: msg.to, subject: msg.subject, idempotency_key: key, status: 'pending', provider_message_id: null });
+  const claimed = await deps.store.claimEmail({
+    kind,
+    recipient: msg.to,
+    subject: msg.subject,
+    idempotency_key: key,
+    status: 'pending',
+    provider_message_id: null,
+  });
   if (!claimed) {
     deps.log.info({ key }, 'email already sent or claimed elsewhere; skipping');
     return { sent: false, reason: 'duplicate' };

@@ -28,13 +28,19 @@ const MAX_SLOTS = 24;
 const MAX_REMEMBERED_CALLS = 1000;
 
 const name = z.string().trim().min(1, 'required').max(200);
-const phone = z.string().trim().regex(/^\+?[\d\s().-]{3,32}$/, 'expected a phone number, e.g. +14155550123');
+const phone = z
+  .string()
+  .trim()
+  .regex(/^\+?[\d\s().-]{3,32}$/, 'expected a phone number, e.g. +14155550123');
 const email = z.string().trim().pipe(z.email('expected an email address, e.g. jane@example.com'));
 const duration = z.coerce.number().int('expected whole minutes').min(15, 'at least 15 minutes').max(480, 'at most 480 minutes');
 const text = (max: number) => z.string().trim().max(max);
 
 const ok = (o: unknown): ToolResult => ({ isError: false, output: JSON.stringify(o) });
-const fail = (error: string, message: string, extra: Record<string, unknown> = {}): ToolResult => ({ isError: true, output: JSON.stringify({ error, message, ...extra }) });
+const fail = (error: string, message: string, extra: Record<string, unknown> = {}): ToolResult => ({
+  isError: true,
+  output: JSON.stringify({ error, message, ...extra }),
+});
 
 function storeDown(what: string, log: Logger, err: unknown): ToolResult {
   log.error({ err: (err as Error).message }, `${what} failed`);
@@ -63,8 +69,20 @@ export function businessTools(deps: BusinessToolDeps): Tool[] {
         const hours = deps.hours[weekdayOf(date)] ?? [];
         const shown = slots.slice(0, MAX_SLOTS);
         const times = shown.map((s) => localTime(Date.parse(s), deps.tz));
-        const message = !hours.length ? `Closed on ${date}.` : shown.length ? `Free on ${date}: ${times.join(', ')}.` : `Nothing free on ${date} for ${duration_minutes} minutes.`;
-        return ok({ date, timezone: deps.tz, duration_minutes, open: hours.length ? describeDay(hours) : null, slots: shown, more: slots.length > shown.length, message });
+        const message = !hours.length
+          ? `Closed on ${date}.`
+          : shown.length
+            ? `Free on ${date}: ${times.join(', ')}.`
+            : `Nothing free on ${date} for ${duration_minutes} minutes.`;
+        return ok({
+          date,
+          timezone: deps.tz,
+          duration_minutes,
+          open: hours.length ? describeDay(hours) : null,
+          slots: shown,
+          more: slots.length > shown.length,
+          message,
+        });
       } catch (err) {
         return storeDown('check the calendar', deps.log, err);
       }
@@ -84,16 +102,42 @@ export function businessTools(deps: BusinessToolDeps): Tool[] {
     }),
     async execute(a, ctx) {
       const startMs = parseStart(a.start, deps.tz);
-      if (startMs === undefined) return invalidArguments([{ field: 'start', problem: 'expected a date and time such as 2026-03-14T15:30:00-05:00 or 2026-03-14T15:30' }]);
+      if (startMs === undefined)
+        return invalidArguments([{ field: 'start', problem: 'expected a date and time such as 2026-03-14T15:30:00-05:00 or 2026-03-14T15:30' }]);
       try {
-        const r = await deps.booking.book({ callSid: ctx.callSid, leadId: leads.get(ctx.callSid) ?? null, name: a.name, phone: a.phone, email: a.email ?? null, startMs, durationMin: a.duration_minutes, notes: a.notes ?? null });
+        const r = await deps.booking.book({
+          callSid: ctx.callSid,
+          leadId: leads.get(ctx.callSid) ?? null,
+          name: a.name,
+          phone: a.phone,
+          email: a.email ?? null,
+          startMs,
+          durationMin: a.duration_minutes,
+          notes: a.notes ?? null,
+        });
         if (!r.ok) {
-          const said = { in_past: 'That time has already passed.', outside_hours: 'That time is outside business hours.', slot_taken: 'That time has just been taken.' }[r.reason];
+          const said = {
+            in_past: 'That time has already passed.',
+            outside_hours: 'That time is outside business hours.',
+            slot_taken: 'That time has just been taken.',
+          }[r.reason];
           const alt = r.alternatives;
-          return fail(r.reason, `${said}${alt.length ? ` Offer one of: ${alt.map((s) => localTime(Date.parse(s), deps.tz) + ' on ' + s.slice(0, 10)).join(', ')}.` : ''}`, { alternatives: alt });
+          return fail(
+            r.reason,
+            `${said}${alt.length ? ` Offer one of: ${alt.map((s) => localTime(Date.parse(s), deps.tz) + ' on ' + s.slice(0, 10)).join(', ')}.` : ''}`,
+            { alternatives: alt },
+          );
         }
         if (a.email) deps.confirm({ id: r.appointmentId, name: a.name, email: a.email, start: r.start, end: r.end, notes: a.notes ?? null });
-        return ok({ booked: true, appointment_id: r.appointmentId, start: r.start, end: r.end, timezone: deps.tz, calendar_event_id: r.calendarEventId, confirmation_email: a.email ? 'sending' : 'none' });
+        return ok({
+          booked: true,
+          appointment_id: r.appointmentId,
+          start: r.start,
+          end: r.end,
+          timezone: deps.tz,
+          calendar_event_id: r.calendarEventId,
+          confirmation_email: a.email ? 'sending' : 'none',
+        });
       } catch (err) {
         return storeDown('book the appointment', deps.log, err);
       }
@@ -112,7 +156,14 @@ export function businessTools(deps: BusinessToolDeps): Tool[] {
     }),
     async execute(l, ctx) {
       try {
-        const { id } = await deps.store.saveLead({ call_sid: ctx.callSid, name: l.name, phone: l.phone ?? ctx.from ?? null, email: l.email ?? null, company: l.company ?? null, need: l.need ?? null });
+        const { id } = await deps.store.saveLead({
+          call_sid: ctx.callSid,
+          name: l.name,
+          phone: l.phone ?? ctx.from ?? null,
+          email: l.email ?? null,
+          company: l.company ?? null,
+          need: l.need ?? null,
+        });
         remember(ctx.callSid, id);
         return ok({ saved: true, lead_id: id });
       } catch (err) {

@@ -133,7 +133,7 @@ export class CallEnd {
     this.playoutWaiter?.();
     const { record } = this.d;
     record.endReason ??= reason;
-    record.status = record.status === 'transferred' ? 'transferred' : this.outcome ?? outcome;
+    record.status = record.status === 'transferred' ? 'transferred' : (this.outcome ?? outcome);
     record.endedAt = new Date().toISOString();
     await this.d.teardown(reason);
   }

@@ -77,11 +77,23 @@ export class ProviderFailover {
    * @param ctx the call's context as the first provider got it (prompt override kept as the base).
    * @param atMs ms since call start when `from` failed (recorded on the call).
    */
-  async takeOver(from: ProviderName, cause: Error, ctx: CallContext, turns: TranscriptTurn[], onEvent: (ev: ProviderEvent) => void, record: CallRecord, atMs: number): Promise<TakeOver | undefined> {
+  async takeOver(
+    from: ProviderName,
+    cause: Error,
+    ctx: CallContext,
+    turns: TranscriptTurn[],
+    onEvent: (ev: ProviderEvent) => void,
+    record: CallRecord,
+    atMs: number,
+  ): Promise<TakeOver | undefined> {
     this.used = true;
     const to = otherProvider(from);
     const log = this.deps.log.child({ from, to });
-    const next: CallContext = { ...ctx, prompt: continuationPrompt(ctx.prompt ?? this.deps.cfg.SYSTEM_PROMPT, turns), firstMessage: turns.length ? RESUME_MESSAGE : ctx.firstMessage };
+    const next: CallContext = {
+      ...ctx,
+      prompt: continuationPrompt(ctx.prompt ?? this.deps.cfg.SYSTEM_PROMPT, turns),
+      firstMessage: turns.length ? RESUME_MESSAGE : ctx.firstMessage,
+    };
     const category = (cause as { category?: string }).category ?? 'unknown';
     this.deps.metrics.providerErrorsTotal.inc({ provider: from, category });
     log.warn({ err: cause.message, category, turns: turns.length }, 'provider failed; failing over');

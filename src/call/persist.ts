@@ -31,14 +31,27 @@ export function callRowOf(r: CallRecord): CallRow {
     ended_at: r.endedAt ?? null,
     end_reason: r.endReason ?? null,
     conversation_id: r.conversationId ?? null,
-    metrics: { ...r.timings, ...r.counters, failovers: r.counters.failovers ?? 0, ...(r.providerHistory ? { providerHistory: r.providerHistory } : {}), ...(r.streamSid ? { streamSid: r.streamSid } : {}) },
+    metrics: {
+      ...r.timings,
+      ...r.counters,
+      failovers: r.counters.failovers ?? 0,
+      ...(r.providerHistory ? { providerHistory: r.providerHistory } : {}),
+      ...(r.streamSid ? { streamSid: r.streamSid } : {}),
+    },
   };
 }
 
 /** The `transcript_turns` row of a turn: seq = its arrival number, at_ms whole ms ≥ 0. */
 export function turnRowOf(callSid: string, t: ArrivedTurn): TurnRow {
   // U+0000 cannot be stored in PostgreSQL text; a transcript never means it.
-  return { call_sid: callSid, seq: t.arrival, role: t.role, text: t.text.replace(/\u0000/g, ''), interrupted: t.interrupted, at_ms: Math.max(0, Math.round(t.atMs)) };
+  return {
+    call_sid: callSid,
+    seq: t.arrival,
+    role: t.role,
+    text: t.text.replace(/\u0000/g, ''),
+    interrupted: t.interrupted,
+    at_ms: Math.max(0, Math.round(t.atMs)),
+  };
 }
 
 /** What `<LOGS_DIR>/<call_sid>.json` holds: the stored rows plus the full session record. */
@@ -70,7 +83,9 @@ export class CallPersister {
 
   /** A turn was added or changed. */
   turn(t: ArrivedTurn): void {
-    this.store.saveTurns([turnRowOf(this.callSid, t)]).catch((err: Error) => this.log.error({ err: err.message, seq: t.arrival }, 'could not journal a transcript turn'));
+    this.store
+      .saveTurns([turnRowOf(this.callSid, t)])
+      .catch((err: Error) => this.log.error({ err: err.message, seq: t.arrival }, 'could not journal a transcript turn'));
   }
 
   /** The call is over: final call row, then the call log file. Never throws. */
@@ -120,7 +135,14 @@ export function recordOfStored(call: CallRow, turns: TurnRow[]): CallRecord & { 
     endedAt: call.ended_at ?? undefined,
     endReason: call.end_reason ?? undefined,
     timings: { providerReadyMs: num('providerReadyMs'), firstAgentAudioMs: num('firstAgentAudioMs') },
-    counters: { bargeIns: num('bargeIns') ?? 0, dtmf: Array.isArray(m.dtmf) ? (m.dtmf as string[]) : [], badFrames: num('badFrames') ?? 0, framesIn: num('framesIn') ?? 0, framesOut: num('framesOut') ?? 0, failovers: num('failovers') ?? 0 },
+    counters: {
+      bargeIns: num('bargeIns') ?? 0,
+      dtmf: Array.isArray(m.dtmf) ? (m.dtmf as string[]) : [],
+      badFrames: num('badFrames') ?? 0,
+      framesIn: num('framesIn') ?? 0,
+      framesOut: num('framesOut') ?? 0,
+      failovers: num('failovers') ?? 0,
+    },
     ...(Array.isArray(m.providerHistory) ? { providerHistory: m.providerHistory as CallRecord['providerHistory'] } : {}),
     turns: turns.map((t, i) => ({ seq: i + 1, role: t.role, text: t.text, interrupted: t.interrupted, atMs: t.at_ms })),
   };

@@ -93,10 +93,23 @@ export class CallSession implements LiveCall {
   ) {
     this.callSid = start.callSid;
     this.carrierFormat = start.format;
-    this.outbound = new OutboundAudio({ format: start.format, send: (c) => carrier.send(c), markFor: (id, ms) => this.playback.sent(id, ms), ambience: deps.cfg.background });
+    this.outbound = new OutboundAudio({
+      format: start.format,
+      send: (c) => carrier.send(c),
+      markFor: (id, ms) => this.playback.sent(id, ms),
+      ambience: deps.cfg.background,
+    });
     this.log = deps.log.child({ callSid: start.callSid, streamSid: start.streamSid, carrier: pending.carrier, provider: pending.provider });
     this.record = newCallRecord(pending, start);
-    this.end = new CallEnd({ callSid: this.callSid, record: this.record, log: this.log, control: deps.control, playback: this.playback, carrierOpen: () => carrier.isOpen, teardown: (reason) => this.teardown(reason) });
+    this.end = new CallEnd({
+      callSid: this.callSid,
+      record: this.record,
+      log: this.log,
+      control: deps.control,
+      playback: this.playback,
+      carrierOpen: () => carrier.isOpen,
+      teardown: (reason) => this.teardown(reason),
+    });
     deps.metrics.callsActive.inc({ carrier: pending.carrier, provider: pending.provider });
     if (deps.store) this.persist = new CallPersister(deps.store, deps.cfg.LOGS_DIR, this.log, this.snapshot());
   }
@@ -106,7 +119,12 @@ export class CallSession implements LiveCall {
   }
 
   snapshot(): CallRecord {
-    return { ...this.record, timings: { ...this.record.timings }, counters: { ...this.record.counters, dtmf: [...this.record.counters.dtmf] }, turns: this.transcript.turns() };
+    return {
+      ...this.record,
+      timings: { ...this.record.timings },
+      counters: { ...this.record.counters, dtmf: [...this.record.counters.dtmf] },
+      turns: this.transcript.turns(),
+    };
   }
 
   /** Connect the provider prepared at webhook time. Never throws: failures end the call politely. */
@@ -171,7 +189,10 @@ export class CallSession implements LiveCall {
 
   /** The media socket closed (with or without `stop`): treat both the same (spec/twilio.md §5). */
   carrierClosed(): void {
-    void this.end.finish(this.end.ending ? this.record.endReason ?? 'ended' : 'carrier_closed', this.record.status === 'transferred' ? 'transferred' : 'completed');
+    void this.end.finish(
+      this.end.ending ? (this.record.endReason ?? 'ended') : 'carrier_closed',
+      this.record.status === 'transferred' ? 'transferred' : 'completed',
+    );
   }
 
   private callerAudio(payload: Buffer, counted = false): void {
@@ -231,7 +252,10 @@ export class CallSession implements LiveCall {
     this.record.answeredAt ??= new Date().toISOString();
     this.record.timings.providerReadyMs ??= this.nowMs();
     this.persist?.saveCall(this.snapshot());
-    this.log.info({ ms: this.record.timings.providerReadyMs, input, output, transcoding: !this.toProvider.passthrough || !this.toCarrier.passthrough }, 'provider ready');
+    this.log.info(
+      { ms: this.record.timings.providerReadyMs, input, output, transcoding: !this.toProvider.passthrough || !this.toCarrier.passthrough },
+      'provider ready',
+    );
     this.flushEarly();
   }
 
@@ -285,7 +309,8 @@ export class CallSession implements LiveCall {
       this.transcript.markInterrupted(itemId, text);
       return;
     }
-    const at = role === 'user' ? this.userSpeechAt.shift() ?? this.nowMs() : (itemId !== undefined ? this.firstAudioAt.get(itemId) : undefined) ?? this.nowMs();
+    const at =
+      role === 'user' ? (this.userSpeechAt.shift() ?? this.nowMs()) : ((itemId !== undefined ? this.firstAudioAt.get(itemId) : undefined) ?? this.nowMs());
     this.transcript.add(role, text, at, itemId);
     if (role === 'agent' && itemId !== undefined && this.interruptedItems.has(itemId)) this.transcript.markInterrupted(itemId);
     this.log.debug({ role, pii: { text } }, 'turn');

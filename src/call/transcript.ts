@@ -77,7 +77,6 @@ export class Transcript {
     return this.entries.map(arrived);
   }
 
-
   /** All turns in spoken order, numbered from 1. */
   turns(): TranscriptTurn[] {
     return this.entries.map((e, i) => ({ seq: i + 1, role: e.role, text: e.text, interrupted: e.interrupted, atMs: e.atMs }));

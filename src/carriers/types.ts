@@ -34,10 +34,7 @@ export type CarrierEvent =
   | { type: 'stop'; reason?: string };
 
 /** Commands the session sends to the carrier. */
-export type CarrierCommand =
-  | { type: 'audio'; payload: Buffer }
-  | { type: 'mark'; name: string }
-  | { type: 'clear' };
+export type CarrierCommand = { type: 'audio'; payload: Buffer } | { type: 'mark'; name: string } | { type: 'clear' };
 
 /** An outbound call to place through a carrier's REST API. */
 export interface PlaceCallRequest {

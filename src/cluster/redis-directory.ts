@@ -57,7 +57,9 @@ export class RedisCallDirectory implements CallDirectory, OutboundOptionsStore {
     this.sub = new Redis(url, { maxRetriesPerRequest: 2 });
     for (const c of [this.redis, this.sub]) c.on('error', (err: Error) => this.log.warn({ err: err.message }, 'redis connection error'));
     this.sub.on('message', (channel: string, text: string) => void this.onMessage(channel, text));
-    this.ready = this.sub.subscribe(this.channel('ctl'), this.channel('reply')).catch((err: Error) => this.log.error({ err: err.message }, 'redis subscribe failed'));
+    this.ready = this.sub
+      .subscribe(this.channel('ctl'), this.channel('reply'))
+      .catch((err: Error) => this.log.error({ err: err.message }, 'redis subscribe failed'));
     registry.on('added', (call) => void this.publishCall(call.snapshot().callSid));
     registry.on('ended', (record) => void this.redis.del(this.callKey(record.callSid)).catch(() => undefined));
     this.heartbeat = setInterval(() => void this.beat(), HEARTBEAT_MS);
@@ -81,7 +83,9 @@ export class RedisCallDirectory implements CallDirectory, OutboundOptionsStore {
     const call = this.registry.getLive(callSid);
     if (!call) return;
     const info: LiveCallInfo = { ...call.snapshot(), instanceId: this.instanceId };
-    await this.redis.set(this.callKey(callSid), JSON.stringify(info), 'PX', CALL_TTL_MS).catch((err: Error) => this.log.warn({ err: err.message, callSid }, 'redis call publish failed'));
+    await this.redis
+      .set(this.callKey(callSid), JSON.stringify(info), 'PX', CALL_TTL_MS)
+      .catch((err: Error) => this.log.warn({ err: err.message, callSid }, 'redis call publish failed'));
   }
 
   private async beat(): Promise<void> {

@@ -47,7 +47,9 @@ export function railwayHelp(cmd: Command): string {
   const lines = [
     'Unleash is not configured (UNLEASH_URL and UNLEASH_ADMIN_TOKEN), so the env var decides for every call.',
     cmd.kind === 'rollout' ? `A gradual rollout (${cmd.percent} %) needs Unleash; without it the choice is all or nothing.` : '',
-    cmd.kind === 'status' ? 'Read the current value with: railway variables --kv | grep USE_ELEVENLABS_CONVERSATIONAL_AI' : `To send every new call to ${value === 'true' ? 'ElevenLabs' : 'OpenAI Realtime'} on Railway:`,
+    cmd.kind === 'status'
+      ? 'Read the current value with: railway variables --kv | grep USE_ELEVENLABS_CONVERSATIONAL_AI'
+      : `To send every new call to ${value === 'true' ? 'ElevenLabs' : 'OpenAI Realtime'} on Railway:`,
     cmd.kind === 'status' ? '' : `  railway variables --set ${TOGGLE_NAME}=${value}`,
     cmd.kind === 'status' ? '' : 'Railway redeploys the service after a variable change; if it was set with --skip-deploys, run: railway redeploy --yes',
     'Calls in progress keep their provider; new calls take the new value once the new deployment is live.',
@@ -57,9 +59,17 @@ export function railwayHelp(cmd: Command): string {
 
 function describe(s: ToggleStatus, refreshMs: string | undefined): string {
   if (!s.exists) return `${TOGGLE_NAME} does not exist yet: every instance uses its USE_ELEVENLABS_CONVERSATIONAL_AI env var.`;
-  const share = !s.enabled ? 'off: every new call takes OpenAI Realtime' : s.rollout !== undefined ? `on: ${s.rollout} % of new calls to ElevenLabs (sticky on callSid)` : 'on (strategies below decide)';
+  const share = !s.enabled
+    ? 'off: every new call takes OpenAI Realtime'
+    : s.rollout !== undefined
+      ? `on: ${s.rollout} % of new calls to ElevenLabs (sticky on callSid)`
+      : 'on (strategies below decide)';
   const strategies = s.strategies.map((x) => `  - ${x.name} ${JSON.stringify(x.parameters)}${x.constraints ? ` (${x.constraints} constraints)` : ''}`);
-  return [`${TOGGLE_NAME} in ${s.environment}: ${share}`, ...strategies, `Instances pick a change up within ~${Number(refreshMs ?? 1000) + 100} ms (UNLEASH_REFRESH_INTERVAL_MS=${refreshMs ?? 1000} + one fetch); live calls never move.`].join('\n');
+  return [
+    `${TOGGLE_NAME} in ${s.environment}: ${share}`,
+    ...strategies,
+    `Instances pick a change up within ~${Number(refreshMs ?? 1000) + 100} ms (UNLEASH_REFRESH_INTERVAL_MS=${refreshMs ?? 1000} + one fetch); live calls never move.`,
+  ].join('\n');
 }
 
 /**
@@ -76,7 +86,12 @@ export async function runFlagCommand(args: string[], env: Record<string, string 
     out(railwayHelp(p.cmd));
     return 2;
   }
-  const admin = new UnleashAdmin({ url: env.UNLEASH_URL, token: env.UNLEASH_ADMIN_TOKEN, project: p.project ?? env.UNLEASH_PROJECT ?? 'default', environment: p.env ?? env.UNLEASH_ENVIRONMENT ?? 'production' });
+  const admin = new UnleashAdmin({
+    url: env.UNLEASH_URL,
+    token: env.UNLEASH_ADMIN_TOKEN,
+    project: p.project ?? env.UNLEASH_PROJECT ?? 'default',
+    environment: p.env ?? env.UNLEASH_ENVIRONMENT ?? 'production',
+  });
   try {
     if (p.cmd.kind === 'on') await admin.setRollout(100);
     else if (p.cmd.kind === 'off') await admin.setEnabled(false);

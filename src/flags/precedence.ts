@@ -24,7 +24,11 @@ export interface ProviderChoice {
 }
 
 /** Apply the precedence above to one call. Never throws; `flags` undefined = no Unleash. */
-export function chooseProvider(cfg: Pick<Config, 'USE_ELEVENLABS_CONVERSATIONAL_AI'>, flags: FlagSource | undefined, ctx: FlagContext & { requested?: ProviderName }): ProviderChoice {
+export function chooseProvider(
+  cfg: Pick<Config, 'USE_ELEVENLABS_CONVERSATIONAL_AI'>,
+  flags: FlagSource | undefined,
+  ctx: FlagContext & { requested?: ProviderName },
+): ProviderChoice {
   if (ctx.requested) return { provider: ctx.requested, source: 'request' };
   const envChoice: ProviderName = cfg.USE_ELEVENLABS_CONVERSATIONAL_AI ? 'elevenlabs' : 'openai';
   if (!flags) return { provider: envChoice, source: 'env' };

@@ -38,7 +38,10 @@ export interface ToggleStatus {
 
 /** Thrown on any non-2xx answer: `status` is the HTTP status (0 = unreachable). */
 export class UnleashAdminError extends Error {
-  constructor(message: string, readonly status: number) {
+  constructor(
+    message: string,
+    readonly status: number,
+  ) {
     super(message);
     this.name = 'UnleashAdminError';
   }
@@ -88,7 +91,11 @@ export class UnleashAdmin {
   async ensureToggle(): Promise<boolean> {
     const got = await this.call('GET', this.featurePath(), undefined, [404]);
     if (got.status !== 404) return false;
-    await this.call('POST', `admin/projects/${encodeURIComponent(this.project)}/features`, { name: this.toggle, type: 'release', description: 'true → ElevenLabs Conversational AI, false → OpenAI Realtime (per call, sticky on callSid)' });
+    await this.call('POST', `admin/projects/${encodeURIComponent(this.project)}/features`, {
+      name: this.toggle,
+      type: 'release',
+      description: 'true → ElevenLabs Conversational AI, false → OpenAI Realtime (per call, sticky on callSid)',
+    });
     return true;
   }
 
@@ -105,7 +112,7 @@ export class UnleashAdmin {
     if (!Number.isInteger(percent) || percent < 0 || percent > 100) throw new RangeError(`rollout must be a whole percent 0–100, got ${percent}`);
     await this.ensureToggle();
     const parameters = { rollout: String(percent), stickiness: 'callSid', groupId: this.toggle };
-    const existing = (await this.strategies()).find((s) => s.name === 'flexibleRollout' && !(s.constraints?.length));
+    const existing = (await this.strategies()).find((s) => s.name === 'flexibleRollout' && !s.constraints?.length);
     const strategy = { name: 'flexibleRollout', parameters, constraints: [] };
     if (existing?.id) await this.call('PUT', this.envPath(`/strategies/${encodeURIComponent(existing.id)}`), strategy);
     else await this.call('POST', this.envPath('/strategies'), strategy);
@@ -124,11 +131,22 @@ export class UnleashAdmin {
   }
 
   async status(): Promise<ToggleStatus> {
-    const got = await this.call<{ environments?: Array<{ name: string; enabled: boolean; strategies?: Strategy[] }> }>('GET', this.featurePath(), undefined, [404]);
+    const got = await this.call<{ environments?: Array<{ name: string; enabled: boolean; strategies?: Strategy[] }> }>(
+      'GET',
+      this.featurePath(),
+      undefined,
+      [404],
+    );
     if (got.status === 404) return { exists: false, environment: this.environment, enabled: false, strategies: [] };
     const env = got.body.environments?.find((e) => e.name === this.environment);
     const strategies = (env?.strategies ?? []).map((s) => ({ name: s.name, parameters: s.parameters ?? {}, constraints: s.constraints?.length ?? 0 }));
     const rollout = strategies.find((s) => s.name === 'flexibleRollout' && s.constraints === 0)?.parameters.rollout;
-    return { exists: true, environment: this.environment, enabled: env?.enabled ?? false, rollout: rollout === undefined ? undefined : Number(rollout), strategies };
+    return {
+      exists: true,
+      environment: this.environment,
+      enabled: env?.enabled ?? false,
+      rollout: rollout === undefined ? undefined : Number(rollout),
+      strategies,
+    };
   }
 }

@@ -84,7 +84,8 @@ export class UnleashFlagSource implements FlagSource {
   }
 
   private onError(err: Error): void {
-    if (++this.errorsSinceOk <= ERROR_LOG_LIMIT) this.log.warn({ err: err.message, lastKnown: this.ready }, 'unleash poll failed; keeping the last known toggles');
+    if (++this.errorsSinceOk <= ERROR_LOG_LIMIT)
+      this.log.warn({ err: err.message, lastKnown: this.ready }, 'unleash poll failed; keeping the last known toggles');
   }
 
   evaluate(ctx: FlagContext): FlagAnswer | undefined {

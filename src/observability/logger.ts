@@ -11,14 +11,31 @@ export type { Logger };
 
 /** Keys never written: secrets (auth headers, tokens, keys, signed URLs) and audio. */
 const SECRET_KEYS = [
-  'authorization', 'cookie', 'password', 'token', 'authToken', 'apiKey', 'api_key', 'xi-api-key',
-  'secret', 'signedUrl', 'signed_url', 'signature', 'payload', 'audio', 'pii',
+  'authorization',
+  'cookie',
+  'password',
+  'token',
+  'authToken',
+  'apiKey',
+  'api_key',
+  'xi-api-key',
+  'secret',
+  'signedUrl',
+  'signed_url',
+  'signature',
+  'payload',
+  'audio',
+  'pii',
 ];
 
 /** The redact paths: each key at the top level and one level down, plus request headers. */
 export const REDACT_PATHS = [
   ...SECRET_KEYS.flatMap((k) => [`["${k}"]`, `*["${k}"]`]),
-  'req.headers.authorization', 'req.headers["x-twilio-signature"]', 'req.headers.cookie', 'headers.authorization', 'headers["x-twilio-signature"]',
+  'req.headers.authorization',
+  'req.headers["x-twilio-signature"]',
+  'req.headers.cookie',
+  'headers.authorization',
+  'headers["x-twilio-signature"]',
 ];
 
 /** Root logger at `level`; `dest` lets tests capture or silence output (no worker transports). */

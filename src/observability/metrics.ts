@@ -39,7 +39,12 @@ export function createMetrics(defaults = false): Metrics {
   return {
     registry,
     callsActive: new Gauge({ name: 'callbridge_calls_active', help: 'Live calls', labelNames: ['carrier', 'provider'], registers: r }),
-    callsTotal: new Counter({ name: 'callbridge_calls_total', help: 'Finished calls by outcome', labelNames: ['carrier', 'provider', 'outcome'], registers: r }),
+    callsTotal: new Counter({
+      name: 'callbridge_calls_total',
+      help: 'Finished calls by outcome',
+      labelNames: ['carrier', 'provider', 'outcome'],
+      registers: r,
+    }),
     framesTotal: new Counter({ name: 'callbridge_frames_total', help: 'Audio frames forwarded', labelNames: ['leg', 'direction'], registers: r }),
     frameForwardSeconds: new Histogram({
       name: 'callbridge_frame_forward_seconds',
@@ -49,16 +54,36 @@ export function createMetrics(defaults = false): Metrics {
     }),
     bargeInsTotal: new Counter({ name: 'callbridge_barge_ins_total', help: 'Caller barge-ins that cut agent audio', labelNames: ['provider'], registers: r }),
     providerFailoversTotal: new Counter({ name: 'callbridge_provider_failovers_total', help: 'Calls moved to the other provider', registers: r }),
-    providerErrorsTotal: new Counter({ name: 'callbridge_provider_errors_total', help: 'Provider failures by category', labelNames: ['provider', 'category'], registers: r }),
+    providerErrorsTotal: new Counter({
+      name: 'callbridge_provider_errors_total',
+      help: 'Provider failures by category',
+      labelNames: ['provider', 'category'],
+      registers: r,
+    }),
     storeRetriesTotal: new Counter({ name: 'callbridge_store_retries_total', help: 'Store write retries', registers: r }),
-    badFramesTotal: new Counter({ name: 'callbridge_bad_frames_total', help: 'Malformed carrier frames (dropped, call kept)', labelNames: ['carrier', 'reason'], registers: r }),
+    badFramesTotal: new Counter({
+      name: 'callbridge_bad_frames_total',
+      help: 'Malformed carrier frames (dropped, call kept)',
+      labelNames: ['carrier', 'reason'],
+      registers: r,
+    }),
     socketsRefusedTotal: new Counter({ name: 'callbridge_sockets_refused_total', help: 'Media sockets refused', labelNames: ['reason'], registers: r }),
-    callsRefusedTotal: new Counter({ name: 'callbridge_calls_refused_total', help: 'Calls refused at the webhook (busy, draining, budget)', labelNames: ['carrier', 'reason'], registers: r }),
+    callsRefusedTotal: new Counter({
+      name: 'callbridge_calls_refused_total',
+      help: 'Calls refused at the webhook (busy, draining, budget)',
+      labelNames: ['carrier', 'reason'],
+      registers: r,
+    }),
     httpRefusedTotal: new Counter({ name: 'callbridge_http_refused_total', help: 'HTTP requests refused by a limit', labelNames: ['reason'], registers: r }),
     budgetSpentUsd: new Gauge({ name: 'callbridge_budget_spent_usd', help: 'Estimated provider spend of the current UTC day (USD)', registers: r }),
     budgetExceeded: new Gauge({ name: 'callbridge_budget_exceeded', help: '1 when DAILY_BUDGET_USD is spent for the current UTC day', registers: r }),
     draining: new Gauge({ name: 'callbridge_draining', help: '1 while the process drains before exit', registers: r }),
     drainGoodbyesTotal: new Counter({ name: 'callbridge_drain_goodbyes_total', help: 'Calls ended with a goodbye when the drain window closed', registers: r }),
-    statusCallbacksTotal: new Counter({ name: 'callbridge_status_callbacks_total', help: 'Carrier status callbacks applied', labelNames: ['carrier', 'status'], registers: r }),
+    statusCallbacksTotal: new Counter({
+      name: 'callbridge_status_callbacks_total',
+      help: 'Carrier status callbacks applied',
+      labelNames: ['carrier', 'status'],
+      registers: r,
+    }),
   };
 }

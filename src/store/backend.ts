@@ -58,7 +58,14 @@ export function toCallRow(r: Record<string, unknown>): CallRow {
 
 /** Normalise a `transcript_turns` row (numbers may come back as strings). */
 export function toTurnRow(r: Record<string, unknown>): TurnRow {
-  return { call_sid: r.call_sid as string, seq: Number(r.seq), role: r.role as TurnRow['role'], text: r.text as string, interrupted: Boolean(r.interrupted), at_ms: Number(r.at_ms) };
+  return {
+    call_sid: r.call_sid as string,
+    seq: Number(r.seq),
+    role: r.role as TurnRow['role'],
+    text: r.text as string,
+    interrupted: Boolean(r.interrupted),
+    at_ms: Number(r.at_ms),
+  };
 }
 
 /** Normalise an `appointments` row (times to ISO 8601 UTC). */
@@ -86,5 +93,20 @@ export function toCallSummary(r: Record<string, unknown>): CallSummary {
 }
 
 /** Column lists shared by both implementations (the `columns` of every insert). */
-export const CALL_COLUMNS = ['call_sid', 'carrier', 'direction', 'from_number', 'to_number', 'provider', 'flag_source', 'status', 'started_at', 'answered_at', 'ended_at', 'end_reason', 'conversation_id', 'metrics'] as const;
+export const CALL_COLUMNS = [
+  'call_sid',
+  'carrier',
+  'direction',
+  'from_number',
+  'to_number',
+  'provider',
+  'flag_source',
+  'status',
+  'started_at',
+  'answered_at',
+  'ended_at',
+  'end_reason',
+  'conversation_id',
+  'metrics',
+] as const;
 export const TURN_COLUMNS = ['call_sid', 'seq', 'role', 'text', 'interrupted', 'at_ms'] as const;

@@ -155,7 +155,10 @@ export class EmbeddedStore implements Backend {
     const sets = Object.keys(patch).filter((k) => k === 'status' || k === 'provider_message_id');
     if (!sets.length) return;
     const assign = sets.map((k, i) => `${k} = $${i + 2}`).join(', ');
-    await this.run('update email', `update emails set ${assign}, updated_at = now() where idempotency_key = $1`, [key, ...sets.map((k) => patch[k as keyof EmailPatch])]);
+    await this.run('update email', `update emails set ${assign}, updated_at = now() where idempotency_key = $1`, [
+      key,
+      ...sets.map((k) => patch[k as keyof EmailPatch]),
+    ]);
   }
 
   async upsertPostCallEvent(row: PostCallEventRow): Promise<void> {
@@ -163,7 +166,14 @@ export class EmbeddedStore implements Backend {
   }
 
   async insertLead(l: LeadInput): Promise<{ id: string }> {
-    const rows = await this.run('save lead', 'insert into leads (call_sid, name, phone, email, company, need) values ($1, $2, $3, $4, $5, $6) returning id', [l.call_sid, l.name, l.phone, l.email, l.company, l.need]);
+    const rows = await this.run('save lead', 'insert into leads (call_sid, name, phone, email, company, need) values ($1, $2, $3, $4, $5, $6) returning id', [
+      l.call_sid,
+      l.name,
+      l.phone,
+      l.email,
+      l.company,
+      l.need,
+    ]);
     return { id: rows[0]!.id as string };
   }
 
@@ -183,7 +193,11 @@ export class EmbeddedStore implements Backend {
   }
 
   async appointmentsBetween(fromIso: string, toIso: string) {
-    const rows = await this.run('read appointments', `select * from appointments where status = 'confirmed' and start_at < $2 and end_at > $1 order by start_at`, [fromIso, toIso]);
+    const rows = await this.run(
+      'read appointments',
+      `select * from appointments where status = 'confirmed' and start_at < $2 and end_at > $1 order by start_at`,
+      [fromIso, toIso],
+    );
     return rows.map(toAppointmentRow);
   }
 
@@ -218,4 +232,3 @@ export class EmbeddedStore implements Backend {
     if (this.db) await release(this.dir);
   }
 }
-

@@ -162,13 +162,15 @@ export class Journal {
   private async exclusive(fn: () => Promise<void>): Promise<void> {
     await this.idle();
     const p = fn();
-    this.writing = p.then(
-      () => undefined,
-      () => undefined,
-    ).finally(() => {
-      this.writing = undefined;
-      this.kick();
-    });
+    this.writing = p
+      .then(
+        () => undefined,
+        () => undefined,
+      )
+      .finally(() => {
+        this.writing = undefined;
+        this.kick();
+      });
     await p;
   }
 

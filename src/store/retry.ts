@@ -26,7 +26,13 @@ export async function withRetry<T>(what: string, fn: () => Promise<T>, onRetry: 
       const retryable = err instanceof StoreError ? err.retryable : true;
       if (!retryable) throw err;
       if (i >= attempts) {
-        throw new StoreError('CB_STORE_UNAVAILABLE', `${what}: the database did not answer after ${attempts} attempts (${(err as Error).message})`, 'connectivity', (err as StoreError).sqlState, { cause: err });
+        throw new StoreError(
+          'CB_STORE_UNAVAILABLE',
+          `${what}: the database did not answer after ${attempts} attempts (${(err as Error).message})`,
+          'connectivity',
+          (err as StoreError).sqlState,
+          { cause: err },
+        );
       }
       onRetry();
       await sleep(backoffMs(i, 2000, 200));

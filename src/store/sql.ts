@@ -10,7 +10,12 @@ const ident = (s: string) => `"${s.replace(/"/g, '""')}"`;
  * on conflict (<key>) do update set <col> = excluded.<col>` (or `do nothing` when `update` is empty).
  * Parameter $1 is the JSON text of the rows array.
  */
-export function upsertSql(table: string, cols: readonly string[], key: readonly string[], update: readonly string[] = cols.filter((c) => !key.includes(c))): string {
+export function upsertSql(
+  table: string,
+  cols: readonly string[],
+  key: readonly string[],
+  update: readonly string[] = cols.filter((c) => !key.includes(c)),
+): string {
   const list = cols.map(ident).join(', ');
   const action = update.length ? `do update set ${update.map((c) => `${ident(c)} = excluded.${ident(c)}`).join(', ')}` : 'do nothing';
   return `insert into ${ident(table)} (${list}) select ${list} from json_populate_recordset(null::${ident(table)}, $1::json) on conflict (${key.map(ident).join(', ')}) ${action}`;

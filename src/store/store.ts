@@ -137,7 +137,15 @@ export class JournaledStore implements Store {
   healthy(): Promise<boolean> {
     const now = Date.now();
     if (!this.health || now - this.health.at > HEALTH_CACHE_MS) {
-      this.health = { at: now, ok: this.ready.then(() => this.backend.ping()).then(() => true, () => false) };
+      this.health = {
+        at: now,
+        ok: this.ready
+          .then(() => this.backend.ping())
+          .then(
+            () => true,
+            () => false,
+          ),
+      };
     }
     return this.health.ok;
   }
@@ -218,7 +226,8 @@ export class JournaledStore implements Store {
           if (e.retryable) {
             attempt++;
             this.onRetry();
-            if (attempt === 1 || attempt % 10 === 0) this.opts.log.warn({ err: e.message, attempt, pending: this.queue.length }, 'store write failed; retrying');
+            if (attempt === 1 || attempt % 10 === 0)
+              this.opts.log.warn({ err: e.message, attempt, pending: this.queue.length }, 'store write failed; retrying');
             await this.pause(backoffMs(attempt, this.opts.maxBackoffMs ?? 3000));
             continue;
           }
@@ -253,9 +262,14 @@ export class JournaledStore implements Store {
 
   /** Keep a write the database refused for good, with the reason, and move on. */
   private async reject(b: Batch, e: StoreError): Promise<void> {
-    this.opts.log.error({ err: e.message, sqlState: e.sqlState, op: b.op, entries: b.entries.length }, 'store write rejected by the database; kept in journal-rejected.jsonl');
+    this.opts.log.error(
+      { err: e.message, sqlState: e.sqlState, op: b.op, entries: b.entries.length },
+      'store write rejected by the database; kept in journal-rejected.jsonl',
+    );
     await mkdir(this.opts.dataDir, { recursive: true });
-    const lines = b.entries.map((en) => JSON.stringify({ at: new Date().toISOString(), error: e.message, sqlState: e.sqlState, op: en.op, data: en.data }) + '\n');
+    const lines = b.entries.map(
+      (en) => JSON.stringify({ at: new Date().toISOString(), error: e.message, sqlState: e.sqlState, op: en.op, data: en.data }) + '\n',
+    );
     await appendFile(join(this.opts.dataDir, 'journal-rejected.jsonl'), lines.join(''));
   }
 }

@@ -31,7 +31,12 @@ function unwrap<T>(r: PgrstResult<T>, what: string): T {
   const transient = r.status === 0 || r.status >= 500 || r.status === 408 || r.status === 429 || transientSqlState(code);
   const detail = [r.error.message, r.error.details].filter(Boolean).join(': ');
   return (() => {
-    throw new StoreError(transient ? 'CB_STORE_UNREACHABLE' : 'CB_STORE_REJECTED', `${what}: HTTP ${r.status} ${code ?? ''} ${detail}`.replace(/\s+/g, ' '), transient ? (r.status === 0 ? 'connectivity' : 'server') : 'bad_request', code);
+    throw new StoreError(
+      transient ? 'CB_STORE_UNREACHABLE' : 'CB_STORE_REJECTED',
+      `${what}: HTTP ${r.status} ${code ?? ''} ${detail}`.replace(/\s+/g, ' '),
+      transient ? (r.status === 0 ? 'connectivity' : 'server') : 'bad_request',
+      code,
+    );
   })();
 }
 
@@ -62,7 +67,13 @@ export class SupabaseStore implements Backend {
   }
 
   async updateEmail(key: string, patch: EmailPatch): Promise<void> {
-    unwrap(await this.db.from('emails').update({ ...patch, updated_at: new Date().toISOString() }).eq('idempotency_key', key), 'update email');
+    unwrap(
+      await this.db
+        .from('emails')
+        .update({ ...patch, updated_at: new Date().toISOString() })
+        .eq('idempotency_key', key),
+      'update email',
+    );
   }
 
   async upsertPostCallEvent(row: PostCallEventRow): Promise<void> {
@@ -74,7 +85,11 @@ export class SupabaseStore implements Backend {
   }
 
   async insertAppointment(a: AppointmentInput): Promise<{ ok: true; id: string } | { ok: false; reason: 'overlap' }> {
-    const r = await this.db.from('appointments').insert({ ...a, status: 'confirmed' }).select('id').single();
+    const r = await this.db
+      .from('appointments')
+      .insert({ ...a, status: 'confirmed' })
+      .select('id')
+      .single();
     if (r.error?.code === '23P01') return { ok: false, reason: 'overlap' };
     return { ok: true, id: (unwrap(r, 'book appointment') as { id: string }).id };
   }
@@ -92,7 +107,10 @@ export class SupabaseStore implements Backend {
   async getCall(callSid: string) {
     const calls = unwrap(await this.db.from('calls').select('*').eq('call_sid', callSid).limit(1), 'read call') as Record<string, unknown>[];
     if (!calls.length) return undefined;
-    const turns = unwrap(await this.db.from('transcript_turns').select('call_sid,seq,role,text,interrupted,at_ms').eq('call_sid', callSid).order('at_ms').order('seq'), 'read turns') as Record<string, unknown>[];
+    const turns = unwrap(
+      await this.db.from('transcript_turns').select('call_sid,seq,role,text,interrupted,at_ms').eq('call_sid', callSid).order('at_ms').order('seq'),
+      'read turns',
+    ) as Record<string, unknown>[];
     return { call: toCallRow(calls[0]!), turns: turns.map(toTurnRow) };
   }
 

@@ -32,7 +32,10 @@ export function defaultScript(): AgentScript {
   return {
     greeting: clip('agent-greeting-8k.wav', 'Hello, thanks for calling. How can I help you today?'),
     replies: [
-      clip('agent-confirmation-8k.wav', 'Great. I have booked you for tomorrow at ten in the morning. You will get a confirmation email shortly. Is there anything else?'),
+      clip(
+        'agent-confirmation-8k.wav',
+        'Great. I have booked you for tomorrow at ten in the morning. You will get a confirmation email shortly. Is there anything else?',
+      ),
     ],
     userTranscripts: [
       'Hi, this is John from A Plumbing company. I would like to book an appointment for tomorrow at ten in the morning.',

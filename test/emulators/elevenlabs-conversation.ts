@@ -49,7 +49,12 @@ interface Playing {
 
 type Json = Record<string, unknown>;
 
-const ERROR_TYPE_FOR_CODE: Record<number, ElErrorType> = { 1000: 'max_duration_exceeded', 1002: 'llm_error', 1008: 'invalid_message', 1011: 'unknown_websocket_crash' };
+const ERROR_TYPE_FOR_CODE: Record<number, ElErrorType> = {
+  1000: 'max_duration_exceeded',
+  1002: 'llm_error',
+  1008: 'invalid_message',
+  1011: 'unknown_websocket_crash',
+};
 
 export class EmulatedConversation {
   /** Resolves when the socket has closed and every timer is cleared. */
@@ -91,7 +96,7 @@ export class EmulatedConversation {
         for (const t of this.timers) clearTimeout(t);
         clearInterval(this.pingTimer);
         clearTimeout(this.receiveTimer);
-        for (const p of this.tools.values()) clearTimeout(p.timer), p.reject(new Error('conversation closed before the client_tool_result'));
+        for (const p of this.tools.values()) (clearTimeout(p.timer), p.reject(new Error('conversation closed before the client_tool_result')));
         this.tools.clear();
         if (this.playing?.timer) clearTimeout(this.playing.timer);
         this.finishPlayout();
@@ -144,7 +149,17 @@ export class EmulatedConversation {
   async hangUp(): Promise<void> {
     await this.playout();
     if (this.ended) return;
-    this.send({ type: 'agent_tool_response', agent_tool_response: { tool_name: 'end_call', tool_call_id: `sys_${this.nextEventId + 1}`, tool_type: 'system', is_error: false, is_called: true, event_id: this.id() } });
+    this.send({
+      type: 'agent_tool_response',
+      agent_tool_response: {
+        tool_name: 'end_call',
+        tool_call_id: `sys_${this.nextEventId + 1}`,
+        tool_type: 'system',
+        is_error: false,
+        is_called: true,
+        event_id: this.id(),
+      },
+    });
     this.closeWith(1000, 'agent ended the call');
     await this.done;
   }
@@ -250,12 +265,22 @@ export class EmulatedConversation {
     this.started = true;
     const { conversationId, outputFormat, inputFormat } = this.o;
     this.seen.conversations.push({ conversationId, inputFormat, outputFormat });
-    this.send({ type: 'conversation_initiation_metadata', conversation_initiation_metadata_event: { conversation_id: conversationId, agent_output_audio_format: outputFormat, user_input_audio_format: inputFormat } });
+    this.send({
+      type: 'conversation_initiation_metadata',
+      conversation_initiation_metadata_event: {
+        conversation_id: conversationId,
+        agent_output_audio_format: outputFormat,
+        user_input_audio_format: inputFormat,
+      },
+    });
     this.pingTimer = setInterval(() => this.ping(), this.o.pingIntervalMs);
-    if (this.o.maxDurationMs !== undefined) this.later(this.o.maxDurationMs, () => this.fail(1000, 'max_duration_exceeded', 'Maximum conversation duration exceeded'));
+    if (this.o.maxDurationMs !== undefined)
+      this.later(this.o.maxDurationMs, () => this.fail(1000, 'max_duration_exceeded', 'Maximum conversation duration exceeded'));
     if (this.o.closeAfterMs !== undefined) {
       const code = this.o.closeCode;
-      this.later(this.o.closeAfterMs, () => (code === 1000 || code === 1006 ? this.closeWith(code) : this.fail(code, ERROR_TYPE_FOR_CODE[code] ?? 'unknown', 'Injected failure')));
+      this.later(this.o.closeAfterMs, () =>
+        code === 1000 || code === 1006 ? this.closeWith(code) : this.fail(code, ERROR_TYPE_FOR_CODE[code] ?? 'unknown', 'Injected failure'),
+      );
     }
     const greeting = this.firstMessage ?? this.o.script.greeting.text;
     if (greeting !== '') this.speak(this.o.script.greeting, this.fill(greeting));
@@ -322,9 +347,19 @@ export class EmulatedConversation {
     const share = p.sentBytes / p.audio.length;
     const correctedText = cutText(p.text, share);
     const bpm = formatInfo(this.o.outputFormat).bytesPerMs;
-    this.seen.interruptions.push({ eventId, turnEventId: p.eventId, sentAudioMs: p.sentBytes / bpm, sentBytes: p.sentBytes, totalAudioMs: p.audio.length / bpm, correctedText });
+    this.seen.interruptions.push({
+      eventId,
+      turnEventId: p.eventId,
+      sentAudioMs: p.sentBytes / bpm,
+      sentBytes: p.sentBytes,
+      totalAudioMs: p.audio.length / bpm,
+      correctedText,
+    });
     this.send({ type: 'interruption', interruption_event: { event_id: eventId } });
-    this.send({ type: 'agent_response_correction', agent_response_correction_event: { original_agent_response: p.text, corrected_agent_response: correctedText, event_id: p.eventId } });
+    this.send({
+      type: 'agent_response_correction',
+      agent_response_correction_event: { original_agent_response: p.text, corrected_agent_response: correctedText, event_id: p.eventId },
+    });
   }
 
   /** End of caller turn: scripted `user_transcript` with the turn's id, then the reply (item 8). */

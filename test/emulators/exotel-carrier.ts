@@ -107,8 +107,16 @@ export class ExotelCarrierEmulator extends EventEmitter<{ call: [rec: ExotelCall
     const direction = o.direction ?? 'incoming';
     const applets: AppletRequest[] = [];
     const flowParams: Record<string, string> = {
-      CallSid: callSid, CallFrom: o.from, CallTo: o.to, From: o.from, To: o.to, Direction: direction,
-      Created: exotelTime(), StartTime: exotelTime(), CallType: 'call-attempt', ...(o.customField ? { CustomField: o.customField } : {}),
+      CallSid: callSid,
+      CallFrom: o.from,
+      CallTo: o.to,
+      From: o.from,
+      To: o.to,
+      Direction: direction,
+      Created: exotelTime(),
+      StartTime: exotelTime(),
+      CallType: 'call-attempt',
+      ...(o.customField ? { CustomField: o.customField } : {}),
     };
     let streamUrl = o.streamUrl;
     const notes: string[] = [];
@@ -119,10 +127,21 @@ export class ExotelCarrierEmulator extends EventEmitter<{ call: [rec: ExotelCall
       if (res.status === 200 && typeof url === 'string' && /^wss?:\/\//.test(url)) streamUrl = url;
       else notes.push(`voicebot applet failed: dynamic URL answered ${res.status} ${JSON.stringify(res.body)}`);
     }
-    const { dial, headers, rate, custom } = streamUrl ? dialTarget(streamUrl, o.serverBase, notes) : { dial: '', headers: {}, rate: 8000 as ExotelRate, custom: {} };
+    const { dial, headers, rate, custom } = streamUrl
+      ? dialTarget(streamUrl, o.serverBase, notes)
+      : { dial: '', headers: {}, rate: 8000 as ExotelRate, custom: {} };
     const call = new ExotelStreamCall({
-      callSid, streamSid: exotelId(), accountSid: this.accountSid, from: o.from, to: o.to, direction, rate,
-      customParameters: custom, speed: this.speed, frameMs: this.opts.frameMs ?? 100, variant: this.opts.variant ?? 'documented',
+      callSid,
+      streamSid: exotelId(),
+      accountSid: this.accountSid,
+      from: o.from,
+      to: o.to,
+      direction,
+      rate,
+      customParameters: custom,
+      speed: this.speed,
+      frameMs: this.opts.frameMs ?? 100,
+      variant: this.opts.variant ?? 'documented',
     });
     call.notes.push(...notes);
     if (o.audio) call.sendAudio(o.audio);
@@ -135,7 +154,16 @@ export class ExotelCarrierEmulator extends EventEmitter<{ call: [rec: ExotelCall
       if (closed.code === 0) rec.outcome = 'failed';
       else if (closed.by === 'carrier') rec.outcome = 'hangup';
       else rec.outcome = await this.afterBot(rec, o, flowParams);
-      if (o.statusCallback) await this.statusCallback(rec, o, callSid, direction, 'terminal', rec.outcome === 'failed' ? 'failed' : 'completed', Math.round((performance.now() - t0) / 1000));
+      if (o.statusCallback)
+        await this.statusCallback(
+          rec,
+          o,
+          callSid,
+          direction,
+          'terminal',
+          rec.outcome === 'failed' ? 'failed' : 'completed',
+          Math.round((performance.now() - t0) / 1000),
+        );
       finish();
     });
     if (!streamUrl) {
@@ -198,11 +226,28 @@ export class ExotelCarrierEmulator extends EventEmitter<{ call: [rec: ExotelCall
   }
 
   /** StatusCallback without signature, JSON or form (spec §6.3, checklist item 16). */
-  private async statusCallback(rec: ExotelCallRecord, o: ExotelPlaceCallOptions, callSid: string, direction: string, event: 'answered' | 'terminal', status: string, durationS: number): Promise<void> {
+  private async statusCallback(
+    rec: ExotelCallRecord,
+    o: ExotelPlaceCallOptions,
+    callSid: string,
+    direction: string,
+    event: 'answered' | 'terminal',
+    status: string,
+    durationS: number,
+  ): Promise<void> {
     const cb = o.statusCallback!;
     const params: Record<string, unknown> = {
-      CallSid: callSid, EventType: event, Status: status, DateUpdated: exotelTime(), To: o.to, From: o.from, PhoneNumberSid: o.to,
-      Direction: direction, ConversationDuration: durationS, RecordingUrl: null, ...(o.customField ? { CustomField: o.customField } : {}),
+      CallSid: callSid,
+      EventType: event,
+      Status: status,
+      DateUpdated: exotelTime(),
+      To: o.to,
+      From: o.from,
+      PhoneNumberSid: o.to,
+      Direction: direction,
+      ConversationDuration: durationS,
+      RecordingUrl: null,
+      ...(o.customField ? { CustomField: o.customField } : {}),
     };
     const u = new URL(cb.url);
     const target = new URL(u.pathname + u.search, o.serverBase).toString();
@@ -210,8 +255,13 @@ export class ExotelCarrierEmulator extends EventEmitter<{ call: [rec: ExotelCall
     const p = fetch(target, {
       method: 'POST',
       headers: { 'Content-Type': json ? 'application/json' : 'application/x-www-form-urlencoded' },
-      body: json ? JSON.stringify(params) : new URLSearchParams(Object.entries(params).map(([k, v]): [string, string] => [k, v === null ? '' : String(v)])).toString(),
-    }).then((r) => void rec.status.push({ url: cb.url, params, status: r.status }), () => void rec.status.push({ url: cb.url, params, status: 0 }));
+      body: json
+        ? JSON.stringify(params)
+        : new URLSearchParams(Object.entries(params).map(([k, v]): [string, string] => [k, v === null ? '' : String(v)])).toString(),
+    }).then(
+      (r) => void rec.status.push({ url: cb.url, params, status: r.status }),
+      () => void rec.status.push({ url: cb.url, params, status: 0 }),
+    );
     this.pending.add(p);
     await p;
     this.pending.delete(p);
@@ -224,7 +274,11 @@ function exotelTime(d = new Date()): string {
 }
 
 /** Where to dial a stream URL on loopback, with its credentials as a header (checklist item 3). */
-function dialTarget(streamUrl: string, serverBase: string, notes: string[]): { dial: string; headers: Record<string, string>; rate: ExotelRate; custom: Record<string, string> } {
+function dialTarget(
+  streamUrl: string,
+  serverBase: string,
+  notes: string[],
+): { dial: string; headers: Record<string, string>; rate: ExotelRate; custom: Record<string, string> } {
   const u = new URL(streamUrl);
   const headers: Record<string, string> = {};
   if (u.username) headers.Authorization = `Basic ${Buffer.from(`${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`).toString('base64')}`;

@@ -101,7 +101,8 @@ export class ExotelRestMock {
     const callerId = str('CallerId');
     const url = str('Url');
     if (!from || !callerId) return fail(400, 'From and CallerId are required');
-    if (!url || !new RegExp(`^https?://my\\.exotel\\.com/${sid}/exoml/start_voice/[\\w-]+$`).test(url)) return fail(400, 'Url must be http://my.exotel.com/{sid}/exoml/start_voice/{app_id}');
+    if (!url || !new RegExp(`^https?://my\\.exotel\\.com/${sid}/exoml/start_voice/[\\w-]+$`).test(url))
+      return fail(400, 'Url must be http://my.exotel.com/{sid}/exoml/start_voice/{app_id}');
     const p: Placed = { sid: exotelId(), from, callerId, created: new Date().toISOString().slice(0, 19).replace('T', ' ') };
     this.placed.set(p.sid, p);
     if (m[1]) send(200, { Call: this.callJson(p) });
@@ -116,8 +117,14 @@ export class ExotelRestMock {
     const cb = typeof form.StatusCallback === 'string' ? form.StatusCallback : undefined;
     const run = new Promise((r) => setTimeout(r, a.delayMs ?? 0)).then(async () => {
       p.record = await this.opts.carrier.placeCall({
-        serverBase: a.serverBase, publicUrl: a.publicUrl, path: a.flowPath ?? '/outbound?carrier=exotel', callSid: p.sid,
-        from: p.from, to: p.callerId, direction: 'outbound-api', audio: a.audio,
+        serverBase: a.serverBase,
+        publicUrl: a.publicUrl,
+        path: a.flowPath ?? '/outbound?carrier=exotel',
+        callSid: p.sid,
+        from: p.from,
+        to: p.callerId,
+        direction: 'outbound-api',
+        audio: a.audio,
         customField: typeof form.CustomField === 'string' ? form.CustomField : undefined,
         statusCallback: cb ? { url: cb, answered: events.includes('answered') } : undefined,
       });
@@ -130,9 +137,25 @@ export class ExotelRestMock {
     const call = p.record?.call;
     const status = !call ? 'queued' : call.isClosed ? 'completed' : 'in-progress';
     return {
-      Sid: p.sid, ParentCallSid: null, DateCreated: p.created, DateUpdated: p.created, AccountSid: this.opts.accountSid, To: p.callerId, From: p.from,
-      PhoneNumberSid: p.callerId, Status: status, StartTime: p.created, EndTime: null, Duration: null, Price: null, Direction: 'outbound-api',
-      AnsweredBy: null, ForwardedFrom: null, CallerName: null, Uri: `/v1/Accounts/${this.opts.accountSid}/Calls/${p.sid}.json`, RecordingUrl: null,
+      Sid: p.sid,
+      ParentCallSid: null,
+      DateCreated: p.created,
+      DateUpdated: p.created,
+      AccountSid: this.opts.accountSid,
+      To: p.callerId,
+      From: p.from,
+      PhoneNumberSid: p.callerId,
+      Status: status,
+      StartTime: p.created,
+      EndTime: null,
+      Duration: null,
+      Price: null,
+      Direction: 'outbound-api',
+      AnsweredBy: null,
+      ForwardedFrom: null,
+      CallerName: null,
+      Uri: `/v1/Accounts/${this.opts.accountSid}/Calls/${p.sid}.json`,
+      RecordingUrl: null,
     };
   }
 }

@@ -111,7 +111,8 @@ function verifyJwt(jwt: string, key: KeyObject, kid: string, email: string): { c
   if (!verify('RSA-SHA256', Buffer.from(`${h}.${p}`), key, b64url(s))) return { error: 'bad signature' };
   if (claims.iss !== email) return { error: 'iss is not the service account' };
   const now = Date.now() / 1000;
-  if (typeof claims.exp !== 'number' || claims.exp < now || typeof claims.iat !== 'number' || claims.iat > now + 300) return { error: 'expired or not yet valid' };
+  if (typeof claims.exp !== 'number' || claims.exp < now || typeof claims.iat !== 'number' || claims.iat > now + 300)
+    return { error: 'expired or not yet valid' };
   return { claims };
 }
 
@@ -211,8 +212,20 @@ export async function startGoogleCalendarEmulator(o: { calendarId?: string; clie
       return googleError(res, 400, 'Parse Error', 'parseError');
     }
     seen.push({ method: req.method ?? '', path: url.pathname + url.search, auth, body });
-    if (auth === 'none') return googleError(res, 401, 'Request is missing required authentication credential. Expected OAuth 2 access token, login cookie or other valid authentication credential.', 'required');
-    if (auth === 'invalid') return googleError(res, 401, 'Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential.', 'authError');
+    if (auth === 'none')
+      return googleError(
+        res,
+        401,
+        'Request is missing required authentication credential. Expected OAuth 2 access token, login cookie or other valid authentication credential.',
+        'required',
+      );
+    if (auth === 'invalid')
+      return googleError(
+        res,
+        401,
+        'Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential.',
+        'authError',
+      );
     if (faults && faults.count > 0) {
       faults.count--;
       return googleError(res, faults.status, 'Injected failure.', faults.reason);
@@ -230,10 +243,12 @@ export async function startGoogleCalendarEmulator(o: { calendarId?: string; clie
   /** RFC 7523 JWT-bearer grant (https://developers.google.com/identity/protocols/oauth2/service-account#httprest). */
   function token(text: string, res: ServerResponse): void {
     const form = new URLSearchParams(text);
-    if (form.get('grant_type') !== 'urn:ietf:params:oauth:grant-type:jwt-bearer') return json(res, 400, { error: 'unsupported_grant_type', error_description: 'Invalid grant_type: ' + (form.get('grant_type') ?? '') });
+    if (form.get('grant_type') !== 'urn:ietf:params:oauth:grant-type:jwt-bearer')
+      return json(res, 400, { error: 'unsupported_grant_type', error_description: 'Invalid grant_type: ' + (form.get('grant_type') ?? '') });
     const v = verifyJwt(form.get('assertion') ?? '', pub, kid, clientEmail);
     if ('error' in v) return json(res, 400, { error: 'invalid_grant', error_description: `Invalid JWT Signature. (${v.error})` });
-    if (typeof v.claims.scope !== 'string' || !SCOPE_OK.test(v.claims.scope)) return json(res, 400, { error: 'invalid_scope', error_description: 'Invalid OAuth scope or ID token audience provided.' });
+    if (typeof v.claims.scope !== 'string' || !SCOPE_OK.test(v.claims.scope))
+      return json(res, 400, { error: 'invalid_scope', error_description: 'Invalid OAuth scope or ID token audience provided.' });
     const access = `ya29.${randomBytes(24).toString('base64url')}`;
     tokens.set(access, Date.now() + 3599_000);
     json(res, 200, { access_token: access, expires_in: 3599, token_type: 'Bearer' });
@@ -252,14 +267,20 @@ export async function startGoogleCalendarEmulator(o: { calendarId?: string; clie
         calendars[id] = { errors: [{ domain: 'global', reason: 'notFound' }], busy: [] };
         continue;
       }
-      const spans = events.map(busyOf).filter((x): x is [number, number] => !!x && x[0] < to && x[1] > from).map(([s, e]) => [Math.max(s, from), Math.min(e, to)] as [number, number]).sort((x, y) => x[0] - y[0]);
+      const spans = events
+        .map(busyOf)
+        .filter((x): x is [number, number] => !!x && x[0] < to && x[1] > from)
+        .map(([s, e]) => [Math.max(s, from), Math.min(e, to)] as [number, number])
+        .sort((x, y) => x[0] - y[0]);
       const merged: [number, number][] = [];
       for (const s of spans) {
         const last = merged[merged.length - 1];
         if (last && s[0] <= last[1]) last[1] = Math.max(last[1], s[1]);
         else merged.push([...s]);
       }
-      calendars[id] = { busy: merged.map(([s, e]) => ({ start: new Date(s).toISOString().replace('.000', ''), end: new Date(e).toISOString().replace('.000', '') })) };
+      calendars[id] = {
+        busy: merged.map(([s, e]) => ({ start: new Date(s).toISOString().replace('.000', ''), end: new Date(e).toISOString().replace('.000', '') })),
+      };
     }
     json(res, 200, { kind: 'calendar#freeBusy', timeMin: new Date(from).toISOString(), timeMax: new Date(to).toISOString(), calendars });
   }
@@ -287,7 +308,16 @@ export async function startGoogleCalendarEmulator(o: { calendarId?: string; clie
       items = [...items].sort((a, b) => busyOf({ ...a, status: 'confirmed' })![0] - busyOf({ ...b, status: 'confirmed' })![0]);
     }
     const max = Number(q.get('maxResults') ?? 250);
-    json(res, 200, { kind: 'calendar#events', etag: `"${Date.now()}"`, summary: calendarId, updated: new Date().toISOString(), timeZone: 'UTC', accessRole: 'writer', defaultReminders: [], items: items.slice(0, max) });
+    json(res, 200, {
+      kind: 'calendar#events',
+      etag: `"${Date.now()}"`,
+      summary: calendarId,
+      updated: new Date().toISOString(),
+      timeZone: 'UTC',
+      accessRole: 'writer',
+      defaultReminders: [],
+      items: items.slice(0, max),
+    });
   }
 
   const serviceAccountJson = JSON.stringify({

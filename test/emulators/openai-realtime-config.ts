@@ -32,7 +32,12 @@ export interface EmuSession {
   tracing: null;
   truncation: 'auto';
   audio: {
-    input: { format: RealtimeAudioFormats; transcription: { model?: string; language?: string; prompt?: string } | null; noise_reduction: { type?: string } | null; turn_detection: EmuTurnDetection | null };
+    input: {
+      format: RealtimeAudioFormats;
+      transcription: { model?: string; language?: string; prompt?: string } | null;
+      noise_reduction: { type?: string } | null;
+      turn_detection: EmuTurnDetection | null;
+    };
     output: { format: RealtimeAudioFormats; voice: string; speed: number };
   };
 }
@@ -59,7 +64,15 @@ export function defaultSession(id: string, model: string, capMs: number): EmuSes
         format: { ...PCM24 },
         transcription: null,
         noise_reduction: null,
-        turn_detection: { type: 'server_vad', threshold: 0.5, prefix_padding_ms: 300, silence_duration_ms: 500, idle_timeout_ms: null, create_response: true, interrupt_response: true },
+        turn_detection: {
+          type: 'server_vad',
+          threshold: 0.5,
+          prefix_padding_ms: 300,
+          silence_duration_ms: 500,
+          idle_timeout_ms: null,
+          create_response: true,
+          interrupt_response: true,
+        },
       },
       output: { format: { ...PCM24 }, voice: 'marin', speed: 1 },
     },
@@ -67,7 +80,17 @@ export function defaultSession(id: string, model: string, capMs: number): EmuSes
 }
 
 /** Beta-only `session` fields a GA update must not carry (spec §4, §7). */
-const BETA_FIELDS = ['input_audio_format', 'output_audio_format', 'turn_detection', 'voice', 'modalities', 'input_audio_transcription', 'input_audio_noise_reduction', 'temperature', 'max_response_output_tokens'];
+const BETA_FIELDS = [
+  'input_audio_format',
+  'output_audio_format',
+  'turn_detection',
+  'voice',
+  'modalities',
+  'input_audio_transcription',
+  'input_audio_noise_reduction',
+  'temperature',
+  'max_response_output_tokens',
+];
 const FORMAT_TYPES = ['audio/pcm', 'audio/pcmu', 'audio/pcma'];
 
 export type UpdateError = Pick<RealtimeError, 'type' | 'code' | 'message' | 'param'>;
@@ -79,9 +102,14 @@ const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !
 
 function checkFormat(f: unknown, param: string): UpdateError | null {
   if (!isObj(f) || typeof f.type !== 'string' || !FORMAT_TYPES.includes(f.type)) {
-    return invalid('invalid_value', `${param}.type`, `Invalid value: '${isObj(f) ? String(f.type) : String(f)}'. Supported values are: 'audio/pcm', 'audio/pcmu', and 'audio/pcma'.`);
+    return invalid(
+      'invalid_value',
+      `${param}.type`,
+      `Invalid value: '${isObj(f) ? String(f.type) : String(f)}'. Supported values are: 'audio/pcm', 'audio/pcmu', and 'audio/pcma'.`,
+    );
   }
-  if (f.type === 'audio/pcm' && f.rate !== undefined && f.rate !== 24000) return invalid('invalid_value', `${param}.rate`, 'Only a 24kHz sample rate is supported.');
+  if (f.type === 'audio/pcm' && f.rate !== undefined && f.rate !== 24000)
+    return invalid('invalid_value', `${param}.rate`, 'Only a 24kHz sample rate is supported.');
   return null;
 }
 
@@ -94,14 +122,21 @@ export function applySessionUpdate(s: EmuSession, session: unknown, voiceLocked:
   if (!isObj(session)) return invalid('missing_required_parameter', 'session', "Missing required parameter: 'session'.");
   for (const f of BETA_FIELDS) if (f in session) return invalid('unknown_parameter', `session.${f}`, `Unknown parameter: 'session.${f}'.`);
   if (session.type === undefined) return invalid('missing_required_parameter', 'session.type', "Missing required parameter: 'session.type'.");
-  if (session.type !== 'realtime') return invalid('invalid_value', 'session.type', `Invalid value: '${String(session.type)}'. The emulator serves 'realtime' sessions only.`);
+  if (session.type !== 'realtime')
+    return invalid('invalid_value', 'session.type', `Invalid value: '${String(session.type)}'. The emulator serves 'realtime' sessions only.`);
   const audio = isObj(session.audio) ? session.audio : {};
   const input = isObj(audio.input) ? audio.input : {};
   const output = isObj(audio.output) ? audio.output : {};
-  if (input.format !== undefined) { const e = checkFormat(input.format, 'session.audio.input.format'); if (e) return e; }
-  if (output.format !== undefined) { const e = checkFormat(output.format, 'session.audio.output.format'); if (e) return e; }
+  if (input.format !== undefined) {
+    const e = checkFormat(input.format, 'session.audio.input.format');
+    if (e) return e;
+  }
+  if (output.format !== undefined) {
+    const e = checkFormat(output.format, 'session.audio.output.format');
+    if (e) return e;
+  }
   if (output.voice !== undefined && output.voice !== s.audio.output.voice && voiceLocked) {
-    return invalid('cannot_update_voice', 'session.audio.output.voice', 'Cannot update a conversation\'s voice if assistant audio is present.');
+    return invalid('cannot_update_voice', 'session.audio.output.voice', "Cannot update a conversation's voice if assistant audio is present.");
   }
   const td = input.turn_detection;
   if (td !== undefined && td !== null && (!isObj(td) || (td.type !== 'server_vad' && td.type !== 'semantic_vad'))) {
@@ -198,7 +233,10 @@ function samplesToAlaw(samples: Int16Array): Buffer {
   for (let i = 0; i < samples.length; i++) {
     let pcm = samples[i]! >> 3;
     let mask = 0xd5;
-    if (pcm < 0) { mask = 0x55; pcm = -pcm - 1; }
+    if (pcm < 0) {
+      mask = 0x55;
+      pcm = -pcm - 1;
+    }
     let seg = 0;
     for (let end = 0x1f; seg < 8 && pcm > end; end = (end << 1) | 1) seg++;
     const aval = seg >= 8 ? 0x7f : (seg << 4) | (seg < 2 ? (pcm >> 1) & 0x0f : (pcm >> seg) & 0x0f);

@@ -13,10 +13,7 @@ import type {
 import { formatBytesPerMs } from './openai-realtime-config';
 
 /** What a response does. */
-export type ResponsePlan =
-  | { kind: 'audio'; text: string; audio: Buffer }
-  | { kind: 'tool'; name: string; args: unknown; callId: string }
-  | { kind: 'failed' };
+export type ResponsePlan = { kind: 'audio'; text: string; audio: Buffer } | { kind: 'tool'; name: string; args: unknown; callId: string } | { kind: 'failed' };
 
 export type ResponseStatus = 'in_progress' | 'completed' | 'cancelled' | 'failed';
 
@@ -86,16 +83,34 @@ export class ResponseRun {
   start(): void {
     const h = this.host;
     h.send({ type: 'response.created', event_id: h.newId('event'), response: this.response('in_progress', []) });
-    h.send({ type: 'rate_limits.updated', event_id: h.newId('event'), rate_limits: [{ name: 'requests', limit: 5000, remaining: 4999, reset_seconds: 0.012 }, { name: 'tokens', limit: 40000, remaining: 38000, reset_seconds: 3.1 }] });
+    h.send({
+      type: 'rate_limits.updated',
+      event_id: h.newId('event'),
+      rate_limits: [
+        { name: 'requests', limit: 5000, remaining: 4999, reset_seconds: 0.012 },
+        { name: 'tokens', limit: 40000, remaining: 38000, reset_seconds: 3.1 },
+      ],
+    });
     if (this.plan.kind === 'failed') {
       this.status = 'failed';
-      h.send({ type: 'response.done', event_id: h.newId('event'), response: this.response('failed', [], { type: 'failed', error: { type: 'server_error', code: 'internal_error' } }) });
+      h.send({
+        type: 'response.done',
+        event_id: h.newId('event'),
+        response: this.response('failed', [], { type: 'failed', error: { type: 'server_error', code: 'internal_error' } }),
+      });
       h.onDone(this);
       return;
     }
     if (this.plan.kind === 'tool') return this.runTool(this.plan);
     this.prev = h.previousItemId;
-    const item: RealtimeConversationItemAssistantMessage = { id: this.itemId, object: 'realtime.item', type: 'message', status: 'in_progress', role: 'assistant', content: [] };
+    const item: RealtimeConversationItemAssistantMessage = {
+      id: this.itemId,
+      object: 'realtime.item',
+      type: 'message',
+      status: 'in_progress',
+      role: 'assistant',
+      content: [],
+    };
     h.send({ type: 'response.output_item.added', event_id: h.newId('event'), response_id: this.id, output_index: 0, item });
     h.send({ type: 'conversation.item.added', event_id: h.newId('event'), previous_item_id: this.prev, item });
     h.onItem({ id: this.itemId, type: 'message', audioMs: () => this.audioMs });
@@ -140,7 +155,14 @@ export class ResponseRun {
     h.send({ type: 'response.output_audio.done', event_id: h.newId('event'), ...this.base() });
     h.send({ type: 'response.output_audio_transcript.done', event_id: h.newId('event'), ...this.base(), transcript });
     h.send({ type: 'response.content_part.done', event_id: h.newId('event'), ...this.base(), part: { type: 'audio', transcript } });
-    const item: RealtimeConversationItemAssistantMessage = { id: this.itemId, object: 'realtime.item', type: 'message', status: status === 'completed' ? 'completed' : 'incomplete', role: 'assistant', content: [{ type: 'output_audio', transcript }] };
+    const item: RealtimeConversationItemAssistantMessage = {
+      id: this.itemId,
+      object: 'realtime.item',
+      type: 'message',
+      status: status === 'completed' ? 'completed' : 'incomplete',
+      role: 'assistant',
+      content: [{ type: 'output_audio', transcript }],
+    };
     h.send({ type: 'response.output_item.done', event_id: h.newId('event'), response_id: this.id, output_index: 0, item });
     h.send({ type: 'conversation.item.done', event_id: h.newId('event'), previous_item_id: this.prev, item });
     h.send({ type: 'response.done', event_id: h.newId('event'), response: this.response(status, [item], details) });
@@ -151,16 +173,49 @@ export class ResponseRun {
     const h = this.host;
     const args = typeof plan.args === 'string' ? plan.args : JSON.stringify(plan.args); // a string goes out verbatim (malformed-JSON tests)
     this.prev = h.previousItemId;
-    const pending: RealtimeConversationItemFunctionCall = { id: this.itemId, object: 'realtime.item', type: 'function_call', status: 'in_progress', name: plan.name, call_id: plan.callId, arguments: '' };
+    const pending: RealtimeConversationItemFunctionCall = {
+      id: this.itemId,
+      object: 'realtime.item',
+      type: 'function_call',
+      status: 'in_progress',
+      name: plan.name,
+      call_id: plan.callId,
+      arguments: '',
+    };
     h.send({ type: 'response.output_item.added', event_id: h.newId('event'), response_id: this.id, output_index: 0, item: pending });
     h.send({ type: 'conversation.item.added', event_id: h.newId('event'), previous_item_id: this.prev, item: pending });
     h.onItem({ id: this.itemId, type: 'function_call', audioMs: () => 0 });
     const half = Math.ceil(args.length / 2);
     for (const delta of [args.slice(0, half), args.slice(half)]) {
-      h.send({ type: 'response.function_call_arguments.delta', event_id: h.newId('event'), response_id: this.id, item_id: this.itemId, output_index: 0, call_id: plan.callId, delta });
+      h.send({
+        type: 'response.function_call_arguments.delta',
+        event_id: h.newId('event'),
+        response_id: this.id,
+        item_id: this.itemId,
+        output_index: 0,
+        call_id: plan.callId,
+        delta,
+      });
     }
-    h.send({ type: 'response.function_call_arguments.done', event_id: h.newId('event'), response_id: this.id, item_id: this.itemId, output_index: 0, call_id: plan.callId, name: plan.name, arguments: args });
-    const item: RealtimeConversationItemFunctionCall = { id: this.itemId, object: 'realtime.item', type: 'function_call', status: 'completed', name: plan.name, call_id: plan.callId, arguments: args };
+    h.send({
+      type: 'response.function_call_arguments.done',
+      event_id: h.newId('event'),
+      response_id: this.id,
+      item_id: this.itemId,
+      output_index: 0,
+      call_id: plan.callId,
+      name: plan.name,
+      arguments: args,
+    });
+    const item: RealtimeConversationItemFunctionCall = {
+      id: this.itemId,
+      object: 'realtime.item',
+      type: 'function_call',
+      status: 'completed',
+      name: plan.name,
+      call_id: plan.callId,
+      arguments: args,
+    };
     h.send({ type: 'response.output_item.done', event_id: h.newId('event'), response_id: this.id, output_index: 0, item });
     h.send({ type: 'conversation.item.done', event_id: h.newId('event'), previous_item_id: this.prev, item });
     this.status = 'completed';

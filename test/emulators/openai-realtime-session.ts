@@ -14,7 +14,19 @@ import type { EmulatorShared } from './openai-realtime';
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-const CLIENT_TYPES = new Set(['session.update', 'input_audio_buffer.append', 'input_audio_buffer.commit', 'input_audio_buffer.clear', 'output_audio_buffer.clear', 'conversation.item.create', 'conversation.item.truncate', 'conversation.item.delete', 'conversation.item.retrieve', 'response.create', 'response.cancel']);
+const CLIENT_TYPES = new Set([
+  'session.update',
+  'input_audio_buffer.append',
+  'input_audio_buffer.commit',
+  'input_audio_buffer.clear',
+  'output_audio_buffer.clear',
+  'conversation.item.create',
+  'conversation.item.truncate',
+  'conversation.item.delete',
+  'conversation.item.retrieve',
+  'response.create',
+  'response.cancel',
+]);
 
 interface Item {
   id: string;
@@ -65,7 +77,10 @@ export class EmulatedSession {
     this.later(delaySessionCreatedMs, () => this.send({ type: 'session.created', event_id: this.id('event'), session: asWireSession(this.session) }));
     this.later(sessionCapMs, () => {
       const minutes = Math.round(sessionCapMs / 60000);
-      this.sendError({ type: 'invalid_request_error', code: 'session_expired', message: `Your session hit the maximum duration of ${minutes} minutes.`, param: null }, null);
+      this.sendError(
+        { type: 'invalid_request_error', code: 'session_expired', message: `Your session hit the maximum duration of ${minutes} minutes.`, param: null },
+        null,
+      );
       this.shared.closeSocket(this.ws, 1001, 'session expired');
     });
     if (dropAfterMs !== undefined) this.later(dropAfterMs, () => this.shared.dropSocket(this.ws));
@@ -113,13 +128,24 @@ export class EmulatedSession {
     try {
       msg = JSON.parse(text);
     } catch {
-      return this.invalid('invalid_json', "We could not parse the JSON body of your request. (HINT: This likely means you aren't using your HTTP library correctly.)", null, null);
+      return this.invalid(
+        'invalid_json',
+        "We could not parse the JSON body of your request. (HINT: This likely means you aren't using your HTTP library correctly.)",
+        null,
+        null,
+      );
     }
     if (!isObj(msg)) return this.invalid('invalid_json', 'Expected an object.', null, null);
     const eventId = typeof msg.event_id === 'string' ? msg.event_id : null;
     const type = msg.type;
     if (typeof type !== 'string') return this.invalid('missing_required_parameter', "Missing required parameter: 'type'.", 'type', eventId);
-    if (!CLIENT_TYPES.has(type)) return this.invalid('invalid_value', `Invalid value: '${type}'. Supported values are: ${[...CLIENT_TYPES].map((t) => `'${t}'`).join(', ')}.`, 'type', eventId);
+    if (!CLIENT_TYPES.has(type))
+      return this.invalid(
+        'invalid_value',
+        `Invalid value: '${type}'. Supported values are: ${[...CLIENT_TYPES].map((t) => `'${t}'`).join(', ')}.`,
+        'type',
+        eventId,
+      );
     this.shared.seen.clientEvents.push(type);
     switch (type) {
       case 'session.update':
@@ -138,12 +164,19 @@ export class EmulatedSession {
       case 'conversation.item.truncate':
         return this.onTruncate(msg, eventId);
       case 'conversation.item.delete':
-        if (typeof msg.item_id !== 'string' || !this.items.delete(msg.item_id)) return this.invalid('item_not_found', `Item with item_id not found: ${String(msg.item_id)}`, 'item_id', eventId);
+        if (typeof msg.item_id !== 'string' || !this.items.delete(msg.item_id))
+          return this.invalid('item_not_found', `Item with item_id not found: ${String(msg.item_id)}`, 'item_id', eventId);
         return this.send({ type: 'conversation.item.deleted', event_id: this.id('event'), item_id: msg.item_id });
       case 'conversation.item.retrieve':
         return this.invalid('unsupported', 'conversation.item.retrieve is not emulated.', 'type', eventId);
       case 'response.create':
-        if (this.active) return this.invalid('conversation_already_has_active_response', `Conversation already has an active response in progress: ${this.active.id}. Wait until the response is finished before creating a new one.`, null, eventId);
+        if (this.active)
+          return this.invalid(
+            'conversation_already_has_active_response',
+            `Conversation already has an active response in progress: ${this.active.id}. Wait until the response is finished before creating a new one.`,
+            null,
+            eventId,
+          );
         return this.startResponse('client');
       case 'response.cancel':
         if (!this.active) return this.invalid('response_cancel_not_active', 'Cancellation failed: no active response found.', null, eventId);
@@ -198,12 +231,26 @@ export class EmulatedSession {
   private commitUser(endMs: number, itemId = this.id('item')): void {
     const turn = this.userTurns++;
     this.send({ type: 'input_audio_buffer.committed', event_id: this.id('event'), item_id: itemId, previous_item_id: this.lastItemId });
-    const item = { id: itemId, object: 'realtime.item' as const, type: 'message' as const, status: 'completed' as const, role: 'user' as const, content: [{ type: 'input_audio' as const, transcript: null as unknown as string }] };
+    const item = {
+      id: itemId,
+      object: 'realtime.item' as const,
+      type: 'message' as const,
+      status: 'completed' as const,
+      role: 'user' as const,
+      content: [{ type: 'input_audio' as const, transcript: null as unknown as string }],
+    };
     this.addItem({ id: itemId, type: 'message', role: 'user', audioMs: () => 0 }, item);
     if (!this.session.audio.input.transcription) return;
     const transcript = pick(this.shared.opts.script.userTranscripts, turn);
     this.later(10, () => {
-      this.send({ type: 'conversation.item.input_audio_transcription.completed', event_id: this.id('event'), item_id: itemId, content_index: 0, transcript, usage: { type: 'duration', seconds: Math.max(1, Math.round(endMs / 1000)) } });
+      this.send({
+        type: 'conversation.item.input_audio_transcription.completed',
+        event_id: this.id('event'),
+        item_id: itemId,
+        content_index: 0,
+        transcript,
+        usage: { type: 'duration', seconds: Math.max(1, Math.round(endMs / 1000)) },
+      });
       this.shared.changed();
     });
   }
@@ -219,12 +266,16 @@ export class EmulatedSession {
     if (!isObj(item)) return this.invalid('missing_required_parameter', "Missing required parameter: 'item'.", 'item', eventId);
     const id = typeof item.id === 'string' ? item.id : this.id('item');
     if (item.type === 'function_call_output') {
-      if (typeof item.call_id !== 'string' || typeof item.output !== 'string') return this.invalid('missing_required_parameter', "Missing required parameter: 'item.call_id' or 'item.output'.", 'item.call_id', eventId);
+      if (typeof item.call_id !== 'string' || typeof item.output !== 'string')
+        return this.invalid('missing_required_parameter', "Missing required parameter: 'item.call_id' or 'item.output'.", 'item.call_id', eventId);
       const known = this.knownCalls.has(item.call_id);
       this.shared.seen.toolOutputs.push({ callId: item.call_id, output: item.output, known });
       // The real reply to an unknown call_id is unverified (spec §13 item 12); an error is the safe guess.
       if (!known) return this.invalid('invalid_value', `No function call found with call_id '${item.call_id}'.`, 'item.call_id', eventId);
-      this.addItem({ id, type: 'function_call_output', audioMs: () => 0 }, { id, object: 'realtime.item', type: 'function_call_output', status: 'completed', call_id: item.call_id, output: item.output });
+      this.addItem(
+        { id, type: 'function_call_output', audioMs: () => 0 },
+        { id, object: 'realtime.item', type: 'function_call_output', status: 'completed', call_id: item.call_id, output: item.output },
+      );
       this.toolWaiters.get(item.call_id)?.({ callId: item.call_id, output: item.output });
       this.toolWaiters.delete(item.call_id);
       return this.shared.changed();
@@ -233,7 +284,12 @@ export class EmulatedSession {
       return this.invalid('invalid_value', 'Unsupported item: expected a message with role and content, or a function_call_output.', 'item.type', eventId);
     }
     this.shared.seen.items.push(structuredClone(item));
-    this.addItem({ id, type: 'message', role: item.role, audioMs: () => 0 }, { ...(item as object), id, object: 'realtime.item', status: 'completed' } as never);
+    this.addItem({ id, type: 'message', role: item.role, audioMs: () => 0 }, {
+      ...(item as object),
+      id,
+      object: 'realtime.item',
+      status: 'completed',
+    } as never);
     this.shared.changed();
   }
 
@@ -241,7 +297,13 @@ export class EmulatedSession {
   private onTruncate(msg: Obj, eventId: string | null): void {
     const itemId = msg.item_id;
     const ms = msg.audio_end_ms;
-    const rec = { itemId: String(itemId), requestedMs: typeof ms === 'number' ? ms : NaN, appliedMs: null as number | null, ok: false, error: undefined as string | undefined };
+    const rec = {
+      itemId: String(itemId),
+      requestedMs: typeof ms === 'number' ? ms : NaN,
+      appliedMs: null as number | null,
+      ok: false,
+      error: undefined as string | undefined,
+    };
     this.shared.seen.truncates.push(rec);
     const item = typeof itemId === 'string' ? this.items.get(itemId) : undefined;
     const fail = (code: string, message: string, param: string) => {

@@ -104,7 +104,21 @@ export interface EmulatorShared {
 }
 
 function emptySeen(): OpenAiEmulatorSeen {
-  return { upgrades: [], clientEvents: [], sessionUpdates: [], formats: [], appendedMs: 0, speech: [], items: [], responses: [], cancels: [], truncates: [], toolOutputs: [], closes: [], errors: [] };
+  return {
+    upgrades: [],
+    clientEvents: [],
+    sessionUpdates: [],
+    formats: [],
+    appendedMs: 0,
+    speech: [],
+    items: [],
+    responses: [],
+    cancels: [],
+    truncates: [],
+    toolOutputs: [],
+    closes: [],
+    errors: [],
+  };
 }
 
 /** Start the emulator on 127.0.0.1, port 0. */
@@ -135,18 +149,27 @@ export async function startOpenAiEmulator(options: OpenAiEmulatorOptions = {}): 
     },
   };
 
-  const wss = new WebSocketServer({ noServer: true, maxPayload: 16 * 1024 * 1024, handleProtocols: (protocols) => (protocols.has('realtime') ? 'realtime' : false) });
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: 16 * 1024 * 1024,
+    handleProtocols: (protocols) => (protocols.has('realtime') ? 'realtime' : false),
+  });
   const server = createServer((_req, res) => res.writeHead(426, { 'content-type': 'text/plain' }).end('Upgrade Required'));
 
   server.on('upgrade', (req, socket, head) => {
     socket.on('error', () => undefined);
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-    const protocols = String(req.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim()).filter(Boolean);
+    const protocols = String(req.headers['sec-websocket-protocol'] ?? '')
+      .split(',')
+      .map((p) => p.trim())
+      .filter(Boolean);
     const record = { url: req.url ?? '', headers: { ...req.headers }, protocols, model: url.searchParams.get('model'), tls: false as const, status: 101 };
     seen.upgrades.push(record);
     const refuse = (status: number) => {
       record.status = status;
-      socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n{"error":{"message":"refused by emulator","code":${status}}}`);
+      socket.end(
+        `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n{"error":{"message":"refused by emulator","code":${status}}}`,
+      );
       shared.changed();
     };
     if (url.pathname !== '/v1/realtime') return refuse(404);
@@ -160,7 +183,9 @@ export async function startOpenAiEmulator(options: OpenAiEmulatorOptions = {}): 
       // A server-initiated close is recorded with the code the server sent, even if the peer then
       // tore the TCP connection down without answering (which the socket reports as 1006).
       const ours = closedBy.get(ws);
-      seen.closes.push(ours ? { code: ours.code ?? code, reason: ours.reason ?? reason.toString(), by: ours.by } : { code, reason: reason.toString(), by: 'client' });
+      seen.closes.push(
+        ours ? { code: ours.code ?? code, reason: ours.reason ?? reason.toString(), by: ours.by } : { code, reason: reason.toString(), by: 'client' },
+      );
       sessions.delete(ws);
       shared.changed();
     });
@@ -174,11 +199,27 @@ export async function startOpenAiEmulator(options: OpenAiEmulatorOptions = {}): 
     const bearer = /^Bearer\s+(.+)$/i.exec(String(headers.authorization ?? ''))?.[1];
     const subKey = protocols.find((p) => p.startsWith('openai-insecure-api-key.'))?.slice('openai-insecure-api-key.'.length);
     if ((bearer ?? subKey) !== opts.apiKey) {
-      return refuse({ type: 'invalid_request_error', code: 'invalid_api_key', message: 'Incorrect API key provided. You can find your API key at https://platform.openai.com/account/api-keys.' }, 3000, 'invalid_request_error.invalid_api_key');
+      return refuse(
+        {
+          type: 'invalid_request_error',
+          code: 'invalid_api_key',
+          message: 'Incorrect API key provided. You can find your API key at https://platform.openai.com/account/api-keys.',
+        },
+        3000,
+        'invalid_request_error.invalid_api_key',
+      );
     }
     // Beta shape: refused like today's service (spec §1, §13 item 3).
     if (/realtime=v1/i.test(String(headers['openai-beta'] ?? '')) || protocols.includes('openai-beta.realtime-v1')) {
-      return refuse({ type: 'invalid_request_error', code: 'beta_api_shape_disabled', message: 'The Realtime Beta API is no longer supported. Please use /v1/realtime for the GA API.' }, 4000, 'beta_api_shape_disabled');
+      return refuse(
+        {
+          type: 'invalid_request_error',
+          code: 'beta_api_shape_disabled',
+          message: 'The Realtime Beta API is no longer supported. Please use /v1/realtime for the GA API.',
+        },
+        4000,
+        'beta_api_shape_disabled',
+      );
     }
     // Missing model: error then close (code and text unverified; spec §13 item 1 only asks for both).
     if (!model) return refuse({ type: 'invalid_request_error', code: 'missing_model', message: "Missing required parameter: 'model'." }, 4000, 'missing_model');

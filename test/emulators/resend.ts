@@ -52,12 +52,15 @@ async function readBody(req: IncomingMessage): Promise<string> {
 /** Field problems of a send request, in Resend's words, or undefined. */
 function invalid(b: Record<string, unknown>): [string, string] | undefined {
   for (const f of ['from', 'to', 'subject'] as const) if (b[f] === undefined || b[f] === '') return ['missing_required_field', `Missing \`${f}\` field.`];
-  if (typeof b.from !== 'string' || !MAILBOX.test(b.from)) return ['validation_error', 'Invalid `from` field. The email address needs to follow the `email@example.com` or `Name <email@example.com>` format.'];
+  if (typeof b.from !== 'string' || !MAILBOX.test(b.from))
+    return ['validation_error', 'Invalid `from` field. The email address needs to follow the `email@example.com` or `Name <email@example.com>` format.'];
   const to = Array.isArray(b.to) ? b.to : [b.to];
   if (to.length > 50) return ['validation_error', 'Invalid `to` field. Maximum 50 recipients.'];
-  if (!to.every((a) => typeof a === 'string' && MAILBOX.test(a))) return ['validation_error', 'Invalid `to` field. The email address needs to follow the `email@example.com` or `Name <email@example.com>` format.'];
+  if (!to.every((a) => typeof a === 'string' && MAILBOX.test(a)))
+    return ['validation_error', 'Invalid `to` field. The email address needs to follow the `email@example.com` or `Name <email@example.com>` format.'];
   if (typeof b.subject !== 'string') return ['validation_error', 'Invalid `subject` field.'];
-  if (b.html === undefined && b.text === undefined && b.react === undefined && b.template === undefined) return ['validation_error', 'Missing `html` or `text` field.'];
+  if (b.html === undefined && b.text === undefined && b.react === undefined && b.template === undefined)
+    return ['validation_error', 'Missing `html` or `text` field.'];
   return undefined;
 }
 
@@ -87,14 +90,32 @@ export async function startResendEmulator(o: { apiKey?: string; processingMs?: n
     };
     const fail = (status: number, name: string, message: string) => answer(status, { statusCode: status, message, name });
     const auth = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
-    if (!auth) return void fail(401, 'missing_api_key', 'Missing API key in the authorization header. Include the following header Authorization: Bearer YOUR_API_KEY in the request.');
+    if (!auth)
+      return void fail(
+        401,
+        'missing_api_key',
+        'Missing API key in the authorization header. Include the following header Authorization: Bearer YOUR_API_KEY in the request.',
+      );
     if (auth !== apiKey) return void fail(403, 'invalid_api_key', 'API key is invalid');
 
     const get = /^\/emails\/([\w-]+)$/.exec(path);
     if (req.method === 'GET' && get) {
       const e = emails.find((x) => x.id === get[1]);
       if (!e) return void fail(404, 'not_found', 'Email not found');
-      return void answer(200, { object: 'email', id: e.id, to: e.to, from: e.from, created_at: e.created_at, subject: e.subject, html: e.html ?? null, text: e.text ?? null, bcc: null, cc: null, reply_to: null, last_event: 'delivered' });
+      return void answer(200, {
+        object: 'email',
+        id: e.id,
+        to: e.to,
+        from: e.from,
+        created_at: e.created_at,
+        subject: e.subject,
+        html: e.html ?? null,
+        text: e.text ?? null,
+        bcc: null,
+        cc: null,
+        reply_to: null,
+        last_event: 'delivered',
+      });
     }
     if (req.method !== 'POST' || path !== '/emails') return void fail(405, 'method_not_allowed', 'Method not allowed');
     let body: Record<string, unknown>;
@@ -107,8 +128,18 @@ export async function startResendEmulator(o: { apiKey?: string; processingMs?: n
     if (idem !== undefined) {
       const prior = keys.get(idem);
       if (prior && Date.now() - prior.at < DAY_MS) {
-        if (prior.payload !== text) return void fail(409, 'invalid_idempotent_request', 'Same idempotency key used with a different request payload. Change your idempotency key or payload.');
-        if (!prior.done) return void fail(409, 'concurrent_idempotent_requests', 'Same idempotency key used while original request is still in progress. Try the request again later.');
+        if (prior.payload !== text)
+          return void fail(
+            409,
+            'invalid_idempotent_request',
+            'Same idempotency key used with a different request payload. Change your idempotency key or payload.',
+          );
+        if (!prior.done)
+          return void fail(
+            409,
+            'concurrent_idempotent_requests',
+            'Same idempotency key used while original request is still in progress. Try the request again later.',
+          );
         answers.push({ status: prior.done.status, idempotencyKey: idem });
         res.writeHead(prior.done.status, { 'content-type': 'application/json' });
         return void res.end(prior.done.body);
@@ -116,7 +147,9 @@ export async function startResendEmulator(o: { apiKey?: string; processingMs?: n
     }
     if (faults && faults.count > 0) {
       faults.count--;
-      return void (faults.status === 429 ? fail(429, 'rate_limit_exceeded', 'Too many requests. You can only make 2 requests per second.') : fail(faults.status, 'internal_server_error', 'An unexpected error occurred.'));
+      return void (faults.status === 429
+        ? fail(429, 'rate_limit_exceeded', 'Too many requests. You can only make 2 requests per second.')
+        : fail(faults.status, 'internal_server_error', 'An unexpected error occurred.'));
     }
     const bad = invalid(body);
     if (bad) return void fail(422, bad[0], bad[1]); // validation failures are not remembered under the key
@@ -124,7 +157,17 @@ export async function startResendEmulator(o: { apiKey?: string; processingMs?: n
     if (idem !== undefined) keys.set(idem, entry);
     if (o.processingMs) await new Promise((r) => setTimeout(r, o.processingMs));
     const id = randomUUID();
-    emails.push({ id, from: String(body.from), to: Array.isArray(body.to) ? (body.to as string[]) : [String(body.to)], subject: String(body.subject), text: body.text as string | undefined, html: body.html as string | undefined, idempotencyKey: idem, userAgent: req.headers['user-agent'], created_at: new Date().toISOString() });
+    emails.push({
+      id,
+      from: String(body.from),
+      to: Array.isArray(body.to) ? (body.to as string[]) : [String(body.to)],
+      subject: String(body.subject),
+      text: body.text as string | undefined,
+      html: body.html as string | undefined,
+      idempotencyKey: idem,
+      userAgent: req.headers['user-agent'],
+      created_at: new Date().toISOString(),
+    });
     entry.done = { status: 200, body: answer(200, { id }) };
   }
 

@@ -123,15 +123,37 @@ export class TwilioCarrierEmulator extends EventEmitter<CarrierEvents> {
   async placeCall(opts: PlaceCallOptions): Promise<EmulatedCall> {
     const direction = opts.direction ?? (opts.path.startsWith('/outbound') ? 'outbound-api' : 'inbound');
     const callSid = opts.callSid ?? newSid('CA');
-    const params = { ...voiceParams({ callSid, accountSid: this.accountSid, from: opts.from, to: opts.to, direction, callStatus: direction === 'inbound' ? 'ringing' : 'in-progress' }), ...opts.extraParams };
+    const params = {
+      ...voiceParams({
+        callSid,
+        accountSid: this.accountSid,
+        from: opts.from,
+        to: opts.to,
+        direction,
+        callStatus: direction === 'inbound' ? 'ringing' : 'in-progress',
+      }),
+      ...opts.extraParams,
+    };
     const webhookUrl = opts.publicUrl.replace(/\/+$/, '') + opts.path;
     const status = this.statusSender(opts, callSid, params);
     status('initiated', 'initiated');
     status('ringing', 'ringing');
-    const res = await postSignedForm({ target: toLoopback(webhookUrl, opts.serverBase), signedUrl: webhookUrl, authToken: this.authToken, params, signature: opts.signature });
+    const res = await postSignedForm({
+      target: toLoopback(webhookUrl, opts.serverBase),
+      signedUrl: webhookUrl,
+      authToken: this.authToken,
+      params,
+      signature: opts.signature,
+    });
     const parsed = readTwiml(res.status === 200 ? res.body : '');
     const call = new EmulatedCall({
-      callSid, accountSid: this.accountSid, streamSid: newSid('MZ'), direction, from: opts.from, to: opts.to, speed: opts.speed ?? this.speed,
+      callSid,
+      accountSid: this.accountSid,
+      streamSid: newSid('MZ'),
+      direction,
+      from: opts.from,
+      to: opts.to,
+      speed: opts.speed ?? this.speed,
       twiml: { ...parsed, raw: res.body },
       webhook: { url: webhookUrl, status: res.status, latencyMs: res.latencyMs, params },
     });
@@ -160,7 +182,8 @@ export class TwilioCarrierEmulator extends EventEmitter<CarrierEvents> {
       return call;
     }
     if (!parsed.bidirectional) call.notes.push('<Start><Stream> is one-way: audio sent back is not played');
-    for (const [k, v] of Object.entries(parsed.parameters)) if (k.length + v.length >= 500) call.notes.push(`<Parameter name="${k}"> name + value is ${k.length + v.length} characters (limit < 500)`);
+    for (const [k, v] of Object.entries(parsed.parameters))
+      if (k.length + v.length >= 500) call.notes.push(`<Parameter name="${k}"> name + value is ${k.length + v.length} characters (limit < 500)`);
     const ok = await this.openStream(call, opts, webhookUrl, parsed);
     if (ok) this.liveCalls.set(callSid, call);
     return call;
@@ -210,7 +233,8 @@ export class TwilioCarrierEmulator extends EventEmitter<CarrierEvents> {
     const headers: Record<string, string> = {};
     const mode = opts.signature ?? 'valid';
     // Upgrade signature: the wss:// URL without query, params {} (spec §2.3).
-    if (mode !== 'missing') headers['X-Twilio-Signature'] = twilio.getExpectedTwilioSignature(mode === 'valid' ? this.authToken : this.authToken + 'forged', signedUrl, {});
+    if (mode !== 'missing')
+      headers['X-Twilio-Signature'] = twilio.getExpectedTwilioSignature(mode === 'valid' ? this.authToken : this.authToken + 'forged', signedUrl, {});
     const ws = new WebSocket(dialUrl, { headers, perMessageDeflate: false });
     const outcome = await new Promise<{ ok: true } | { ok: false; why: string }>((resolve) => {
       ws.once('open', () => resolve({ ok: true }));
@@ -240,12 +264,16 @@ export class TwilioCarrierEmulator extends EventEmitter<CarrierEvents> {
     return (event, callStatus) => {
       if (!cb || !events.has(event)) return;
       const params: Record<string, string> = {
-        ...voice, CallStatus: callStatus, CallbackSource: 'call-progress-events', SequenceNumber: String(seq++),
+        ...voice,
+        CallStatus: callStatus,
+        CallbackSource: 'call-progress-events',
+        SequenceNumber: String(seq++),
         Timestamp: new Date().toUTCString().replace('GMT', '+0000'),
       };
       if (event === 'completed') params.CallDuration = String(Math.round((Date.now() - startedAt) / 1000));
-      const p = postSignedForm({ target: toLoopback(cb.url, opts.serverBase), signedUrl: cb.url, authToken: this.authToken, params })
-        .then((r) => this.statusCallbacks.push({ callSid, params, status: r.status }));
+      const p = postSignedForm({ target: toLoopback(cb.url, opts.serverBase), signedUrl: cb.url, authToken: this.authToken, params }).then((r) =>
+        this.statusCallbacks.push({ callSid, params, status: r.status }),
+      );
       this.pending.add(p);
       void p.finally(() => this.pending.delete(p));
     };

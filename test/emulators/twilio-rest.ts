@@ -115,7 +115,8 @@ export class TwilioRestMock {
       res.writeHead(status, { 'Content-Type': 'application/json' });
       res.end(JSON.stringify(json));
     };
-    const error = (status: number, code: number, message: string) => send(status, { code, message, more_info: `https://www.twilio.com/docs/errors/${code}`, status });
+    const error = (status: number, code: number, message: string) =>
+      send(status, { code, message, more_info: `https://www.twilio.com/docs/errors/${code}`, status });
 
     if (!auth || auth.username !== this.accountSid || auth.password !== this.authToken) return error(401, 20003, 'Authenticate');
     const m = /^\/2010-04-01\/Accounts\/([^/]+)\/Calls(?:\/([^/]+))?\.json$/.exec(path);
@@ -175,8 +176,15 @@ export class TwilioRestMock {
       call.canceled
         ? undefined
         : this.carrier.placeCall({
-            serverBase: a.serverBase, publicUrl: u.origin, path: u.pathname + u.search, from: call.from, to: call.to,
-            direction: 'outbound-api', callSid: call.sid, audio: a.audio, statusCallback: cbUrl ? { url: cbUrl, events } : undefined,
+            serverBase: a.serverBase,
+            publicUrl: u.origin,
+            path: u.pathname + u.search,
+            from: call.from,
+            to: call.to,
+            direction: 'outbound-api',
+            callSid: call.sid,
+            audio: a.audio,
+            statusCallback: cbUrl ? { url: cbUrl, events } : undefined,
           }),
     );
     this.pending.add(p);
@@ -196,11 +204,32 @@ export class TwilioRestMock {
     else if (placed) status = !placed.isClosed ? 'in-progress' : placed.endReason === 'failed' ? 'failed' : 'completed';
     const uri = `/2010-04-01/Accounts/${this.accountSid}/Calls/${sid}.json`;
     return {
-      sid, account_sid: this.accountSid, parent_call_sid: null, to, to_formatted: formatted(to), from, from_formatted: formatted(from),
-      phone_number_sid: null, status, direction: created ? 'outbound-api' : placed!.direction, api_version: '2010-04-01',
-      date_created: date, date_updated: rfc2822(new Date()), start_time: placed ? date : null, end_time: placed?.isClosed ? rfc2822(new Date()) : null,
-      duration: null, price: null, price_unit: 'USD', answered_by: null, forwarded_from: null, caller_name: null, group_sid: null,
-      queue_time: '0', trunk_sid: null, uri, subresource_uris: { recordings: uri.replace('.json', '/Recordings.json') },
+      sid,
+      account_sid: this.accountSid,
+      parent_call_sid: null,
+      to,
+      to_formatted: formatted(to),
+      from,
+      from_formatted: formatted(from),
+      phone_number_sid: null,
+      status,
+      direction: created ? 'outbound-api' : placed!.direction,
+      api_version: '2010-04-01',
+      date_created: date,
+      date_updated: rfc2822(new Date()),
+      start_time: placed ? date : null,
+      end_time: placed?.isClosed ? rfc2822(new Date()) : null,
+      duration: null,
+      price: null,
+      price_unit: 'USD',
+      answered_by: null,
+      forwarded_from: null,
+      caller_name: null,
+      group_sid: null,
+      queue_time: '0',
+      trunk_sid: null,
+      uri,
+      subresource_uris: { recordings: uri.replace('.json', '/Recordings.json') },
     };
   }
 }

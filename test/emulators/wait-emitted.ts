@@ -8,7 +8,14 @@ import type { EventEmitter } from 'node:events';
  * Resolve with the first of `past` matching `pred`, else the first later `event` emitted by `source`
  * that matches; reject with `timeoutMessage` after `timeoutMs`.
  */
-export function waitForEmitted<T>(source: EventEmitter, event: string, past: readonly T[], pred: (x: T) => boolean, timeoutMs: number, timeoutMessage: string): Promise<T> {
+export function waitForEmitted<T>(
+  source: EventEmitter,
+  event: string,
+  past: readonly T[],
+  pred: (x: T) => boolean,
+  timeoutMs: number,
+  timeoutMessage: string,
+): Promise<T> {
   const hit = past.find(pred);
   if (hit) return Promise.resolve(hit);
   return new Promise((resolve, reject) => {

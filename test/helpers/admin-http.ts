@@ -9,7 +9,13 @@ export interface JsonAnswer<T = any> {
 }
 
 /** `method path` on `base` with the admin key (or `key`, or none when null) and an optional JSON body. */
-export async function adminRequest<T = any>(base: string, method: string, path: string, body?: unknown, key: string | null = TEST_ADMIN_KEY): Promise<JsonAnswer<T>> {
+export async function adminRequest<T = any>(
+  base: string,
+  method: string,
+  path: string,
+  body?: unknown,
+  key: string | null = TEST_ADMIN_KEY,
+): Promise<JsonAnswer<T>> {
   const headers: Record<string, string> = {};
   if (key !== null) headers.authorization = `Bearer ${key}`;
   if (body !== undefined) headers['content-type'] = 'application/json';

@@ -100,7 +100,15 @@ export async function startBridge(opts: BridgeOptions): Promise<Bridge> {
     oa,
     admin,
     call: (o = {}) =>
-      carrier.placeCall({ serverBase: base, publicUrl: PUBLIC_URL, path: o.path ?? '/inbound', from: '+14155550123', to: '+15550000000', audio: o.audio, signature: o.signature }),
+      carrier.placeCall({
+        serverBase: base,
+        publicUrl: PUBLIC_URL,
+        path: o.path ?? '/inbound',
+        from: '+14155550123',
+        to: '+15550000000',
+        audio: o.audio,
+        signature: o.signature,
+      }),
     ...serverWaits(srv),
     close: () => closeInOrder([carrier, srv, rest, el, oa]),
   };

@@ -68,7 +68,13 @@ export async function startExotelBridge(opts: ExotelBridgeOptions): Promise<Exot
   const fmt = agentFormatFor(rate);
   const el = opts.provider === 'elevenlabs' ? await startElevenLabsEmulator({ speed, inputFormat: fmt, outputFormat: fmt, ...opts.elevenlabs }) : undefined;
   const oa = opts.provider === 'openai' ? await startOpenAiEmulator({ speed, ...opts.openai }) : undefined;
-  const exotel = new ExotelCarrierEmulator({ accountSid: EXOTEL.accountSid, speed, variant: opts.variant, frameMs: opts.frameMs, connectUrl: `${PUBLIC_URL}/webhooks/exotel/connect` });
+  const exotel = new ExotelCarrierEmulator({
+    accountSid: EXOTEL.accountSid,
+    speed,
+    variant: opts.variant,
+    frameMs: opts.frameMs,
+    connectUrl: `${PUBLIC_URL}/webhooks/exotel/connect`,
+  });
   const rest = await startExotelRestMock({ carrier: exotel, accountSid: EXOTEL.accountSid, apiKey: EXOTEL.apiKey, apiToken: EXOTEL.apiToken });
   const cfg = testConfig({
     PUBLIC_URL,
@@ -91,8 +97,15 @@ export async function startExotelBridge(opts: ExotelBridgeOptions): Promise<Exot
   rest.answerWith({ serverBase: base, publicUrl: PUBLIC_URL });
 
   return {
-    srv, cfg, base, exotel, rest, el, oa,
-    call: (o = {}) => exotel.placeCall({ serverBase: base, publicUrl: PUBLIC_URL, path: '/inbound?carrier=exotel', from: '09876543210', to: EXOTEL.callerId, ...o }),
+    srv,
+    cfg,
+    base,
+    exotel,
+    rest,
+    el,
+    oa,
+    call: (o = {}) =>
+      exotel.placeCall({ serverBase: base, publicUrl: PUBLIC_URL, path: '/inbound?carrier=exotel', from: '09876543210', to: EXOTEL.callerId, ...o }),
     async admin<T>(path: string, init: { method?: string; body?: unknown } = {}) {
       const res = await fetch(base + path, {
         method: init.method ?? 'GET',

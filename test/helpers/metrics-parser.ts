@@ -22,7 +22,13 @@ export interface MetricFamily {
 
 const NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 const LABEL = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
-const SUFFIXES: Record<MetricType, string[]> = { counter: ['', '_total'], gauge: [''], untyped: [''], histogram: ['_bucket', '_sum', '_count'], summary: ['', '_sum', '_count'] };
+const SUFFIXES: Record<MetricType, string[]> = {
+  counter: ['', '_total'],
+  gauge: [''],
+  untyped: [''],
+  histogram: ['_bucket', '_sum', '_count'],
+  summary: ['', '_sum', '_count'],
+};
 
 function parseValue(s: string, line: number): number {
   if (s === '+Inf' || s === 'Inf') return Infinity;
@@ -114,7 +120,12 @@ export function parsePrometheusText(text: string): Map<string, MetricFamily> {
 
 function checkHistogram(f: MetricFamily): void {
   const series = new Map<string, Sample[]>();
-  const key = (l: Record<string, string>) => JSON.stringify(Object.entries(l).filter(([k]) => k !== 'le').sort());
+  const key = (l: Record<string, string>) =>
+    JSON.stringify(
+      Object.entries(l)
+        .filter(([k]) => k !== 'le')
+        .sort(),
+    );
   for (const s of f.samples) if (s.name.endsWith('_bucket')) series.set(key(s.labels), [...(series.get(key(s.labels)) ?? []), s]);
   for (const [k, buckets] of series) {
     let prev = -Infinity;

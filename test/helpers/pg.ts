@@ -33,7 +33,11 @@ export function describePg(name: string, fn: () => void): void {
   if (pgAvailable()) return describe(name, fn);
   const reason = `PostgreSQL not reachable at ${PG_ADMIN_URL}`;
   if (process.env.CI === 'true') {
-    describe(name, () => it('needs PostgreSQL', () => { throw new Error(`${reason} (CI=true: required)`); }));
+    describe(name, () =>
+      it('needs PostgreSQL', () => {
+        throw new Error(`${reason} (CI=true: required)`);
+      }),
+    );
     return;
   }
   process.stderr.write(`skipping "${name}": ${reason}\n`);

@@ -32,9 +32,16 @@ export interface ServerProcess {
 /** The environment a test server needs besides the emulators' URLs. */
 export function baseServerEnv(publicUrl: string): Record<string, string> {
   return {
-    PORT: '0', PUBLIC_URL: publicUrl, ADMIN_API_KEY: TEST_ADMIN_KEY, LOG_LEVEL: 'info',
-    TWILIO_ACCOUNT_SID: TEST_ACCOUNT_SID, TWILIO_AUTH_TOKEN: TEST_AUTH_TOKEN, TWILIO_PHONE_NUMBER: '+15550000000',
-    ELEVENLABS_API_KEY: 'xi-test-key', ELEVENLABS_AGENT_ID: 'agent_test', OPENAI_API_KEY: 'sk-test',
+    PORT: '0',
+    PUBLIC_URL: publicUrl,
+    ADMIN_API_KEY: TEST_ADMIN_KEY,
+    LOG_LEVEL: 'info',
+    TWILIO_ACCOUNT_SID: TEST_ACCOUNT_SID,
+    TWILIO_AUTH_TOKEN: TEST_AUTH_TOKEN,
+    TWILIO_PHONE_NUMBER: '+15550000000',
+    ELEVENLABS_API_KEY: 'xi-test-key',
+    ELEVENLABS_AGENT_ID: 'agent_test',
+    OPENAI_API_KEY: 'sk-test',
     DATA_DIR: mkdtempSync(join(tmpdir(), 'callbridge-data-')),
   };
 }
@@ -91,7 +98,10 @@ export async function startServerProcess(env: Record<string, string>, timeoutMs 
     exited.then(({ code }) => Promise.reject(new Error(`server exited with ${code} before listening: ${err.slice(-800)}`))),
   ]);
   return {
-    child, logs, exited, waitForLog,
+    child,
+    logs,
+    exited,
+    waitForLog,
     base: `http://127.0.0.1:${listening.port}`,
     stderr: () => err,
     kill: () => {

@@ -22,10 +22,14 @@ export function serverWaits(srv: CallbridgeServer): {
   return {
     waitIdle: (timeoutMs = 5000) => until('no live calls', () => (srv.registry.size === 0 ? true : undefined), timeoutMs).then(() => undefined),
     ended: (callSid, timeoutMs = 5000) =>
-      until(`call ${callSid} to end`, () => {
-        const r = srv.registry.find(callSid);
-        return r && r.endedAt ? r : undefined;
-      }, timeoutMs),
+      until(
+        `call ${callSid} to end`,
+        () => {
+          const r = srv.registry.find(callSid);
+          return r && r.endedAt ? r : undefined;
+        },
+        timeoutMs,
+      ),
     metricsText: async () => srv.metrics.registry.metrics(),
   };
 }

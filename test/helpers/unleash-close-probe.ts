@@ -9,8 +9,19 @@ import { join } from 'node:path';
 import { UnleashFlagSource } from '../../src/flags/unleash-source';
 import { silentLogger } from '../../src/observability/logger';
 
-const source = new UnleashFlagSource({ url: 'http://127.0.0.1:9/api/', token: 'default:development.none', appName: 'close-probe', refreshIntervalMs: 1000, backupDir: mkdtempSync(join(tmpdir(), 'cb-probe-')), log: silentLogger });
+const source = new UnleashFlagSource({
+  url: 'http://127.0.0.1:9/api/',
+  token: 'default:development.none',
+  appName: 'close-probe',
+  refreshIntervalMs: 1000,
+  backupDir: mkdtempSync(join(tmpdir(), 'cb-probe-')),
+  log: silentLogger,
+});
 setTimeout(() => {
-  void source.close().then(() => process.stdout.write(`closed; evaluate after close → ${String(source.evaluate({ callSid: 'CA1', carrier: 'twilio', direction: 'inbound' }))}\n`));
+  void source
+    .close()
+    .then(() =>
+      process.stdout.write(`closed; evaluate after close → ${String(source.evaluate({ callSid: 'CA1', carrier: 'twilio', direction: 'inbound' }))}\n`),
+    );
 }, 20);
 process.on('exit', (code) => process.stdout.write(`exit ${code}\n`));

@@ -12,7 +12,14 @@ import { start } from 'unleash-server';
 
 const env = process.env;
 const unleash = await start({
-  db: { host: env.PGHOST ?? '127.0.0.1', port: Number(env.PGPORT ?? 5432), user: env.PGUSER ?? 'postgres', password: env.PGPASSWORD ?? '', database: env.UNLEASH_TEST_DB, ssl: false },
+  db: {
+    host: env.PGHOST ?? '127.0.0.1',
+    port: Number(env.PGPORT ?? 5432),
+    user: env.PGUSER ?? 'postgres',
+    password: env.PGPASSWORD ?? '',
+    database: env.UNLEASH_TEST_DB,
+    ssl: false,
+  },
   server: { host: '127.0.0.1', port: Number(env.UNLEASH_TEST_PORT ?? 0) },
   authentication: {
     type: 'open-source',

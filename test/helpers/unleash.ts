@@ -12,11 +12,15 @@ import { join } from 'node:path';
 import { Client } from 'pg';
 import { UnleashAdmin } from '../../src/flags/unleash-admin';
 
-const PG = { host: process.env.PGHOST ?? '127.0.0.1', port: Number(process.env.PGPORT ?? 5432), user: process.env.PGUSER ?? 'postgres', password: process.env.PGPASSWORD ?? '' };
+const PG = {
+  host: process.env.PGHOST ?? '127.0.0.1',
+  port: Number(process.env.PGPORT ?? 5432),
+  user: process.env.PGUSER ?? 'postgres',
+  password: process.env.PGPASSWORD ?? '',
+};
 const CHILD = join(__dirname, 'unleash-server-child.mjs');
 /** The environment the client token reads and the tests flip. */
 export const UNLEASH_ENV = 'development';
-
 
 export interface UnleashTestServer {
   /** Client API base, as UNLEASH_URL: `http://127.0.0.1:PORT/api/`. */
@@ -48,7 +52,17 @@ export async function startUnleashServer(timeoutMs = 120_000): Promise<UnleashTe
   const adminToken = `*:*.admin-${randomBytes(12).toString('hex')}`;
   const clientToken = `default:${UNLEASH_ENV}.client-${randomBytes(12).toString('hex')}`;
   const child: ChildProcess = spawn(process.execPath, [CHILD], {
-    env: { ...process.env, UNLEASH_TEST_DB: database, UNLEASH_TEST_PORT: '0', UNLEASH_TEST_ADMIN_TOKEN: adminToken, UNLEASH_TEST_CLIENT_TOKEN: clientToken, PGHOST: PG.host, PGPORT: String(PG.port), PGUSER: PG.user, PGPASSWORD: PG.password },
+    env: {
+      ...process.env,
+      UNLEASH_TEST_DB: database,
+      UNLEASH_TEST_PORT: '0',
+      UNLEASH_TEST_ADMIN_TOKEN: adminToken,
+      UNLEASH_TEST_CLIENT_TOKEN: clientToken,
+      PGHOST: PG.host,
+      PGPORT: String(PG.port),
+      PGUSER: PG.user,
+      PGPASSWORD: PG.password,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';
@@ -63,7 +77,7 @@ export async function startUnleashServer(timeoutMs = 120_000): Promise<UnleashTe
       child.stdout!.on('data', (d: Buffer) => {
         out += d.toString();
         const m = /UNLEASH_READY (\d+)/.exec(out);
-        if (m) clearTimeout(timer), resolve(Number(m[1]));
+        if (m) (clearTimeout(timer), resolve(Number(m[1])));
       });
       void exited.then(() => (clearTimeout(timer), reject(new Error(`unleash-server exited during start: ${stderr.slice(-800)}`))));
     });

@@ -24,7 +24,15 @@ describe('admin API', () => {
   let base: string;
   const restOpts: TwilioRestMockOptions = { carrier: undefined as unknown as TwilioCarrierEmulator };
   const api = (method: string, path: string, body?: unknown, key?: string | null) => adminRequest(base, method, path, body, key);
-  const inbound = () => carrier.placeCall({ serverBase: base, publicUrl: PUBLIC_URL, path: '/inbound', from: '+14155550123', to: '+15550000000', audio: fixture('caller-booking-8k.wav') });
+  const inbound = () =>
+    carrier.placeCall({
+      serverBase: base,
+      publicUrl: PUBLIC_URL,
+      path: '/inbound',
+      from: '+14155550123',
+      to: '+15550000000',
+      audio: fixture('caller-booking-8k.wav'),
+    });
 
   beforeAll(async () => {
     el = await startElevenLabsEmulator({ speed: SPEED });
@@ -69,7 +77,13 @@ describe('admin API', () => {
     const create = rest.requests.find((r) => r.method === 'POST' && r.path === `/2010-04-01/Accounts/${TEST_ACCOUNT_SID}/Calls.json`)!;
     expect(create.status).toBe(201);
     expect(create.auth).toEqual({ username: TEST_ACCOUNT_SID, password: TEST_AUTH_TOKEN });
-    expect(create.form).toMatchObject({ To: '+14155550100', From: '+15550000000', Method: 'POST', StatusCallback: `${PUBLIC_URL}/webhooks/twilio/status`, StatusCallbackMethod: 'POST' });
+    expect(create.form).toMatchObject({
+      To: '+14155550100',
+      From: '+15550000000',
+      Method: 'POST',
+      StatusCallback: `${PUBLIC_URL}/webhooks/twilio/status`,
+      StatusCallbackMethod: 'POST',
+    });
     expect(create.form.Url).toMatch(new RegExp(`^${PUBLIC_URL}/outbound\\?rid=[0-9a-f]{24}$`));
     expect(create.form.StatusCallbackEvent).toEqual(['initiated', 'ringing', 'answered', 'completed']);
 
@@ -81,13 +95,17 @@ describe('admin API', () => {
     expect(live.body.calls).toContainEqual(expect.objectContaining({ callSid, direction: 'outbound', to: '+14155550100', status: 'in-progress' }));
 
     // Signed status callbacks reached /webhooks/twilio/status and were applied.
-    await eventually('answered status callback', () => (carrier.statusCallbacks.some((s) => s.callSid === callSid && s.params.CallStatus === 'in-progress') ? true : undefined));
+    await eventually('answered status callback', () =>
+      carrier.statusCallbacks.some((s) => s.callSid === callSid && s.params.CallStatus === 'in-progress') ? true : undefined,
+    );
     expect(carrier.statusCallbacks.filter((s) => s.callSid === callSid).map((s) => s.status)).toEqual([204, 204, 204]);
     const one = await api('GET', `/api/calls/${callSid}`);
     expect(one.body.carrierStatus).toMatchObject({ carrier: 'twilio', status: 'in-progress', sequence: 2 });
 
     await call.hangup();
-    await eventually('completed status', async () => ((await api('GET', `/api/calls/${callSid}`)).body.carrierStatus?.status === 'completed' ? true : undefined));
+    await eventually('completed status', async () =>
+      (await api('GET', `/api/calls/${callSid}`)).body.carrierStatus?.status === 'completed' ? true : undefined,
+    );
   });
 
   it('hangs up a live call on request, and answers 404 once it is gone or for an unknown call', async () => {
@@ -95,7 +113,11 @@ describe('admin API', () => {
     await call.waitFor('media', 10_000);
     const res = await api('POST', `/api/calls/${call.callSid}/hangup`);
     expect(res).toEqual({ status: 200, body: { callSid: call.callSid, result: 'hangup' } });
-    expect(rest.requests.at(-1)).toMatchObject({ path: `/2010-04-01/Accounts/${TEST_ACCOUNT_SID}/Calls/${call.callSid}.json`, form: { Status: 'completed' }, status: 200 });
+    expect(rest.requests.at(-1)).toMatchObject({
+      path: `/2010-04-01/Accounts/${TEST_ACCOUNT_SID}/Calls/${call.callSid}.json`,
+      form: { Status: 'completed' },
+      status: 200,
+    });
     await call.closed;
     expect(call.endReason).toBe('rest-hangup');
     const rec = await eventually('ended record', async () => {
@@ -134,13 +156,25 @@ describe('admin API', () => {
     const url = `${PUBLIC_URL}/webhooks/twilio/status`;
     const post = (status: string, seq: number, signature?: 'forged' | 'missing') =>
       postSignedForm({
-        target: `${base}/webhooks/twilio/status`, signedUrl: url, authToken: TEST_AUTH_TOKEN, signature,
-        params: { ...voiceParams({ callSid, accountSid: TEST_ACCOUNT_SID, from: '+15550000000', to: '+14155550100', direction: 'outbound-api', callStatus: status }), SequenceNumber: String(seq), CallbackSource: 'call-progress-events', ...(status === 'completed' ? { CallDuration: '42' } : {}) },
+        target: `${base}/webhooks/twilio/status`,
+        signedUrl: url,
+        authToken: TEST_AUTH_TOKEN,
+        signature,
+        params: {
+          ...voiceParams({ callSid, accountSid: TEST_ACCOUNT_SID, from: '+15550000000', to: '+14155550100', direction: 'outbound-api', callStatus: status }),
+          SequenceNumber: String(seq),
+          CallbackSource: 'call-progress-events',
+          ...(status === 'completed' ? { CallDuration: '42' } : {}),
+        },
       });
     expect((await post('ringing', 1, 'forged')).status).toBe(403);
     expect((await post('ringing', 1, 'missing')).status).toBe(403);
     expect((await api('GET', `/api/calls/${callSid}`)).status).toBe(404);
-    const applied = async () => sampleValue(parsePrometheusText(await (await fetch(`${base}/metrics`)).text()), 'callbridge_status_callbacks_total', { carrier: 'twilio', status: 'completed' }) ?? 0;
+    const applied = async () =>
+      sampleValue(parsePrometheusText(await (await fetch(`${base}/metrics`)).text()), 'callbridge_status_callbacks_total', {
+        carrier: 'twilio',
+        status: 'completed',
+      }) ?? 0;
     const before = await applied();
     expect((await post('completed', 3)).status).toBe(204);
     expect((await post('in-progress', 2)).status).toBe(204); // late: ignored
@@ -153,14 +187,27 @@ describe('admin API', () => {
   it('puts an outbound call nobody answered on record from its final status callback', async () => {
     const callSid = 'CA' + 'c'.repeat(32);
     const res = await postSignedForm({
-      target: `${base}/webhooks/twilio/status`, signedUrl: `${PUBLIC_URL}/webhooks/twilio/status`, authToken: TEST_AUTH_TOKEN,
-      params: { ...voiceParams({ callSid, accountSid: TEST_ACCOUNT_SID, from: '+15550000000', to: '+14155550177', direction: 'outbound-api', callStatus: 'no-answer' }), SequenceNumber: '2', CallDuration: '0' },
+      target: `${base}/webhooks/twilio/status`,
+      signedUrl: `${PUBLIC_URL}/webhooks/twilio/status`,
+      authToken: TEST_AUTH_TOKEN,
+      params: {
+        ...voiceParams({ callSid, accountSid: TEST_ACCOUNT_SID, from: '+15550000000', to: '+14155550177', direction: 'outbound-api', callStatus: 'no-answer' }),
+        SequenceNumber: '2',
+        CallDuration: '0',
+      },
     });
     expect(res.status).toBe(204);
     const stored = await eventually('stored unanswered call', async () => {
       const r = await api('GET', `/api/calls/${callSid}`);
       return r.body.source === 'store' ? r.body : undefined;
     });
-    expect(stored).toMatchObject({ callSid, carrier: 'twilio', direction: 'outbound', to: '+14155550177', status: 'no-answer', endReason: 'carrier: no-answer' });
+    expect(stored).toMatchObject({
+      callSid,
+      carrier: 'twilio',
+      direction: 'outbound',
+      to: '+14155550177',
+      status: 'no-answer',
+      endReason: 'carrier: no-answer',
+    });
   });
 });

@@ -98,7 +98,14 @@ describe.each(['elevenlabs', 'openai'] as const)('booking on a %s call', (provid
     const lead = await tool('save_lead', { name: 'John Smith', company: 'A Plumbing company', need: 'appointment' });
     expect(lead).toMatchObject({ isError: false, output: { saved: true } });
 
-    const booked = await tool('book_appointment', { name: 'John Smith', phone: '+14155550123', email: 'john@example.com', start: slots[0], duration_minutes: 60, notes: 'leaking tap' });
+    const booked = await tool('book_appointment', {
+      name: 'John Smith',
+      phone: '+14155550123',
+      email: 'john@example.com',
+      start: slots[0],
+      duration_minutes: 60,
+      notes: 'leaking tap',
+    });
     expect(booked.isError).toBe(false);
     expect(booked.output).toMatchObject({ booked: true, start: slots[0], timezone: TZ, confirmation_email: 'sending' });
     // Measured figure (never asserted): provider emulator → bridge → tool → answer back, Google and store on loopback.
@@ -153,8 +160,23 @@ describe.each(['elevenlabs', 'openai'] as const)('booking on a %s call', (provid
   }, 60_000);
 
   it('refuses a forged or stale post-call webhook with 401 and stores a signed one', async () => {
-    const body = JSON.stringify({ type: 'post_call_transcription', event_timestamp: Math.floor(Date.now() / 1000), data: { agent_id: 'agent_test', conversation_id: `conv_${provider}`, status: 'done', transcript: [], analysis: { call_successful: 'success', transcript_summary: 'Booked.' } } });
-    const post = (sig?: string) => fetch(`${b.base}/webhooks/elevenlabs/post-call`, { method: 'POST', headers: { 'content-type': 'application/json', ...(sig ? { 'ElevenLabs-Signature': sig } : {}) }, body });
+    const body = JSON.stringify({
+      type: 'post_call_transcription',
+      event_timestamp: Math.floor(Date.now() / 1000),
+      data: {
+        agent_id: 'agent_test',
+        conversation_id: `conv_${provider}`,
+        status: 'done',
+        transcript: [],
+        analysis: { call_successful: 'success', transcript_summary: 'Booked.' },
+      },
+    });
+    const post = (sig?: string) =>
+      fetch(`${b.base}/webhooks/elevenlabs/post-call`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...(sig ? { 'ElevenLabs-Signature': sig } : {}) },
+        body,
+      });
     const t = Math.floor(Date.now() / 1000);
     const sign = (ts: number, secret = SECRET) => `t=${ts},v0=${createHmac('sha256', secret).update(`${ts}.${body}`).digest('hex')}`;
     expect((await post()).status).toBe(401);

@@ -42,12 +42,20 @@ describe('email and the daily digest', () => {
     const b = await m.send(msg, 'test:one');
     expect(b.id).toBe(a.id);
     expect(rs.emails.filter((e) => e.idempotencyKey === 'test:one')).toHaveLength(1);
-    await expect(m.send({ ...msg, text: 'changed' }, 'test:one')).rejects.toMatchObject({ errorName: 'invalid_idempotent_request', statusCode: 409, retryable: false });
+    await expect(m.send({ ...msg, text: 'changed' }, 'test:one')).rejects.toMatchObject({
+      errorName: 'invalid_idempotent_request',
+      statusCode: 409,
+      retryable: false,
+    });
   });
 
   it('turns Resend refusals into EmailErrors that say whether a retry may help', async () => {
     const m = new ResendMailer(rs.apiKey, rs.url);
-    await expect(m.send({ ...msg, from: 'not an address' }, 'test:bad-from')).rejects.toMatchObject({ errorName: 'validation_error', statusCode: 422, retryable: false });
+    await expect(m.send({ ...msg, from: 'not an address' }, 'test:bad-from')).rejects.toMatchObject({
+      errorName: 'validation_error',
+      statusCode: 422,
+      retryable: false,
+    });
     await expect(new ResendMailer('re_wrong', rs.url).send(msg, 'test:key')).rejects.toMatchObject({ errorName: 'invalid_api_key', statusCode: 403 });
     const closed = new ResendMailer(rs.apiKey, 'http://127.0.0.1:9');
     const err = await closed.send(msg, 'test:down').catch((e: EmailError) => e);
@@ -76,14 +84,39 @@ describe('email and the daily digest', () => {
   });
 
   it('sends one digest per local day across two instances and repeated runs, with calls and transcript links', async () => {
-    const cfg = testConfig({ BUSINESS_NAME: 'Acme', BUSINESS_TIMEZONE: TZ, DIGEST_TO: 'owner@acme.test', RESEND_API_KEY: rs.apiKey, RESEND_BASE_URL: rs.url, DATA_DIR: dataDir });
+    const cfg = testConfig({
+      BUSINESS_NAME: 'Acme',
+      BUSINESS_TIMEZONE: TZ,
+      DIGEST_TO: 'owner@acme.test',
+      RESEND_API_KEY: rs.apiKey,
+      RESEND_BASE_URL: rs.url,
+      DATA_DIR: dataDir,
+    });
     // A call yesterday (local), so the digest has something to list.
     const run = zonedToUtc('2031-05-06', 8 * 60, TZ);
     const callAt = new Date(zonedToUtc('2031-05-05', 14 * 60, TZ)).toISOString();
-    await store.saveCall({ call_sid: 'CAdigest0001', carrier: 'twilio', direction: 'inbound', from_number: '+919845000001', to_number: '+918047112345', provider: 'elevenlabs', flag_source: 'env', status: 'completed', started_at: callAt, answered_at: callAt, ended_at: callAt, end_reason: 'carrier_stop', conversation_id: null, metrics: {} });
+    await store.saveCall({
+      call_sid: 'CAdigest0001',
+      carrier: 'twilio',
+      direction: 'inbound',
+      from_number: '+919845000001',
+      to_number: '+918047112345',
+      provider: 'elevenlabs',
+      flag_source: 'env',
+      status: 'completed',
+      started_at: callAt,
+      answered_at: callAt,
+      ended_at: callAt,
+      end_reason: 'carrier_stop',
+      conversation_id: null,
+      metrics: {},
+    });
     await store.flush(10_000);
 
-    const instances: Business[] = [createBusiness(cfg, store, silentLogger, { scheduleDigest: false }), createBusiness(cfg, store, silentLogger, { scheduleDigest: false })];
+    const instances: Business[] = [
+      createBusiness(cfg, store, silentLogger, { scheduleDigest: false }),
+      createBusiness(cfg, store, silentLogger, { scheduleDigest: false }),
+    ];
     const results = await Promise.all(instances.map((b) => b.runDigest!(run)));
     expect(results.filter((r) => r.sent)).toHaveLength(1);
     expect(await instances[0]!.runDigest!(run + 3_600_000)).toEqual({ sent: false, reason: 'duplicate' }); // later the same day, or after a restart
@@ -101,7 +134,19 @@ describe('email and the daily digest', () => {
   }, 30_000);
 
   it('schedules the digest on DIGEST_CRON in the business time zone', () => {
-    const job = scheduleDigest({ store, mailer: new OutboxMailer(dataDir), log: silentLogger, tz: TZ, from: msg.from, to: 'owner@acme.test', businessName: 'Acme', publicUrl: 'https://x.test' }, '0 8 * * *');
+    const job = scheduleDigest(
+      {
+        store,
+        mailer: new OutboxMailer(dataDir),
+        log: silentLogger,
+        tz: TZ,
+        from: msg.from,
+        to: 'owner@acme.test',
+        businessName: 'Acme',
+        publicUrl: 'https://x.test',
+      },
+      '0 8 * * *',
+    );
     try {
       expect(job.nextRuns(2, new Date('2031-05-05T12:00:00Z')).map((d) => d.toISOString())).toEqual(['2031-05-06T02:30:00.000Z', '2031-05-07T02:30:00.000Z']);
     } finally {

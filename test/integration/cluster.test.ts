@@ -42,8 +42,17 @@ describeWithRedis()('two instances sharing calls through Redis', () => {
     await dropPrefix(prefix);
   });
 
-  const callTo = (s: ServerProcess) => carrier.placeCall({ serverBase: s.base, publicUrl: PUBLIC_URL, path: '/inbound', from: '+14155550123', to: '+15550000000', audio: fixture('caller-booking-8k.wav') });
-  const activeSids = async (s: ServerProcess) => ((await adminRequest(s.base, 'GET', '/api/calls/active')).body.calls as Array<{ callSid: string; instanceId: string }>);
+  const callTo = (s: ServerProcess) =>
+    carrier.placeCall({
+      serverBase: s.base,
+      publicUrl: PUBLIC_URL,
+      path: '/inbound',
+      from: '+14155550123',
+      to: '+15550000000',
+      audio: fixture('caller-booking-8k.wav'),
+    });
+  const activeSids = async (s: ServerProcess) =>
+    (await adminRequest(s.base, 'GET', '/api/calls/active')).body.calls as Array<{ callSid: string; instanceId: string }>;
 
   it('lists every instance’s calls and carries out hang-up and transfer on the instance holding the call', async () => {
     const onB = await callTo(b);
@@ -54,10 +63,19 @@ describeWithRedis()('two instances sharing calls through Redis', () => {
     expect(idA).not.toBe(idB);
     for (const s of [a, b]) {
       const calls = await activeSids(s);
-      expect(calls).toEqual(expect.arrayContaining([expect.objectContaining({ callSid: onA.callSid, instanceId: idA }), expect.objectContaining({ callSid: onB.callSid, instanceId: idB })]));
+      expect(calls).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({ callSid: onA.callSid, instanceId: idA }),
+          expect.objectContaining({ callSid: onB.callSid, instanceId: idB }),
+        ]),
+      );
     }
     // A call on B, read (as of B's last heartbeat) and hung up through A.
-    expect((await adminRequest(a.base, 'GET', `/api/calls/${onB.callSid}`)).body).toMatchObject({ callSid: onB.callSid, instanceId: idB, direction: 'inbound' });
+    expect((await adminRequest(a.base, 'GET', `/api/calls/${onB.callSid}`)).body).toMatchObject({
+      callSid: onB.callSid,
+      instanceId: idB,
+      direction: 'inbound',
+    });
     const hang = await adminRequest(a.base, 'POST', `/api/calls/${onB.callSid}/hangup`);
     expect(hang).toEqual({ status: 200, body: { callSid: onB.callSid, result: 'hangup' } });
     await onB.closed;

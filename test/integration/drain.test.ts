@@ -35,7 +35,15 @@ describe('SIGTERM drain (child process)', () => {
 
   const start = (env: Record<string, string> = {}) =>
     startServerProcess({ ...baseServerEnv(PUBLIC_URL), TWILIO_API_BASE: rest.url, ELEVENLABS_API_BASE: el.httpUrl, ...env });
-  const place = (s: ServerProcess) => carrier.placeCall({ serverBase: s.base, publicUrl: PUBLIC_URL, path: '/inbound', from: '+14155550123', to: '+15550000000', audio: fixture('caller-booking-8k.wav') });
+  const place = (s: ServerProcess) =>
+    carrier.placeCall({
+      serverBase: s.base,
+      publicUrl: PUBLIC_URL,
+      path: '/inbound',
+      from: '+14155550123',
+      to: '+15550000000',
+      audio: fixture('caller-booking-8k.wav'),
+    });
 
   it('lets a call finish inside the window, ends the rest with a goodbye, refuses new calls, and exits 0', async () => {
     srv = await start({ DRAIN_TIMEOUT_S: '3' });

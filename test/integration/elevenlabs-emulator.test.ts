@@ -46,7 +46,10 @@ describe('ElevenLabs emulator: signed URL', () => {
     expect(body.conversation_id).toMatch(/^conv_/);
     const first = await rawClient(body.signed_url);
     await until(() => first.messages.length > 0, 5000, 'metadata');
-    expect(first.messages[0]).toMatchObject({ type: 'conversation_initiation_metadata', conversation_initiation_metadata_event: { conversation_id: body.conversation_id } });
+    expect(first.messages[0]).toMatchObject({
+      type: 'conversation_initiation_metadata',
+      conversation_initiation_metadata_event: { conversation_id: body.conversation_id },
+    });
     await expect(rawClient(body.signed_url)).rejects.toThrow('HTTP 403');
     expect(el.seen.upgrades[1]).toMatchObject({ accepted: false, reason: 'signature already used' });
   });
@@ -55,11 +58,16 @@ describe('ElevenLabs emulator: signed URL', () => {
 describe('ElevenLabs emulator: conversation socket', () => {
   it('accepts the API key header, selects the convai subprotocol and starts without initiation data', async () => {
     const el = await emulator({ initWaitMs: 50 });
-    const c = await rawClient(`${el.wsUrl}/v1/convai/conversation?agent_id=agent_test&source=js_sdk&version=1.25.0`, ['convai'], { 'xi-api-key': 'xi-test-key' });
+    const c = await rawClient(`${el.wsUrl}/v1/convai/conversation?agent_id=agent_test&source=js_sdk&version=1.25.0`, ['convai'], {
+      'xi-api-key': 'xi-test-key',
+    });
     expect(c.ws.protocol).toBe('convai');
     await until(() => c.messages.length >= 2, 5000, 'metadata and greeting');
     expect(c.messages[0]!.type).toBe('conversation_initiation_metadata');
-    expect(c.messages[1]).toEqual({ type: 'agent_response', agent_response_event: { agent_response: 'Hello, thanks for calling. How can I help you today?', event_id: 1 } });
+    expect(c.messages[1]).toEqual({
+      type: 'agent_response',
+      agent_response_event: { agent_response: 'Hello, thanks for calling. How can I help you today?', event_id: 1 },
+    });
   });
 
   it('refuses an upgrade without signature or key', async () => {

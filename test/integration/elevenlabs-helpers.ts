@@ -30,7 +30,16 @@ export function elConnector(el: ElevenLabsEmulator, opts: ElevenLabsConnectorOpt
 }
 
 export function callContext(over: Partial<CallContext> = {}): CallContext {
-  return { callSid: 'CA' + 'f'.repeat(32), carrier: 'twilio', direction: 'inbound', from: '+15551230000', to: '+15550000000', carrierFormat: MULAW_8K, tools: [], ...over };
+  return {
+    callSid: 'CA' + 'f'.repeat(32),
+    carrier: 'twilio',
+    direction: 'inbound',
+    from: '+15551230000',
+    to: '+15550000000',
+    carrierFormat: MULAW_8K,
+    tools: [],
+    ...over,
+  };
 }
 
 /** Records provider events; `waitFor` resolves with the first (or next) match. */
@@ -47,7 +56,11 @@ export class EventLog {
     return this.events.filter((e): e is Extract<ProviderEvent, { type: T }> => e.type === type);
   }
 
-  async waitFor<T extends ProviderEvent['type']>(type: T, pred: (e: Extract<ProviderEvent, { type: T }>) => boolean = () => true, timeoutMs = 10_000): Promise<Extract<ProviderEvent, { type: T }>> {
+  async waitFor<T extends ProviderEvent['type']>(
+    type: T,
+    pred: (e: Extract<ProviderEvent, { type: T }>) => boolean = () => true,
+    timeoutMs = 10_000,
+  ): Promise<Extract<ProviderEvent, { type: T }>> {
     const until = Date.now() + timeoutMs;
     for (;;) {
       const hit = this.of(type).find(pred);

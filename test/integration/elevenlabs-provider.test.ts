@@ -38,9 +38,22 @@ describe('ElevenLabs provider: set-up', () => {
   it('fetches a signed URL with the API key and opens the conversation it names', async () => {
     const el = await emulator();
     const { log } = await call(el);
-    expect(el.seen.requests).toEqual([expect.objectContaining({ method: 'GET', path: '/v1/convai/conversation/get-signed-url', query: expect.objectContaining({ agent_id: 'agent_test' }), status: 200 })]);
+    expect(el.seen.requests).toEqual([
+      expect.objectContaining({
+        method: 'GET',
+        path: '/v1/convai/conversation/get-signed-url',
+        query: expect.objectContaining({ agent_id: 'agent_test' }),
+        status: 200,
+      }),
+    ]);
     expect(el.seen.requests[0]!.headers['xi-api-key']).toBe('xi-test-key');
-    expect(el.seen.upgrades).toEqual([expect.objectContaining({ path: '/v1/convai/conversation', accepted: true, query: expect.objectContaining({ conversation_signature: expect.any(String) }) })]);
+    expect(el.seen.upgrades).toEqual([
+      expect.objectContaining({
+        path: '/v1/convai/conversation',
+        accepted: true,
+        query: expect.objectContaining({ conversation_signature: expect.any(String) }),
+      }),
+    ]);
     const ready = await log.waitFor('ready');
     expect(ready).toEqual({ type: 'ready', inputFormat: MULAW_8K, outputFormat: MULAW_8K, conversationId: el.seen.conversations[0]!.conversationId });
     expect(log.events[0]).toBe(ready);
@@ -63,7 +76,10 @@ describe('ElevenLabs provider: set-up', () => {
   it('reports PCM16 formats from the metadata', async () => {
     const el = await emulator({ outputFormat: 'pcm_24000', inputFormat: 'pcm_16000' });
     const { log } = await call(el);
-    expect(await log.waitFor('ready')).toMatchObject({ inputFormat: { encoding: 'pcm16le', sampleRate: 16000 }, outputFormat: { encoding: 'pcm16le', sampleRate: 24000 } });
+    expect(await log.waitFor('ready')).toMatchObject({
+      inputFormat: { encoding: 'pcm16le', sampleRate: 16000 },
+      outputFormat: { encoding: 'pcm16le', sampleRate: 24000 },
+    });
   });
 
   it('rejects an agent whose output rate the call path does not carry', async () => {
@@ -217,7 +233,12 @@ describe('ElevenLabs provider: conversation', () => {
     const { leg, log } = await call(el, { firstMessage: '' });
     const answered = el.callTool('check_availability', { date: '2026-03-14', duration_minutes: 60 });
     const tc = await log.waitFor('tool_call');
-    expect(tc).toEqual({ type: 'tool_call', id: expect.stringMatching(/^toolu_/), name: 'check_availability', args: { date: '2026-03-14', duration_minutes: 60 } });
+    expect(tc).toEqual({
+      type: 'tool_call',
+      id: expect.stringMatching(/^toolu_/),
+      name: 'check_availability',
+      args: { date: '2026-03-14', duration_minutes: 60 },
+    });
     leg.sendToolResult(tc.id, '{"slots":["15:30"]}', false);
     await expect(answered).resolves.toMatchObject({ tool_call_id: tc.id, result: '{"slots":["15:30"]}', is_error: false, known: true });
   });

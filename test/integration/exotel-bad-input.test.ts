@@ -43,7 +43,13 @@ describe('Exotel bad and unusual input', () => {
     ws.on('message', (d) => got.push(JSON.parse(d.toString()) as Record<string, unknown>));
     await new Promise((r) => ws.once('open', r));
     ws.send(JSON.stringify({ event: 'connected' }));
-    ws.send(JSON.stringify({ event: 'start', sequence_number: '1', start: { call_sid: callSid, account_sid: 'x', custom_parameters: {}, media_format: { encoding: 'audio/x-raw', sample_rate: '44100', bit_rate: '16' } } }));
+    ws.send(
+      JSON.stringify({
+        event: 'start',
+        sequence_number: '1',
+        start: { call_sid: callSid, account_sid: 'x', custom_parameters: {}, media_format: { encoding: 'audio/x-raw', sample_rate: '44100', bit_rate: '16' } },
+      }),
+    );
     const frame = (bytes: number) => JSON.stringify({ event: 'media', media: { payload: Buffer.alloc(bytes).toString('base64') } });
     const pump = setInterval(() => ws.send(frame(1600)), 100);
     try {
@@ -70,12 +76,17 @@ describe('Exotel bad and unusual input', () => {
     const ended = await b.ended(callSid, 10_000);
     expect(ended.status).toBe('completed');
     const m = await b.metricsText();
-    for (const reason of ['odd_length', 'not_json', 'bad_shape', 'binary']) expect(m).toContain(`callbridge_bad_frames_total{carrier="exotel",reason="${reason}"} 1`);
+    for (const reason of ['odd_length', 'not_json', 'bad_shape', 'binary'])
+      expect(m).toContain(`callbridge_bad_frames_total{carrier="exotel",reason="${reason}"} 1`);
   }, 60_000);
 
   it('answers the dynamic-URL request without CallSid and still binds the stream by its token', async () => {
     b = await startExotelBridge({ provider: 'elevenlabs' });
-    const dyn = await fetch(`${b.base}/inbound?carrier=exotel`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ CallFrom: '09876543210' }) });
+    const dyn = await fetch(`${b.base}/inbound?carrier=exotel`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ CallFrom: '09876543210' }),
+    });
     expect(dyn.status).toBe(200);
     const rec = await b.call({ streamUrl: ((await dyn.json()) as { url: string }).url });
     await rec.call.waitFor('media', 10_000);

@@ -13,7 +13,10 @@ describe('Exotel call control', () => {
 
   it('places an outbound call through the Connect API; the flow reaches /outbound and the callee hears the agent', async () => {
     b = await startExotelBridge({ provider: 'elevenlabs', rate: 16000 });
-    const placed = await b.admin<{ callSid: string }>('/api/calls', { method: 'POST', body: { to: '+919812345678', carrier: 'exotel', firstMessage: 'Hello from the outbound test.' } });
+    const placed = await b.admin<{ callSid: string }>('/api/calls', {
+      method: 'POST',
+      body: { to: '+919812345678', carrier: 'exotel', firstMessage: 'Hello from the outbound test.' },
+    });
     expect(placed.status).toBe(201);
     const req = b.rest.requests.find((r) => r.path.endsWith('/Calls/connect.json'))!;
     expect(req.status).toBe(200);
@@ -35,7 +38,10 @@ describe('Exotel call control', () => {
     expect(ended).toMatchObject({ carrier: 'exotel', direction: 'outbound', to: '+919812345678', from: EXOTEL.callerId, status: 'completed' });
     await rec.done;
     // Status callbacks: answered then terminal, both applied (JSON, no signature).
-    expect(rec.status.map((s) => [s.params.EventType, s.status])).toEqual([['answered', 200], ['terminal', 200]]);
+    expect(rec.status.map((s) => [s.params.EventType, s.status])).toEqual([
+      ['answered', 200],
+      ['terminal', 200],
+    ]);
     expect(b.srv.ops.book.get(placed.body.callSid)).toMatchObject({ carrier: 'exotel', status: 'completed' });
   }, 60_000);
 
@@ -94,7 +100,10 @@ describe('Exotel call control', () => {
 
   it('accepts a static applet URL with EXOTEL_STREAM_TOKEN and refuses upgrades without a token or with a wrong one', async () => {
     const token = 'static-token-0123456789abcdef';
-    b = await startExotelBridge({ provider: 'elevenlabs', env: { EXOTEL_STREAM_TOKEN: token, EXOTEL_STREAM_USER: 'exo', EXOTEL_STREAM_PASSWORD: 'secret-pass' } });
+    b = await startExotelBridge({
+      provider: 'elevenlabs',
+      env: { EXOTEL_STREAM_TOKEN: token, EXOTEL_STREAM_USER: 'exo', EXOTEL_STREAM_PASSWORD: 'secret-pass' },
+    });
     const wsBase = 'wss://exo:secret-pass@calls.example.test/media-stream?carrier=exotel&sample-rate=8000';
     const ok = await b.call({ streamUrl: `${wsBase}&token=${token}` });
     await ok.call.waitFor('media', 10_000);
@@ -117,13 +126,22 @@ describe('Exotel call control', () => {
 
   it('applies status callbacks idempotently, in JSON or form encoding, and checks EXOTEL_WEBHOOK_TOKEN', async () => {
     b = await startExotelBridge({ provider: 'elevenlabs', env: { EXOTEL_WEBHOOK_TOKEN: 'hook-token-0123456789' } });
-    const post = (q: string, body: string, type: string) => fetch(`${b.base}/webhooks/exotel/status${q}`, { method: 'POST', headers: { 'content-type': type }, body });
+    const post = (q: string, body: string, type: string) =>
+      fetch(`${b.base}/webhooks/exotel/status${q}`, { method: 'POST', headers: { 'content-type': type }, body });
     const sid = 'f'.repeat(32);
     expect((await post('', JSON.stringify({ CallSid: sid, Status: 'completed' }), 'application/json')).status).toBe(403);
     const q = '?token=hook-token-0123456789';
     expect((await post(q, JSON.stringify({ CallSid: sid, EventType: 'answered', Status: null }), 'application/json')).status).toBe(200);
     expect(b.srv.ops.book.get(sid)?.status).toBe('in-progress');
-    expect((await post(q, new URLSearchParams({ CallSid: sid, EventType: 'terminal', Status: 'busy', ConversationDuration: '0' }).toString(), 'application/x-www-form-urlencoded')).status).toBe(200);
+    expect(
+      (
+        await post(
+          q,
+          new URLSearchParams({ CallSid: sid, EventType: 'terminal', Status: 'busy', ConversationDuration: '0' }).toString(),
+          'application/x-www-form-urlencoded',
+        )
+      ).status,
+    ).toBe(200);
     // A replay, and a late `answered`, change nothing.
     expect((await post(q, JSON.stringify({ CallSid: sid, EventType: 'terminal', Status: 'completed' }), 'application/json')).status).toBe(200);
     expect((await post(q, JSON.stringify({ CallSid: sid, EventType: 'answered' }), 'application/json')).status).toBe(200);
@@ -133,4 +151,3 @@ describe('Exotel call control', () => {
     expect(connect.status).toBe(403);
   }, 30_000);
 });
-

@@ -12,7 +12,10 @@ const SPEED = 4;
 const script = defaultScript();
 
 /** Wall-clock times (Date.now()) of carrier playout starts and their idle gap, and of media frames received. */
-function carrierTimeline(call: { on(ev: 'playout-start', fn: (atMs: number, idleMs: number) => void): unknown; on(ev: 'message', fn: (r: { msg: { event: string } }) => void): unknown }) {
+function carrierTimeline(call: {
+  on(ev: 'playout-start', fn: (atMs: number, idleMs: number) => void): unknown;
+  on(ev: 'message', fn: (r: { msg: { event: string } }) => void): unknown;
+}) {
   const playouts: Array<{ wall: number; idleMs: number }> = [];
   const media: number[] = [];
   call.on('playout-start', (_at, idleMs) => playouts.push({ wall: Date.now(), idleMs }));
@@ -71,7 +74,9 @@ describe('provider failover', () => {
     const firstAudio = await until('OpenAI audio at the carrier', () => timeline.media[0]);
     const playout = await until('playout of it', () => timeline.playouts[0]);
     // Nothing was queued at the carrier when the drop happened, so the caller's extra silence is drop → new audio.
-    console.log(`failover gap: first OpenAI audio at the carrier ${firstAudio - failedAt} ms after the ElevenLabs drop (carrier idle ${Math.round(playout.idleMs)} ms in all, ${Math.round(playout.idleMs) - (firstAudio - failedAt)} ms of it before the drop)`);
+    console.log(
+      `failover gap: first OpenAI audio at the carrier ${firstAudio - failedAt} ms after the ElevenLabs drop (carrier idle ${Math.round(playout.idleMs)} ms in all, ${Math.round(playout.idleMs) - (firstAudio - failedAt)} ms of it before the drop)`,
+    );
     expect(call.isClosed).toBe(false);
 
     // The call goes on with OpenAI: the caller speaks again and OpenAI answers.
@@ -105,7 +110,14 @@ describe('provider failover', () => {
   }, 60_000);
 
   it('both providers unreachable → the apology path ends the call', async () => {
-    b = await startBridge({ provider: 'elevenlabs', both: true, speed: SPEED, env: { PROVIDER_FAILOVER: 'true' }, elevenlabs: { signedUrlStatus: 503 }, openai: { rejectUpgradeStatus: 500 } });
+    b = await startBridge({
+      provider: 'elevenlabs',
+      both: true,
+      speed: SPEED,
+      env: { PROVIDER_FAILOVER: 'true' },
+      elevenlabs: { signedUrlStatus: 503 },
+      openai: { rejectUpgradeStatus: 500 },
+    });
     const call = await b.call();
     await call.closed;
     const rec = await b.ended(call.callSid);

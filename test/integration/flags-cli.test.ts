@@ -20,7 +20,11 @@ const ROOT = join(__dirname, '..', '..');
 async function flag(args: string[], env: Record<string, string>): Promise<{ code: number; out: string }> {
   const base: Record<string, string | undefined> = { ...process.env, UNLEASH_URL: undefined, UNLEASH_ADMIN_TOKEN: undefined, ...env };
   try {
-    const r = await promisify(execFile)(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts', 'flag.ts'), ...args], { cwd: ROOT, env: base as NodeJS.ProcessEnv, timeout: 60_000 });
+    const r = await promisify(execFile)(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts', 'flag.ts'), ...args], {
+      cwd: ROOT,
+      env: base as NodeJS.ProcessEnv,
+      timeout: 60_000,
+    });
     return { code: 0, out: r.stdout };
   } catch (err) {
     const e = err as { code?: number; stdout?: string };
@@ -47,7 +51,10 @@ describePg('npm run flag against a real Unleash server', () => {
   beforeAll(async () => {
     unleash = await startUnleashServer();
     env = { UNLEASH_URL: unleash.url, UNLEASH_ADMIN_TOKEN: unleash.adminToken, UNLEASH_ENVIRONMENT: UNLEASH_ENV };
-    client = createFlagSource(testConfig({ UNLEASH_URL: unleash.url, UNLEASH_API_TOKEN: unleash.clientToken, UNLEASH_BACKUP_DIR: mkdtempSync(join(tmpdir(), 'cb-flag-backup-')) }), silentLogger)!;
+    client = createFlagSource(
+      testConfig({ UNLEASH_URL: unleash.url, UNLEASH_API_TOKEN: unleash.clientToken, UNLEASH_BACKUP_DIR: mkdtempSync(join(tmpdir(), 'cb-flag-backup-')) }),
+      silentLogger,
+    )!;
   }, 180_000);
   afterAll(async () => {
     await client?.close();

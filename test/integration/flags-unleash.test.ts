@@ -29,7 +29,13 @@ describePg('provider flag from a real Unleash server', () => {
   const extra: Bridge[] = [];
 
   /** Env of a bridge on this Unleash server (1 s polls, the production default). */
-  const unleashEnv = (over: Record<string, string> = {}) => ({ UNLEASH_URL: unleash.url, UNLEASH_API_TOKEN: unleash.clientToken, UNLEASH_BACKUP_DIR: backupDir, MAX_CONCURRENT_CALLS: '1000', ...over });
+  const unleashEnv = (over: Record<string, string> = {}) => ({
+    UNLEASH_URL: unleash.url,
+    UNLEASH_API_TOKEN: unleash.clientToken,
+    UNLEASH_BACKUP_DIR: backupDir,
+    MAX_CONCURRENT_CALLS: '1000',
+    ...over,
+  });
 
   /** A bridge with both provider emulators whose FlagSource the test can read. */
   async function bridgeOn(over: Record<string, string> = {}): Promise<{ bridge: Bridge; flags: FlagSource }> {
@@ -41,7 +47,14 @@ describePg('provider flag from a real Unleash server', () => {
 
   /** Only the webhook, as Twilio posts it; resolves with the call SID once answered 200. */
   async function webhook(bridge: Bridge, callSid = newSid('CA')): Promise<string> {
-    const params = voiceParams({ callSid, accountSid: TEST_ACCOUNT_SID, from: '+14155550123', to: '+15550000000', direction: 'inbound', callStatus: 'ringing' });
+    const params = voiceParams({
+      callSid,
+      accountSid: TEST_ACCOUNT_SID,
+      from: '+14155550123',
+      to: '+15550000000',
+      direction: 'inbound',
+      callStatus: 'ringing',
+    });
     const res = await postSignedForm({ target: `${bridge.base}/inbound`, signedUrl: `${PUBLIC_URL}/inbound`, authToken: TEST_AUTH_TOKEN, params });
     expect(res.status).toBe(200);
     expect(res.body).toContain('<Stream');
@@ -61,7 +74,14 @@ describePg('provider flag from a real Unleash server', () => {
 
   /** A full call: webhook + media socket; resolves with its live record (provider, flagSource). */
   async function fullCall(bridge: Bridge, callSid?: string) {
-    const call = await bridge.carrier.placeCall({ serverBase: bridge.base, publicUrl: PUBLIC_URL, path: '/inbound', from: '+14155550123', to: '+15550000000', callSid });
+    const call = await bridge.carrier.placeCall({
+      serverBase: bridge.base,
+      publicUrl: PUBLIC_URL,
+      path: '/inbound',
+      from: '+14155550123',
+      to: '+15550000000',
+      callSid,
+    });
     const rec = await until(`record of ${call.callSid}`, () => bridge.srv.registry.find(call.callSid), 30_000);
     return { call, rec };
   }

@@ -77,7 +77,14 @@ describe('media socket bad input', () => {
       JSON.stringify({
         event: 'start',
         sequenceNumber: '1',
-        start: { accountSid: 'AC' + 'a'.repeat(32), streamSid: 'MZ' + '1'.repeat(32), callSid: 'CA' + '9'.repeat(32), tracks: ['inbound'], customParameters: { token: 'guessed' }, mediaFormat: { encoding: 'audio/x-mulaw', sampleRate: 8000, channels: 1 } },
+        start: {
+          accountSid: 'AC' + 'a'.repeat(32),
+          streamSid: 'MZ' + '1'.repeat(32),
+          callSid: 'CA' + '9'.repeat(32),
+          tracks: ['inbound'],
+          customParameters: { token: 'guessed' },
+          mediaFormat: { encoding: 'audio/x-mulaw', sampleRate: 8000, channels: 1 },
+        },
         streamSid: 'MZ' + '1'.repeat(32),
       }),
     );

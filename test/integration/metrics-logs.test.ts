@@ -22,7 +22,15 @@ function capture(): { stream: Writable; lines: () => Array<Record<string, any>>;
       cb();
     },
   });
-  return { stream, text: () => text, lines: () => text.split('\n').filter(Boolean).map((l) => JSON.parse(l)) };
+  return {
+    stream,
+    text: () => text,
+    lines: () =>
+      text
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l)),
+  };
 }
 
 describe('call logs', () => {
@@ -31,11 +39,21 @@ describe('call logs', () => {
     const carrier = new TwilioCarrierEmulator({ authToken: TEST_AUTH_TOKEN, accountSid: TEST_ACCOUNT_SID, speed: 4 });
     const rest = await startTwilioRestMock({ carrier });
     const out = capture();
-    const srv = buildServer(testConfig({ PUBLIC_URL, TWILIO_API_BASE: rest.url, ELEVENLABS_API_BASE: el.httpUrl, LOG_LEVEL: 'debug' }), createLogger('debug', out.stream));
+    const srv = buildServer(
+      testConfig({ PUBLIC_URL, TWILIO_API_BASE: rest.url, ELEVENLABS_API_BASE: el.httpUrl, LOG_LEVEL: 'debug' }),
+      createLogger('debug', out.stream),
+    );
     await new Promise<void>((r) => srv.server.listen(0, '127.0.0.1', r));
     const base = `http://127.0.0.1:${(srv.server.address() as AddressInfo).port}`;
     try {
-      const call = await carrier.placeCall({ serverBase: base, publicUrl: PUBLIC_URL, path: '/inbound', from: '+14155550123', to: '+15550000000', audio: fixture('caller-booking-8k.wav') });
+      const call = await carrier.placeCall({
+        serverBase: base,
+        publicUrl: PUBLIC_URL,
+        path: '/inbound',
+        from: '+14155550123',
+        to: '+15550000000',
+        audio: fixture('caller-booking-8k.wav'),
+      });
       await call.waitFor('media', 10_000);
       await new Promise((r) => setTimeout(r, 1500));
       await adminRequest(base, 'GET', `/api/calls/${call.callSid}`);
@@ -57,7 +75,18 @@ describe('call logs', () => {
 
       // Redaction of fields a log line might carry by mistake.
       const probe = capture();
-      createLogger('info', probe.stream).info({ token: 'T1', apiKey: 'K1', signedUrl: 'wss://x?conversation_signature=S1', payload: 'AAAA', err: { authorization: 'Bearer B1', signature: 'G1' }, headers: { authorization: 'Bearer B2' }, callSid: 'CA1' }, 'probe');
+      createLogger('info', probe.stream).info(
+        {
+          token: 'T1',
+          apiKey: 'K1',
+          signedUrl: 'wss://x?conversation_signature=S1',
+          payload: 'AAAA',
+          err: { authorization: 'Bearer B1', signature: 'G1' },
+          headers: { authorization: 'Bearer B2' },
+          callSid: 'CA1',
+        },
+        'probe',
+      );
       expect(probe.lines()[0]).toEqual(expect.objectContaining({ msg: 'probe', callSid: 'CA1', err: {}, headers: {} }));
       expect(probe.text()).not.toMatch(/T1|K1|S1|AAAA|B1|B2|G1/);
     } finally {

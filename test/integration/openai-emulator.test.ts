@@ -57,7 +57,10 @@ async function client(headers: Record<string, string> = { Authorization: 'Bearer
   return { ws, events, send, next, until, closed: () => until(() => closed) };
 }
 
-const GA_PCMU = { type: 'session.update', session: { type: 'realtime', audio: { input: { format: { type: 'audio/pcmu' } }, output: { format: { type: 'audio/pcmu' } } } } };
+const GA_PCMU = {
+  type: 'session.update',
+  session: { type: 'realtime', audio: { input: { format: { type: 'audio/pcmu' } }, output: { format: { type: 'audio/pcmu' } } } },
+};
 
 describe('OpenAI emulator', () => {
   it('opens with session.created carrying the GA defaults: PCM 24 kHz both ways and server VAD 0.5/300/500', async () => {
@@ -67,7 +70,18 @@ describe('OpenAI emulator', () => {
       type: 'realtime',
       expires_at: expect.any(Number),
       audio: {
-        input: { format: { type: 'audio/pcm', rate: 24000 }, transcription: null, turn_detection: { type: 'server_vad', threshold: 0.5, prefix_padding_ms: 300, silence_duration_ms: 500, create_response: true, interrupt_response: true } },
+        input: {
+          format: { type: 'audio/pcm', rate: 24000 },
+          transcription: null,
+          turn_detection: {
+            type: 'server_vad',
+            threshold: 0.5,
+            prefix_padding_ms: 300,
+            silence_duration_ms: 500,
+            create_response: true,
+            interrupt_response: true,
+          },
+        },
         output: { format: { type: 'audio/pcm', rate: 24000 } },
       },
     });
@@ -118,7 +132,9 @@ describe('OpenAI emulator', () => {
     c.send({ type: 'output_audio_buffer.clear' });
     c.send({ type: 'input_audio_buffer.append' });
     await c.until(() => (c.events.filter((e) => e.type === 'error').length === 4 ? true : undefined));
-    expect(c.events.filter((e) => e.type === 'error').map((e) => (e as { error: { type: string } }).error.type)).toEqual(Array(4).fill('invalid_request_error'));
+    expect(c.events.filter((e) => e.type === 'error').map((e) => (e as { error: { type: string } }).error.type)).toEqual(
+      Array(4).fill('invalid_request_error'),
+    );
     c.send(GA_PCMU);
     await c.next('session.updated');
   });
@@ -136,8 +152,17 @@ describe('OpenAI emulator', () => {
     await c.next('response.done');
     const order = c.events.map((e) => e.type).filter((t) => !t.endsWith('.delta') && t !== 'error' && !t.startsWith('session.'));
     expect(order).toEqual([
-      'response.created', 'rate_limits.updated', 'response.output_item.added', 'conversation.item.added', 'response.content_part.added',
-      'response.output_audio.done', 'response.output_audio_transcript.done', 'response.content_part.done', 'response.output_item.done', 'conversation.item.done', 'response.done',
+      'response.created',
+      'rate_limits.updated',
+      'response.output_item.added',
+      'conversation.item.added',
+      'response.content_part.added',
+      'response.output_audio.done',
+      'response.output_audio_transcript.done',
+      'response.content_part.done',
+      'response.output_item.done',
+      'conversation.item.done',
+      'response.done',
     ]);
   });
 

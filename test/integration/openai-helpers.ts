@@ -55,7 +55,11 @@ export class EventLog {
     return this.events.filter((e): e is Extract<ProviderEvent, { type: T }> => e.type === type);
   }
 
-  waitFor<T extends ProviderEvent['type']>(type: T, pred: (e: Extract<ProviderEvent, { type: T }>) => boolean = () => true, timeoutMs = 5000): Promise<Extract<ProviderEvent, { type: T }>> {
+  waitFor<T extends ProviderEvent['type']>(
+    type: T,
+    pred: (e: Extract<ProviderEvent, { type: T }>) => boolean = () => true,
+    timeoutMs = 5000,
+  ): Promise<Extract<ProviderEvent, { type: T }>> {
     return new Promise((resolve, reject) => {
       const test = () => {
         const hit = this.of(type).find(pred);

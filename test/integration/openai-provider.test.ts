@@ -71,11 +71,25 @@ describe('OpenAI Realtime adapter: handshake', () => {
           input: {
             format: { type: 'audio/pcmu' },
             transcription: { model: 'gpt-4o-mini-transcribe' },
-            turn_detection: { type: 'server_vad', threshold: 0.5, prefix_padding_ms: 300, silence_duration_ms: 500, create_response: true, interrupt_response: true },
+            turn_detection: {
+              type: 'server_vad',
+              threshold: 0.5,
+              prefix_padding_ms: 300,
+              silence_duration_ms: 500,
+              create_response: true,
+              interrupt_response: true,
+            },
           },
           output: { format: { type: 'audio/pcmu' }, voice: 'cedar' },
         },
-        tools: [{ type: 'function', name: 'check_availability', description: 'Free slots on a date', parameters: { type: 'object', properties: { date: { type: 'string' } }, required: ['date'] } }],
+        tools: [
+          {
+            type: 'function',
+            name: 'check_availability',
+            description: 'Free slots on a date',
+            parameters: { type: 'object', properties: { date: { type: 'string' } }, required: ['date'] },
+          },
+        ],
         tool_choice: 'auto',
       },
     });
@@ -141,7 +155,11 @@ describe('OpenAI Realtime adapter: conversation', () => {
     const { log } = await open();
     const transcript = await log.waitFor('transcript', (t) => t.role === 'agent');
     expect(transcript.text).toBe(defaultScript().greeting.text);
-    expect(emu.seen.items[0]).toEqual({ type: 'message', role: 'user', content: [{ type: 'input_text', text: 'Greet the caller with: Hello, thanks for calling. How can I help you today?' }] });
+    expect(emu.seen.items[0]).toEqual({
+      type: 'message',
+      role: 'user',
+      content: [{ type: 'input_text', text: 'Greet the caller with: Hello, thanks for calling. How can I help you today?' }],
+    });
     const audio = log.of('audio');
     expect(new Set(audio.map((a) => a.itemId))).toEqual(new Set([transcript.itemId]));
     expect(audio.reduce((n, a) => n + a.payload.length, 0)).toBe(GREETING_BYTES_MULAW);
@@ -185,7 +203,11 @@ describe('OpenAI Realtime adapter: conversation', () => {
     expect(cancel.reason).toBe('turn_detected');
     const greeting = emu.seen.responses[0]!;
     await emu.waitFor((s) => s.responses[0]!.status === 'cancelled');
-    const sentMs = log.of('audio').filter((a) => a.itemId === first.itemId).reduce((n, a) => n + a.payload.length, 0) / 8;
+    const sentMs =
+      log
+        .of('audio')
+        .filter((a) => a.itemId === first.itemId)
+        .reduce((n, a) => n + a.payload.length, 0) / 8;
     leg.truncate!(first.itemId!, 999_999); // more than was ever sent: the adapter clamps (spec §10)
     const t = await emu.waitFor((s) => s.truncates[0]);
     expect(t).toMatchObject({ itemId: first.itemId, ok: true, requestedMs: Math.floor(sentMs) });

@@ -26,7 +26,11 @@ describe('cohort report', () => {
 
     // 1: ElevenLabs, greeting heard. 2: OpenAI asked for by the operator. 3: ElevenLabs refuses → failover.
     const sids: string[] = [];
-    for (const [path, refuse] of [['/inbound', false], ['/inbound?provider=openai', false], ['/inbound', true]] as const) {
+    for (const [path, refuse] of [
+      ['/inbound', false],
+      ['/inbound?provider=openai', false],
+      ['/inbound', true],
+    ] as const) {
       b.el!.configure({ signedUrlStatus: refuse ? 503 : undefined });
       const call = await place(path);
       await call.waitFor('media', 10_000);
@@ -49,7 +53,15 @@ describe('cohort report', () => {
     }
     const by = (p: string) => report!.cohorts.find((c) => c.provider === p) as Cohort;
     expect(report.from).toBe(from);
-    expect(by('elevenlabs')).toMatchObject({ calls: 2, completed: 2, completionRate: 1, failovers: 1, bargeInsPerCall: 0, bookingsPerCall: 0, leadsPerCall: 0 });
+    expect(by('elevenlabs')).toMatchObject({
+      calls: 2,
+      completed: 2,
+      completionRate: 1,
+      failovers: 1,
+      bargeInsPerCall: 0,
+      bookingsPerCall: 0,
+      leadsPerCall: 0,
+    });
     expect(by('openai')).toMatchObject({ calls: 1, completed: 1, completionRate: 1, failovers: 0 });
     for (const p of ['elevenlabs', 'openai']) {
       expect(by(p).firstAgentAudioMs.p50).toBeGreaterThan(0);
@@ -61,7 +73,9 @@ describe('cohort report', () => {
     expect(csv.status).toBe(200);
     expect(csv.type).toMatch(/^text\/csv/);
     const lines = csv.text.trimEnd().split('\r\n');
-    expect(lines[0]).toBe('provider,calls,completed,completion_rate,avg_duration_s,first_agent_audio_p50_ms,first_agent_audio_p95_ms,barge_ins_per_call,failovers,bookings_per_call,leads_per_call,from,to');
+    expect(lines[0]).toBe(
+      'provider,calls,completed,completion_rate,avg_duration_s,first_agent_audio_p50_ms,first_agent_audio_p95_ms,barge_ins_per_call,failovers,bookings_per_call,leads_per_call,from,to',
+    );
     expect(lines[1]).toMatch(/^elevenlabs,2,2,1,/);
     expect(lines[2]).toMatch(/^openai,1,1,1,/);
     const viaAccept = await get(q, { authorization: `Bearer ${TEST_ADMIN_KEY}`, accept: 'text/csv' });
@@ -75,6 +89,9 @@ describe('cohort report', () => {
     expect(JSON.parse(backwards.text).message).toBe('from must be before to');
     expect((await get('/api/reports/cohorts', {})).status).toBe(401);
     const empty = await get('/api/reports/cohorts?from=2000-01-01&to=2000-01-02');
-    expect(JSON.parse(empty.text).cohorts).toEqual([expect.objectContaining({ provider: 'elevenlabs', calls: 0, completionRate: null }), expect.objectContaining({ provider: 'openai', calls: 0 })]);
+    expect(JSON.parse(empty.text).cohorts).toEqual([
+      expect.objectContaining({ provider: 'elevenlabs', calls: 0, completionRate: null }),
+      expect.objectContaining({ provider: 'openai', calls: 0 }),
+    ]);
   });
 });

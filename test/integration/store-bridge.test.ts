@@ -52,9 +52,18 @@ describePg('a bridged call is stored in Supabase (PostgREST test server) and in 
 
     const calls = await pg.sql.query('select * from calls where call_sid = $1', [call.callSid]);
     expect(calls.rows).toHaveLength(1);
-    expect(calls.rows[0]).toMatchObject({ carrier: 'twilio', direction: 'inbound', provider: 'elevenlabs', flag_source: 'env', status: 'completed', from_number: '+14155550123' });
+    expect(calls.rows[0]).toMatchObject({
+      carrier: 'twilio',
+      direction: 'inbound',
+      provider: 'elevenlabs',
+      flag_source: 'env',
+      status: 'completed',
+      from_number: '+14155550123',
+    });
     expect(calls.rows[0].ended_at).not.toBeNull();
-    const turns = await pg.sql.query('select seq, role, text, interrupted, at_ms from transcript_turns where call_sid = $1 order by at_ms, seq', [call.callSid]);
+    const turns = await pg.sql.query('select seq, role, text, interrupted, at_ms from transcript_turns where call_sid = $1 order by at_ms, seq', [
+      call.callSid,
+    ]);
     expect(turns.rows.map((t) => [t.role, t.text])).toEqual(record.turns.map((t) => [t.role, t.text]));
     expect(turns.rows[0]).toMatchObject({ role: 'agent', text: defaultScript().greeting.text });
     expect(turns.rows.length).toBeGreaterThanOrEqual(3);

@@ -41,7 +41,14 @@ export function slot(startIso: string, minutes: number, over: Partial<Appointmen
   };
 }
 
-const turn = (callSid: string, seq: number, atMs: number, text: string, role: TurnRow['role'] = 'user'): TurnRow => ({ call_sid: callSid, seq, role, text, interrupted: false, at_ms: atMs });
+const turn = (callSid: string, seq: number, atMs: number, text: string, role: TurnRow['role'] = 'user'): TurnRow => ({
+  call_sid: callSid,
+  seq,
+  role,
+  text,
+  interrupted: false,
+  at_ms: atMs,
+});
 
 /** Register the shared store tests; `store()` is the implementation under test, opened in beforeAll. */
 export function storeContract(store: () => Store): void {
@@ -72,9 +79,18 @@ export function storeContract(store: () => Store): void {
 
   it('refuses a malformed row with a clear error before journaling it', async () => {
     const s = store();
-    await expect(s.saveTurns([{ ...turn(sid(), 0, -5, 'x'), role: 'bot' as never }])).rejects.toMatchObject({ code: 'CB_STORE_BAD_INPUT', category: 'bad_request', message: expect.stringMatching(/seq.*role|role.*seq/s) });
-    await expect(s.saveCall({ ...callRow(sid()), started_at: 'yesterday' })).rejects.toMatchObject({ code: 'CB_STORE_BAD_INPUT', message: expect.stringContaining('started_at') });
-    await expect(s.saveLead({ call_sid: null, name: ' ', phone: null, email: null, company: null, need: null })).rejects.toMatchObject({ code: 'CB_STORE_BAD_INPUT' });
+    await expect(s.saveTurns([{ ...turn(sid(), 0, -5, 'x'), role: 'bot' as never }])).rejects.toMatchObject({
+      code: 'CB_STORE_BAD_INPUT',
+      category: 'bad_request',
+      message: expect.stringMatching(/seq.*role|role.*seq/s),
+    });
+    await expect(s.saveCall({ ...callRow(sid()), started_at: 'yesterday' })).rejects.toMatchObject({
+      code: 'CB_STORE_BAD_INPUT',
+      message: expect.stringContaining('started_at'),
+    });
+    await expect(s.saveLead({ call_sid: null, name: ' ', phone: null, email: null, company: null, need: null })).rejects.toMatchObject({
+      code: 'CB_STORE_BAD_INPUT',
+    });
     expect(await s.flush(5000)).toBe(0);
   });
 
@@ -110,7 +126,14 @@ export function storeContract(store: () => Store): void {
   it('claims an email key once, then records its status', async () => {
     const s = store();
     const key = `digest:${randomUUID()}`;
-    const row = { kind: 'digest' as const, recipient: 'owner@example.com', subject: 'Daily digest', idempotency_key: key, status: 'pending' as const, provider_message_id: null };
+    const row = {
+      kind: 'digest' as const,
+      recipient: 'owner@example.com',
+      subject: 'Daily digest',
+      idempotency_key: key,
+      status: 'pending' as const,
+      provider_message_id: null,
+    };
     const claims = await Promise.all([s.claimEmail(row), s.claimEmail(row), s.claimEmail(row)]);
     expect(claims.filter(Boolean)).toHaveLength(1);
     await s.updateEmail(key, { status: 'sent', provider_message_id: 're_123' });
@@ -120,7 +143,13 @@ export function storeContract(store: () => Store): void {
 
   it('stores a post-call event idempotently', async () => {
     const s = store();
-    const ev = { conversation_id: `conv_${randomUUID()}`, call_sid: null, type: 'post_call_transcription', event_timestamp: 1_763_900_000, payload: { summary: 'asked for a plumber' } };
+    const ev = {
+      conversation_id: `conv_${randomUUID()}`,
+      call_sid: null,
+      type: 'post_call_transcription',
+      event_timestamp: 1_763_900_000,
+      payload: { summary: 'asked for a plumber' },
+    };
     await s.savePostCallEvent(ev);
     await s.savePostCallEvent({ ...ev, payload: { summary: 'asked for a plumber, booked' } });
     expect(await s.flush(20_000)).toBe(0);

@@ -40,7 +40,9 @@ describe('EmbeddedStore', () => {
         { n: 1, op: 'call', data: callRow('CAreplay') },
         { n: 2, op: 'turns', data: turns.slice(0, 2) },
         { n: 3, op: 'turns', data: turns.slice(1) }, // seq 2 again: a retried write
-      ].map((l) => JSON.stringify(l)).join('\n');
+      ]
+        .map((l) => JSON.stringify(l))
+        .join('\n');
       // pid 2^22+1 is above Linux's pid_max default: no such process. The torn last line is ignored.
       writeFileSync(join(dir, 'journal', `1-4194305-dead.jsonl`), lines + '\n{"n":4,"op":"tur');
       const s = createStore({ DATA_DIR: dir }, silentLogger);
@@ -58,7 +60,8 @@ describe('EmbeddedStore', () => {
 
   it('npm run migrate applies the migrations to DATA_DIR once and is a no-op the second time', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'callbridge-migrate-'));
-    const run = () => promisify(execFile)('npx', ['tsx', 'scripts/migrate.ts'], { env: { ...process.env, DATA_DIR: dir, DATABASE_URL: '' }, cwd: join(__dirname, '../..') });
+    const run = () =>
+      promisify(execFile)('npx', ['tsx', 'scripts/migrate.ts'], { env: { ...process.env, DATA_DIR: dir, DATABASE_URL: '' }, cwd: join(__dirname, '../..') });
     try {
       expect((await run()).stdout).toMatch(/applied 0001_init\n.*1 applied/);
       expect((await run()).stdout).toMatch(/up to date/);

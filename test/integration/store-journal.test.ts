@@ -29,7 +29,9 @@ afterAll(async () => {
 const journalBytes = () => readdirSync(join(dataDir, 'journal')).reduce((n, f) => n + statSync(join(dataDir, 'journal', f)).size, 0);
 
 it('refuses a NUL character in a turn with the field named, before journaling', async () => {
-  await expect(store.saveTurns([{ call_sid: 'CAnul', seq: 1, role: 'user', text: 'a\u0000b', interrupted: false, at_ms: 0 }])).rejects.toThrow(/0\.text: contains a NUL character/);
+  await expect(store.saveTurns([{ call_sid: 'CAnul', seq: 1, role: 'user', text: 'a\u0000b', interrupted: false, at_ms: 0 }])).rejects.toThrow(
+    /0\.text: contains a NUL character/,
+  );
   expect(journalBytes()).toBe(0);
 });
 
@@ -38,7 +40,10 @@ it('keeps a row the database refuses in journal-rejected.jsonl and goes on with 
   await store.saveCall(callRow('CArefused', { metrics: { note: 'x\u0000y' } }));
   await store.saveCall(callRow('CAfine'));
   expect(await store.flush(30_000)).toBe(0);
-  const rejected = readFileSync(join(dataDir, 'journal-rejected.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  const rejected = readFileSync(join(dataDir, 'journal-rejected.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
   expect(rejected).toEqual([expect.objectContaining({ op: 'call', sqlState: '22P05', data: expect.objectContaining({ call_sid: 'CArefused' }) })]);
   expect(await store.getCall('CAfine')).toBeDefined();
   expect(await store.getCall('CArefused')).toBeUndefined();

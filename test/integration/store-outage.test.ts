@@ -26,7 +26,10 @@ interface Child {
 }
 
 function startChild(mode: 'call' | 'serve', env: Record<string, string>): Child {
-  const proc = spawn(process.execPath, ['--import', 'tsx', join(__dirname, 'store-outage-child.ts'), mode], { cwd: REPO_ROOT, env: { ...process.env, ...env } });
+  const proc = spawn(process.execPath, ['--import', 'tsx', join(__dirname, 'store-outage-child.ts'), mode], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, ...env },
+  });
   const lines: string[] = [];
   const waiters: (() => void)[] = [];
   createInterface({ input: proc.stdout }).on('line', (l) => {

@@ -50,7 +50,12 @@ describePg('SupabaseStore (supabase-js → PostgREST test server → PostgreSQL)
     expect((await client.from('emails').insert(email)).status).toBe(201);
     const dup = await client.from('emails').insert(email);
     expect(dup.status).toBe(409);
-    expect(dup.error).toMatchObject({ code: '23505', message: expect.stringContaining('emails_idempotency_key_key'), details: expect.stringContaining('dup-key'), hint: null });
+    expect(dup.error).toMatchObject({
+      code: '23505',
+      message: expect.stringContaining('emails_idempotency_key_key'),
+      details: expect.stringContaining('dup-key'),
+      hint: null,
+    });
     const missing = await client.from('leads').select('id').eq('name', 'nobody').single();
     expect(missing.status).toBe(406);
     expect(missing.error?.code).toBe('PGRST116');
@@ -69,7 +74,8 @@ describePg('SupabaseStore (supabase-js → PostgREST test server → PostgreSQL)
     const retriesBefore = (await metrics.storeRetriesTotal.get()).values[0]?.value ?? 0;
     await pg.rest.stop();
     // Writes resolve once journaled, while the database is unreachable.
-    for (let seq = 1; seq <= 10; seq++) await store.saveTurns([{ call_sid: cs, seq, role: seq % 2 ? 'agent' : 'user', text: `turn ${seq}`, interrupted: false, at_ms: seq * 1000 }]);
+    for (let seq = 1; seq <= 10; seq++)
+      await store.saveTurns([{ call_sid: cs, seq, role: seq % 2 ? 'agent' : 'user', text: `turn ${seq}`, interrupted: false, at_ms: seq * 1000 }]);
     await new Promise((r) => setTimeout(r, 1600)); // healthy() reuses its answer for 1.5 s
     expect(await store.healthy()).toBe(false);
     expect(await store.flush(1500)).toBeGreaterThan(0);
@@ -83,7 +89,10 @@ describePg('SupabaseStore (supabase-js → PostgREST test server → PostgreSQL)
   it('gives a booking a clear error when the database stays unreachable', async () => {
     await pg.rest.stop();
     try {
-      await expect(store.saveLead({ call_sid: null, name: 'Ada', phone: null, email: null, company: null, need: null })).rejects.toMatchObject({ code: 'CB_STORE_UNAVAILABLE', category: 'connectivity' });
+      await expect(store.saveLead({ call_sid: null, name: 'Ada', phone: null, email: null, company: null, need: null })).rejects.toMatchObject({
+        code: 'CB_STORE_UNAVAILABLE',
+        category: 'connectivity',
+      });
     } finally {
       await pg.rest.start();
     }

@@ -8,7 +8,12 @@ import { TEST_ADMIN_KEY, TEST_AUTH_TOKEN } from '../helpers/config';
 
 const ROOT = join(__dirname, '../..');
 const run = (env: Record<string, string>) =>
-  spawnSync(join(ROOT, 'node_modules/.bin/tsx'), ['scripts/tunnel.ts'], { cwd: ROOT, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env }, encoding: 'utf8', timeout: 60_000 });
+  spawnSync(join(ROOT, 'node_modules/.bin/tsx'), ['scripts/tunnel.ts'], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
 const valid = { ADMIN_API_KEY: TEST_ADMIN_KEY, TWILIO_AUTH_TOKEN: TEST_AUTH_TOKEN, ELEVENLABS_API_KEY: 'xi-test-key', ELEVENLABS_AGENT_ID: 'agent_test' };
 
 describe('npm run tunnel (CLI)', () => {

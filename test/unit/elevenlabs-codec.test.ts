@@ -12,25 +12,42 @@ describe('ElevenLabs wire codec', () => {
     expect(parse({ type: 'audio', audio_event: { audio_base_64: 'fn5+', event_id: 3 } })).toEqual({ kind: 'audio', base64: 'fn5+', eventId: 3 });
     expect(parse({ type: 'ping', ping_event: { event_id: 8, ping_ms: null } })).toEqual({ kind: 'ping', eventId: 8 });
     expect(parse({ type: 'interruption', interruption_event: { event_id: 7 } })).toEqual({ kind: 'interruption', eventId: 7 });
-    expect(parse({ type: 'conversation_initiation_metadata', conversation_initiation_metadata_event: { conversation_id: 'conv_1', agent_output_audio_format: 'ulaw_8000', user_input_audio_format: 'pcm_16000' } })).toEqual({
+    expect(
+      parse({
+        type: 'conversation_initiation_metadata',
+        conversation_initiation_metadata_event: { conversation_id: 'conv_1', agent_output_audio_format: 'ulaw_8000', user_input_audio_format: 'pcm_16000' },
+      }),
+    ).toEqual({
       kind: 'metadata',
       conversationId: 'conv_1',
       outputFormat: 'ulaw_8000',
       inputFormat: 'pcm_16000',
     });
-    expect(parse({ type: 'agent_response_correction', agent_response_correction_event: { original_agent_response: 'Sure, Friday at three works, and', corrected_agent_response: 'Sure, Friday', event_id: 6 } })).toEqual({
+    expect(
+      parse({
+        type: 'agent_response_correction',
+        agent_response_correction_event: { original_agent_response: 'Sure, Friday at three works, and', corrected_agent_response: 'Sure, Friday', event_id: 6 },
+      }),
+    ).toEqual({
       kind: 'agent_response_correction',
       text: 'Sure, Friday',
       original: 'Sure, Friday at three works, and',
       eventId: 6,
     });
-    expect(parse({ type: 'client_tool_call', client_tool_call: { tool_name: 'save_lead', tool_call_id: 'toolu_1', parameters: { name: 'John' }, event_id: 9 } })).toEqual({
+    expect(
+      parse({ type: 'client_tool_call', client_tool_call: { tool_name: 'save_lead', tool_call_id: 'toolu_1', parameters: { name: 'John' }, event_id: 9 } }),
+    ).toEqual({
       kind: 'client_tool_call',
       id: 'toolu_1',
       name: 'save_lead',
       params: { name: 'John' },
     });
-    expect(parse({ type: 'error', error_event: { code: 1008, message: 'Invalid message received', error_type: 'invalid_message' } })).toEqual({ kind: 'error', code: 1008, errorType: 'invalid_message', message: 'Invalid message received' });
+    expect(parse({ type: 'error', error_event: { code: 1008, message: 'Invalid message received', error_type: 'invalid_message' } })).toEqual({
+      kind: 'error',
+      code: 1008,
+      errorType: 'invalid_message',
+      message: 'Invalid message received',
+    });
     expect(parse({ type: 'vad_score', vad_score_event: { vad_score: 0.9 } })).toEqual({ kind: 'other', type: 'vad_score' });
   });
 
@@ -47,7 +64,12 @@ describe('ElevenLabs wire codec', () => {
   it('encodes client messages with the wire field names', () => {
     expect(JSON.parse(encodeUserAudio(Buffer.from([0xff, 0x7f])))).toEqual({ user_audio_chunk: '/38=' });
     expect(JSON.parse(encodePong(12))).toEqual({ type: 'pong', event_id: 12 });
-    expect(JSON.parse(encodeToolResult('toolu_1', '{"ok":true}', false))).toEqual({ type: 'client_tool_result', tool_call_id: 'toolu_1', result: '{"ok":true}', is_error: false });
+    expect(JSON.parse(encodeToolResult('toolu_1', '{"ok":true}', false))).toEqual({
+      type: 'client_tool_result',
+      tool_call_id: 'toolu_1',
+      result: '{"ok":true}',
+      is_error: false,
+    });
     expect(JSON.parse(encodeInitiation({ prompt: 'P', firstMessage: '', dynamicVariables: { call_sid: 'CA1' } }))).toEqual({
       type: 'conversation_initiation_client_data',
       conversation_config_override: { agent: { prompt: { prompt: 'P' }, first_message: '' } },
@@ -87,7 +109,10 @@ describe('ElevenLabs failure categories', () => {
 
   it('maps close codes, telling contract errors from auth on 1008', () => {
     expect(closeError({ code: 1008, reason: '' }, true)).toMatchObject({ category: 'auth' });
-    expect(closeError({ code: 1008, reason: '', lastError: { errorType: 'override_error' } }, true)).toMatchObject({ category: 'bad_request', code: 'CB_EL_CONTRACT' });
+    expect(closeError({ code: 1008, reason: '', lastError: { errorType: 'override_error' } }, true)).toMatchObject({
+      category: 'bad_request',
+      code: 'CB_EL_CONTRACT',
+    });
     expect(closeError({ code: 1011, reason: '' }, false)).toMatchObject({ category: 'server' });
     expect(closeError({ code: 1006, reason: '' }, false)).toMatchObject({ category: 'connectivity' });
   });

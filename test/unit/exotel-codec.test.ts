@@ -15,12 +15,49 @@ const CALL = '80bfbec2d78bbbf10fb851f4fa165211';
 
 describe('Exotel codec', () => {
   it('parses the documented snake_case start with string values', () => {
-    const r = parse({ event: 'start', sequence_number: '1', stream_sid: SID, start: { stream_sid: SID, call_sid: CALL, account_sid: 'examplecorp1', from: '+919876543210', to: '+918047491899', custom_parameters: { carrier: 'exotel', token: 't0k' }, media_format: { encoding: 'audio/x-raw', sample_rate: '8000', bit_rate: '16' } } });
-    expect(r).toEqual({ ok: true, event: { type: 'start', callSid: CALL, streamSid: SID, accountSid: 'examplecorp1', from: '+919876543210', to: '+918047491899', direction: 'inbound', params: { carrier: 'exotel', token: 't0k' }, format: { encoding: 'pcm16le', sampleRate: 8000 } } });
+    const r = parse({
+      event: 'start',
+      sequence_number: '1',
+      stream_sid: SID,
+      start: {
+        stream_sid: SID,
+        call_sid: CALL,
+        account_sid: 'examplecorp1',
+        from: '+919876543210',
+        to: '+918047491899',
+        custom_parameters: { carrier: 'exotel', token: 't0k' },
+        media_format: { encoding: 'audio/x-raw', sample_rate: '8000', bit_rate: '16' },
+      },
+    });
+    expect(r).toEqual({
+      ok: true,
+      event: {
+        type: 'start',
+        callSid: CALL,
+        streamSid: SID,
+        accountSid: 'examplecorp1',
+        from: '+919876543210',
+        to: '+918047491899',
+        direction: 'inbound',
+        params: { carrier: 'exotel', token: 't0k' },
+        format: { encoding: 'pcm16le', sampleRate: 8000 },
+      },
+    });
   });
 
   it('parses camelCase keys, numeric values, linear16 and a Hz suffix', () => {
-    const r = parse({ Event: 'START', sequenceNumber: 1, streamSid: SID, start: { streamSid: SID, callSid: CALL, accountSid: 'x', customParameters: { token: 't' }, mediaFormat: { encoding: 'linear16', sampleRate: '16000Hz', bitRate: 16 } } });
+    const r = parse({
+      Event: 'START',
+      sequenceNumber: 1,
+      streamSid: SID,
+      start: {
+        streamSid: SID,
+        callSid: CALL,
+        accountSid: 'x',
+        customParameters: { token: 't' },
+        mediaFormat: { encoding: 'linear16', sampleRate: '16000Hz', bitRate: 16 },
+      },
+    });
     expect(r.ok && r.event.type === 'start' && r.event).toMatchObject({ callSid: CALL, streamSid: SID, format: { sampleRate: 16000 }, params: { token: 't' } });
     expect(r.ok && r.event.type === 'start' && r.event.warnings).toEqual([expect.stringMatching(/differs from the stream URL's sample-rate 8000/)]);
   });
@@ -41,8 +78,14 @@ describe('Exotel codec', () => {
 
   it('parses media in both spellings and drops odd-length PCM as odd_length', () => {
     const pcm = Buffer.from([1, 0, 2, 0]);
-    expect(parse({ event: 'media', stream_sid: SID, media: { chunk: '2', timestamp: '200', payload: pcm.toString('base64') } })).toEqual({ ok: true, event: { type: 'audio', payload: pcm, timestampMs: 200 } });
-    expect(parse({ Event: 'media', streamSid: SID, Media: { Payload: pcm.toString('base64'), timestamp: 40 } })).toEqual({ ok: true, event: { type: 'audio', payload: pcm, timestampMs: 40 } });
+    expect(parse({ event: 'media', stream_sid: SID, media: { chunk: '2', timestamp: '200', payload: pcm.toString('base64') } })).toEqual({
+      ok: true,
+      event: { type: 'audio', payload: pcm, timestampMs: 200 },
+    });
+    expect(parse({ Event: 'media', streamSid: SID, Media: { Payload: pcm.toString('base64'), timestamp: 40 } })).toEqual({
+      ok: true,
+      event: { type: 'audio', payload: pcm, timestampMs: 40 },
+    });
     expect(parse({ event: 'media', media: { payload: Buffer.from([1, 2, 3]).toString('base64') } })).toEqual({ ok: false, reason: 'odd_length' });
     expect(parse({ event: 'media', media: {} })).toEqual({ ok: false, reason: 'bad_shape' });
   });
@@ -62,14 +105,25 @@ describe('Exotel codec', () => {
   });
 
   it('serializes media, mark and clear with snake_case stream_sid, omitting it only when start had none', () => {
-    expect(JSON.parse(codec.serialize({ type: 'audio', payload: Buffer.from([0, 0]) }, SID))).toEqual({ event: 'media', stream_sid: SID, media: { payload: 'AAA=' } });
+    expect(JSON.parse(codec.serialize({ type: 'audio', payload: Buffer.from([0, 0]) }, SID))).toEqual({
+      event: 'media',
+      stream_sid: SID,
+      media: { payload: 'AAA=' },
+    });
     expect(JSON.parse(codec.serialize({ type: 'mark', name: 'm1' }, SID))).toEqual({ event: 'mark', stream_sid: SID, mark: { name: 'm1' } });
     expect(JSON.parse(codec.serialize({ type: 'clear' }, SID))).toEqual({ event: 'clear', stream_sid: SID });
     expect(JSON.parse(codec.serialize({ type: 'clear' }, ''))).toEqual({ event: 'clear' });
   });
 
   it('reads sample rates as Exotel writes them', () => {
-    expect([parseRate('8000'), parseRate('16000Hz'), parseRate('24 kHz'), parseRate('44100'), parseRate('abc'), parseRate(undefined)]).toEqual([8000, 16000, 24000, undefined, undefined, undefined]);
+    expect([parseRate('8000'), parseRate('16000Hz'), parseRate('24 kHz'), parseRate('44100'), parseRate('abc'), parseRate(undefined)]).toEqual([
+      8000,
+      16000,
+      24000,
+      undefined,
+      undefined,
+      undefined,
+    ]);
   });
 });
 

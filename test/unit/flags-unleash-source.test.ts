@@ -9,7 +9,11 @@ import { join } from 'node:path';
 describe('Unleash FlagSource shutdown', () => {
   it('survives close() during the first fetch to an unreachable server, and answers "no opinion" afterwards', () => {
     const root = join(__dirname, '..', '..');
-    const r = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'test', 'helpers', 'unleash-close-probe.ts')], { cwd: root, encoding: 'utf8', timeout: 60_000 });
+    const r = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'test', 'helpers', 'unleash-close-probe.ts')], {
+      cwd: root,
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
     expect(r.stderr).not.toMatch(/ECONNREFUSED|Unhandled/);
     expect(r.stdout).toContain('closed; evaluate after close → undefined');
     expect(r.stdout).toContain('exit 0');

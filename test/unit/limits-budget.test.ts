@@ -9,10 +9,26 @@ import { silentLogger } from '../../src/observability/logger';
 import { createMetrics } from '../../src/observability/metrics';
 
 const record = (callSid: string, startedAt: string, endedAt?: string): CallRecord => ({
-  callSid, carrier: 'twilio', direction: 'inbound', provider: 'openai', flagSource: 'env', status: endedAt ? 'completed' : 'in-progress',
-  startedAt, answeredAt: startedAt, endedAt, timings: {}, counters: { bargeIns: 0, dtmf: [], badFrames: 0, framesIn: 0, framesOut: 0 }, turns: [],
+  callSid,
+  carrier: 'twilio',
+  direction: 'inbound',
+  provider: 'openai',
+  flagSource: 'env',
+  status: endedAt ? 'completed' : 'in-progress',
+  startedAt,
+  answeredAt: startedAt,
+  endedAt,
+  timings: {},
+  counters: { bargeIns: 0, dtmf: [], badFrames: 0, framesIn: 0, framesOut: 0 },
+  turns: [],
 });
-const live = (r: CallRecord): LiveCall => ({ callSid: r.callSid, snapshot: () => r, hangup: async () => {}, transfer: async () => {}, endWithMessage: async () => {} });
+const live = (r: CallRecord): LiveCall => ({
+  callSid: r.callSid,
+  snapshot: () => r,
+  hangup: async () => {},
+  transfer: async () => {},
+  endWithMessage: async () => {},
+});
 
 describe('DailyBudget', () => {
   it('adds ended and live call minutes at the provider rate, trips at the cap and resets at 00:00 UTC', () => {

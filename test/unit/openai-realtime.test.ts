@@ -14,7 +14,9 @@ describe('realtimeUrl', () => {
   });
 
   it('keeps a ws:// override and its own model parameter', () => {
-    expect(realtimeUrl({ OPENAI_REALTIME_URL: 'ws://127.0.0.1:9/v1/realtime?model=x', OPENAI_REALTIME_MODEL: 'gpt-realtime' })).toBe('ws://127.0.0.1:9/v1/realtime?model=x');
+    expect(realtimeUrl({ OPENAI_REALTIME_URL: 'ws://127.0.0.1:9/v1/realtime?model=x', OPENAI_REALTIME_MODEL: 'gpt-realtime' })).toBe(
+      'ws://127.0.0.1:9/v1/realtime?model=x',
+    );
   });
 });
 

@@ -21,20 +21,39 @@ describe('Twilio media stream codec', () => {
   it('parses start with the call SID, stream SID, custom parameters and μ-law 8 kHz format', () => {
     expect(parse(start)).toEqual({
       ok: true,
-      event: expect.objectContaining({ type: 'start', callSid: start.start.callSid, streamSid, direction: 'inbound', from: '+14155550123', params: start.start.customParameters, format: { encoding: 'mulaw', sampleRate: 8000 } }),
+      event: expect.objectContaining({
+        type: 'start',
+        callSid: start.start.callSid,
+        streamSid,
+        direction: 'inbound',
+        from: '+14155550123',
+        params: start.start.customParameters,
+        format: { encoding: 'mulaw', sampleRate: 8000 },
+      }),
     });
   });
 
   it('decodes a media frame payload from base64 and keeps its timestamp in ms', () => {
     const payload = Buffer.alloc(160, 0x7f);
-    const r = parse({ event: 'media', sequenceNumber: '2', media: { track: 'inbound', chunk: '1', timestamp: '20', payload: payload.toString('base64') }, streamSid });
+    const r = parse({
+      event: 'media',
+      sequenceNumber: '2',
+      media: { track: 'inbound', chunk: '1', timestamp: '20', payload: payload.toString('base64') },
+      streamSid,
+    });
     expect(r).toEqual({ ok: true, event: { type: 'audio', payload, timestampMs: 20 } });
   });
 
   it('parses mark, dtmf and stop', () => {
     expect(parse({ event: 'mark', sequenceNumber: '5', streamSid, mark: { name: 'g0-m1' } })).toEqual({ ok: true, event: { type: 'mark', name: 'g0-m1' } });
-    expect(parse({ event: 'dtmf', sequenceNumber: '6', streamSid, dtmf: { track: 'inbound_track', digit: '#' } })).toEqual({ ok: true, event: { type: 'dtmf', digit: '#' } });
-    expect(parse({ event: 'stop', sequenceNumber: '7', streamSid, stop: { accountSid: 'AC1', callSid: 'CA1' } })).toEqual({ ok: true, event: { type: 'stop' } });
+    expect(parse({ event: 'dtmf', sequenceNumber: '6', streamSid, dtmf: { track: 'inbound_track', digit: '#' } })).toEqual({
+      ok: true,
+      event: { type: 'dtmf', digit: '#' },
+    });
+    expect(parse({ event: 'stop', sequenceNumber: '7', streamSid, stop: { accountSid: 'AC1', callSid: 'CA1' } })).toEqual({
+      ok: true,
+      event: { type: 'stop' },
+    });
   });
 
   it('reports why a frame is malformed instead of throwing', () => {
@@ -49,7 +68,11 @@ describe('Twilio media stream codec', () => {
 
   it('serialises exactly the three outbound messages with camelCase streamSid', () => {
     const payload = Buffer.from([0xff, 0x7f]);
-    expect(JSON.parse(twilioCodec.serialize({ type: 'audio', payload }, streamSid))).toEqual({ event: 'media', streamSid, media: { payload: payload.toString('base64') } });
+    expect(JSON.parse(twilioCodec.serialize({ type: 'audio', payload }, streamSid))).toEqual({
+      event: 'media',
+      streamSid,
+      media: { payload: payload.toString('base64') },
+    });
     expect(JSON.parse(twilioCodec.serialize({ type: 'mark', name: 'g1-m9' }, streamSid))).toEqual({ event: 'mark', streamSid, mark: { name: 'g1-m9' } });
     expect(JSON.parse(twilioCodec.serialize({ type: 'clear' }, streamSid))).toEqual({ event: 'clear', streamSid });
   });

@@ -102,7 +102,8 @@ async function until(cond: () => boolean, timeoutMs = 5000): Promise<void> {
 }
 
 const tone = (n: number) => Int16Array.from({ length: n }, (_, i) => Math.round(8000 * Math.sin(i / 5)));
-const media = (streamSid: string, bytes: number, fill = 0x55) => JSON.stringify({ event: 'media', streamSid, media: { payload: Buffer.alloc(bytes, fill).toString('base64') } });
+const media = (streamSid: string, bytes: number, fill = 0x55) =>
+  JSON.stringify({ event: 'media', streamSid, media: { payload: Buffer.alloc(bytes, fill).toString('base64') } });
 const mark = (streamSid: string, name: string) => JSON.stringify({ event: 'mark', streamSid, mark: { name } });
 
 let srv: FakeServer;
@@ -125,7 +126,18 @@ describe('Twilio carrier emulator', () => {
     const call = await place({ audio: tone(400) });
     const hook = srv.webhooks[0]!;
     expect(hook.valid).toBe(true);
-    expect(hook.params).toMatchObject({ CallSid: call.callSid, AccountSid: ACCOUNT, From: '+14155550123', To: '+14155550100', Caller: '+14155550123', Called: '+14155550100', CallStatus: 'ringing', ApiVersion: '2010-04-01', Direction: 'inbound', FromCountry: 'US' });
+    expect(hook.params).toMatchObject({
+      CallSid: call.callSid,
+      AccountSid: ACCOUNT,
+      From: '+14155550123',
+      To: '+14155550100',
+      Caller: '+14155550123',
+      Called: '+14155550100',
+      CallStatus: 'ringing',
+      ApiVersion: '2010-04-01',
+      Direction: 'inbound',
+      FromCountry: 'US',
+    });
     expect(call.callSid).toMatch(/^CA[0-9a-f]{32}$/);
     expect(call.twiml.parameters).toEqual({ token: 'tok-1', direction: 'inbound' });
     expect(call.twiml.afterConnect).toEqual(['Hangup']);
@@ -135,14 +147,27 @@ describe('Twilio carrier emulator', () => {
     const s = await srv.socket();
     expect(s.got[0]).toEqual({ event: 'connected', protocol: 'Call', version: '1.0.0' });
     expect(s.got[1]).toEqual({
-      event: 'start', sequenceNumber: '1',
-      start: { accountSid: ACCOUNT, streamSid: call.streamSid, callSid: call.callSid, tracks: ['inbound'], customParameters: { token: 'tok-1', direction: 'inbound' }, mediaFormat: { encoding: 'audio/x-mulaw', sampleRate: 8000, channels: 1 } },
+      event: 'start',
+      sequenceNumber: '1',
+      start: {
+        accountSid: ACCOUNT,
+        streamSid: call.streamSid,
+        callSid: call.callSid,
+        tracks: ['inbound'],
+        customParameters: { token: 'tok-1', direction: 'inbound' },
+        mediaFormat: { encoding: 'audio/x-mulaw', sampleRate: 8000, channels: 1 },
+      },
       streamSid: call.streamSid,
     });
     await until(() => s.got.filter((m) => m.event === 'media').length >= 6);
     const frames = s.got.filter((m) => m.event === 'media');
     frames.forEach((m, i) => {
-      expect(m).toEqual({ event: 'media', sequenceNumber: String(i + 2), media: { track: 'inbound', chunk: String(i + 1), timestamp: String(i * 20), payload: expect.any(String) }, streamSid: call.streamSid });
+      expect(m).toEqual({
+        event: 'media',
+        sequenceNumber: String(i + 2),
+        media: { track: 'inbound', chunk: String(i + 1), timestamp: String(i * 20), payload: expect.any(String) },
+        streamSid: call.streamSid,
+      });
       expect(Buffer.from(m.media.payload, 'base64')).toHaveLength(160);
     });
     // 400 samples of speech = 2.5 frames; then the line carries μ-law silence.
@@ -231,7 +256,12 @@ describe('Twilio carrier emulator', () => {
     expect(dtmf).toEqual({ event: 'dtmf', streamSid: call.streamSid, sequenceNumber: expect.any(String), dtmf: { track: 'inbound_track', digit: '5' } });
     expect(s.raw).toContain('{"raw":true}');
     const last = s.got.at(-1)!;
-    expect(last).toEqual({ event: 'stop', sequenceNumber: String(call.counters.sequenceNumber), stop: { accountSid: ACCOUNT, callSid: call.callSid }, streamSid: call.streamSid });
+    expect(last).toEqual({
+      event: 'stop',
+      sequenceNumber: String(call.counters.sequenceNumber),
+      stop: { accountSid: ACCOUNT, callSid: call.callSid },
+      streamSid: call.streamSid,
+    });
     expect(s.got.filter((m) => m.event === 'stop')).toHaveLength(1);
   });
 
@@ -292,16 +322,28 @@ describe('Twilio Calls REST mock with the real SDK', () => {
 
   it('creates an outbound call that requests the Url, then hangs it up with stop', async () => {
     const created = await client.calls.create({
-      to: '+14155550100', from: '+15550000000', url: `${PUBLIC}/outbound`,
-      statusCallback: `${PUBLIC}/webhooks/twilio/status`, statusCallbackEvent: ['answered', 'completed'],
+      to: '+14155550100',
+      from: '+15550000000',
+      url: `${PUBLIC}/outbound`,
+      statusCallback: `${PUBLIC}/webhooks/twilio/status`,
+      statusCallbackEvent: ['answered', 'completed'],
     });
     expect(created.status).toBe('queued');
     expect(created.direction).toBe('outbound-api');
-    expect(rest.requests[0]).toMatchObject({ method: 'POST', path: `/2010-04-01/Accounts/${ACCOUNT}/Calls.json`, auth: { username: ACCOUNT, password: TOKEN }, status: 201 });
+    expect(rest.requests[0]).toMatchObject({
+      method: 'POST',
+      path: `/2010-04-01/Accounts/${ACCOUNT}/Calls.json`,
+      auth: { username: ACCOUNT, password: TOKEN },
+      status: 201,
+    });
     expect(rest.requests[0]!.form.StatusCallbackEvent).toEqual(['answered', 'completed']);
     const call = await carrier.waitForCall((c) => c.callSid === created.sid);
     const s = await srv.socket();
-    expect(srv.webhooks.find((w) => w.path === '/outbound')!.params).toMatchObject({ CallSid: created.sid, Direction: 'outbound-api', CallStatus: 'in-progress' });
+    expect(srv.webhooks.find((w) => w.path === '/outbound')!.params).toMatchObject({
+      CallSid: created.sid,
+      Direction: 'outbound-api',
+      CallStatus: 'in-progress',
+    });
     expect((await client.calls(created.sid).fetch()).status).toBe('in-progress');
 
     const updated = await client.calls(created.sid).update({ status: 'completed' });
@@ -311,7 +353,10 @@ describe('Twilio Calls REST mock with the real SDK', () => {
     expect(carrier.lastRestAction).toMatchObject({ kind: 'hangup', callSid: created.sid });
     await carrier.close();
     const status = srv.webhooks.filter((w) => w.path === '/webhooks/twilio/status');
-    expect(status.map((w) => [w.valid, w.params.CallStatus, w.params.SequenceNumber])).toEqual([[true, 'in-progress', '0'], [true, 'completed', '1']]);
+    expect(status.map((w) => [w.valid, w.params.CallStatus, w.params.SequenceNumber])).toEqual([
+      [true, 'in-progress', '0'],
+      [true, 'completed', '1'],
+    ]);
     await expect(client.calls(created.sid).update({ status: 'completed' })).rejects.toMatchObject({ status: 404, code: 20404 });
   });
 
@@ -328,17 +373,21 @@ describe('Twilio Calls REST mock with the real SDK', () => {
 
   it('answers 404 code 20404 for an unknown call SID, 401 20003 for bad credentials, 400 21201 without To', async () => {
     const unknown = 'CA' + 'f'.repeat(32);
-    const err = await client.calls(unknown).update({ status: 'completed' }).catch((e) => e);
+    const err = await client
+      .calls(unknown)
+      .update({ status: 'completed' })
+      .catch((e) => e);
     expect(err).toBeInstanceOf(twilio.RestException);
     expect(err).toMatchObject({ status: 404, code: 20404, moreInfo: 'https://www.twilio.com/docs/errors/20404' });
     const bad = twilio(ACCOUNT, 'wrong');
     bad.api.baseUrl = rest.url;
     await expect(bad.calls(unknown).fetch()).rejects.toMatchObject({ status: 401, code: 20003 });
     const res = await fetch(`${rest.url}/2010-04-01/Accounts/${ACCOUNT}/Calls.json`, {
-      method: 'POST', headers: { Authorization: 'Basic ' + Buffer.from(`${ACCOUNT}:${TOKEN}`).toString('base64'), 'Content-Type': 'application/x-www-form-urlencoded' }, body: 'From=%2B15550000000&Url=https%3A%2F%2Fx',
+      method: 'POST',
+      headers: { Authorization: 'Basic ' + Buffer.from(`${ACCOUNT}:${TOKEN}`).toString('base64'), 'Content-Type': 'application/x-www-form-urlencoded' },
+      body: 'From=%2B15550000000&Url=https%3A%2F%2Fx',
     });
     expect(res.status).toBe(400);
     expect(await res.json()).toMatchObject({ code: 21201, status: 400 });
   });
 });
-

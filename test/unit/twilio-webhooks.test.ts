@@ -20,7 +20,16 @@ function idleConnector(name: 'elevenlabs' | 'openai', prepared: string[]): Provi
 const PUBLIC = 'https://calls.example.test';
 
 function form(callSid: string, extra: Record<string, string> = {}) {
-  return { CallSid: callSid, AccountSid: 'AC' + 'a'.repeat(32), From: '+14155550123', To: '+15550000000', CallStatus: 'ringing', Direction: 'inbound', ApiVersion: '2010-04-01', ...extra };
+  return {
+    CallSid: callSid,
+    AccountSid: 'AC' + 'a'.repeat(32),
+    From: '+14155550123',
+    To: '+15550000000',
+    CallStatus: 'ringing',
+    Direction: 'inbound',
+    ApiVersion: '2010-04-01',
+    ...extra,
+  };
 }
 
 function sign(path: string, params: Record<string, string>) {
@@ -68,7 +77,11 @@ describe('Twilio voice webhooks', () => {
   it('refuses a forged or missing signature with 403 and starts nothing', async () => {
     start();
     const params = form('CA' + '3'.repeat(32));
-    const forged = await request(srv.app).post('/inbound').type('form').set('X-Twilio-Signature', sign('/inbound', { ...params, From: '+1999' })).send(params);
+    const forged = await request(srv.app)
+      .post('/inbound')
+      .type('form')
+      .set('X-Twilio-Signature', sign('/inbound', { ...params, From: '+1999' }))
+      .send(params);
     expect(forged.status).toBe(403);
     const missing = await request(srv.app).post('/inbound').type('form').send(params);
     expect(missing.status).toBe(403);

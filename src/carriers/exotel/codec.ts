@@ -41,7 +41,9 @@ function parseStart(msg: WireObject, fallbackRate: ExotelRate): ParseResult {
   const rateText = text(mf, 'sample_rate');
   let rate = parseRate(rateText);
   if (!rate) {
-    warnings.push(`start.media_format.sample_rate ${JSON.stringify(rateText ?? null)} is not 8000, 16000 or 24000 Hz: using ${fallbackRate} Hz from the stream URL`);
+    warnings.push(
+      `start.media_format.sample_rate ${JSON.stringify(rateText ?? null)} is not 8000, 16000 or 24000 Hz: using ${fallbackRate} Hz from the stream URL`,
+    );
     rate = fallbackRate;
   } else if (rate !== fallbackRate) {
     warnings.push(`start.media_format.sample_rate ${rate} Hz differs from the stream URL's sample-rate ${fallbackRate} Hz: using ${rate} Hz`);

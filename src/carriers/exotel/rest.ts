@@ -93,7 +93,11 @@ export function createExotelCallControl(cfg: Config, live = new ExotelLiveCalls(
     },
     async placeCall(req) {
       if (!cfg.EXOTEL_ACCOUNT_SID || !cfg.EXOTEL_API_KEY || !cfg.EXOTEL_API_TOKEN || !cfg.EXOTEL_APP_ID || !(req.from ?? cfg.EXOTEL_CALLER_ID)) {
-        throw new CallbridgeError('CB_EXOTEL_CONFIG', 'EXOTEL_ACCOUNT_SID, EXOTEL_API_KEY, EXOTEL_API_TOKEN, EXOTEL_APP_ID and EXOTEL_CALLER_ID are needed to place Exotel calls', 'bad_request');
+        throw new CallbridgeError(
+          'CB_EXOTEL_CONFIG',
+          'EXOTEL_ACCOUNT_SID, EXOTEL_API_KEY, EXOTEL_API_TOKEN, EXOTEL_APP_ID and EXOTEL_CALLER_ID are needed to place Exotel calls',
+          'bad_request',
+        );
       }
       const url = `${exotelApiBase(cfg)}/v1/Accounts/${encodeURIComponent(cfg.EXOTEL_ACCOUNT_SID)}/Calls/connect.json`;
       const auth = Buffer.from(`${cfg.EXOTEL_API_KEY}:${cfg.EXOTEL_API_TOKEN}`).toString('base64');
@@ -110,7 +114,11 @@ export function createExotelCallControl(cfg: Config, live = new ExotelLiveCalls(
       }
       const body: unknown = await res.json().catch(() => undefined);
       if (!res.ok) {
-        throw new CallbridgeError('CB_EXOTEL_REST', `Exotel call placement answered ${res.status}${errorMessage(body) ? `: ${errorMessage(body)}` : ''}`, categoryOf(res.status));
+        throw new CallbridgeError(
+          'CB_EXOTEL_REST',
+          `Exotel call placement answered ${res.status}${errorMessage(body) ? `: ${errorMessage(body)}` : ''}`,
+          categoryOf(res.status),
+        );
       }
       const sid = (body as { Call?: { Sid?: unknown } } | undefined)?.Call?.Sid;
       if (typeof sid !== 'string' || !sid) throw new CallbridgeError('CB_EXOTEL_REST', 'Exotel call placement answer has no Call.Sid', 'server');

@@ -36,7 +36,8 @@ export function exotelStream(deps: ExotelStreamDeps): CarrierStream {
     name: 'exotel',
     checkUpgrade(req, url) {
       if (!url.searchParams.get('token')) return { status: 401, text: 'Unauthorized', reason: 'token' };
-      if (!basicAuthOk(req.headers.authorization, cfg.EXOTEL_STREAM_USER, cfg.EXOTEL_STREAM_PASSWORD)) return { status: 401, text: 'Unauthorized', reason: 'basic_auth' };
+      if (!basicAuthOk(req.headers.authorization, cfg.EXOTEL_STREAM_USER, cfg.EXOTEL_STREAM_PASSWORD))
+        return { status: 401, text: 'Unauthorized', reason: 'basic_auth' };
       return undefined;
     },
     codec: (url) => createExotelCodec(streamRate(url, cfg.EXOTEL_SAMPLE_RATE)),

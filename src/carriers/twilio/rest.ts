@@ -11,7 +11,6 @@ import { dialTwiml, sayAndHangupTwiml } from './twiml';
 
 type TwilioClient = ReturnType<typeof twilio>;
 
-
 function clientFor(cfg: Config): TwilioClient {
   if (!cfg.TWILIO_ACCOUNT_SID || !cfg.TWILIO_AUTH_TOKEN) {
     throw new CallbridgeError('CB_TWILIO_CONFIG', 'TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN are needed for Twilio REST calls', 'application');
@@ -24,8 +23,11 @@ function clientFor(cfg: Config): TwilioClient {
 function mapError(err: unknown, what: string): CallbridgeError {
   const e = err as { status?: number; code?: number; message?: string };
   const status = e.status ?? 0;
-  const category = status === 401 || status === 403 ? 'auth' : status === 429 ? 'rate_limit' : status >= 500 ? 'server' : status >= 400 ? 'bad_request' : 'connectivity';
-  return new CallbridgeError('CB_TWILIO_REST', `${what} failed: ${e.message ?? String(err)}${e.code ? ` (Twilio code ${e.code})` : ''}`, category, { cause: err });
+  const category =
+    status === 401 || status === 403 ? 'auth' : status === 429 ? 'rate_limit' : status >= 500 ? 'server' : status >= 400 ? 'bad_request' : 'connectivity';
+  return new CallbridgeError('CB_TWILIO_REST', `${what} failed: ${e.message ?? String(err)}${e.code ? ` (Twilio code ${e.code})` : ''}`, category, {
+    cause: err,
+  });
 }
 
 /** Build the Twilio call-control client (created lazily so a missing account only fails when used). */
@@ -45,7 +47,9 @@ export function createTwilioCallControl(cfg: Config): CallControl {
     },
     async transfer(callSid, to) {
       try {
-        await get().calls(callSid).update({ twiml: dialTwiml(to) });
+        await get()
+          .calls(callSid)
+          .update({ twiml: dialTwiml(to) });
       } catch (err) {
         throw mapError(err, 'Twilio transfer');
       }
@@ -71,7 +75,9 @@ export function createTwilioCallControl(cfg: Config): CallControl {
     },
     async sayAndHangup(callSid, message) {
       try {
-        await get().calls(callSid).update({ twiml: sayAndHangupTwiml(message) });
+        await get()
+          .calls(callSid)
+          .update({ twiml: sayAndHangupTwiml(message) });
       } catch (err) {
         throw mapError(err, 'Twilio say-and-hang-up');
       }

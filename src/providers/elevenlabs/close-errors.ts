@@ -6,7 +6,14 @@
 import { CallbridgeError } from '../../errors';
 
 /** Error types the server sends with 1008 for a malformed or refused request, not for auth. */
-const CONTRACT_ERRORS = new Set(['invalid_message', 'missing_fields', 'value_error', 'override_error', 'missing_dynamic_variable', 'missing_dynamic_variable_transfer']);
+const CONTRACT_ERRORS = new Set([
+  'invalid_message',
+  'missing_fields',
+  'value_error',
+  'override_error',
+  'missing_dynamic_variable',
+  'missing_dynamic_variable_transfer',
+]);
 
 /** An HTTP status (signed-URL call or refused upgrade) → error. */
 export function statusError(status: number, what: string, detail?: string): CallbridgeError {
@@ -41,7 +48,9 @@ export function closeError(c: CloseContext, beforeReady: boolean): CallbridgeErr
   const msg = `ElevenLabs socket closed ${beforeReady ? 'before the conversation started' : 'mid-call'} with code ${c.code}${why ? ` (${why})` : ''}`;
   const opts = c.socketError ? { cause: c.socketError } : undefined;
   if (c.code === 1008) {
-    return type && CONTRACT_ERRORS.has(type) ? new CallbridgeError('CB_EL_CONTRACT', msg, 'bad_request', opts) : new CallbridgeError('CB_EL_AUTH', msg, 'auth', opts);
+    return type && CONTRACT_ERRORS.has(type)
+      ? new CallbridgeError('CB_EL_CONTRACT', msg, 'bad_request', opts)
+      : new CallbridgeError('CB_EL_AUTH', msg, 'auth', opts);
   }
   if (c.code === 1002 || c.code === 1011 || (beforeReady && c.code === 1000)) return new CallbridgeError('CB_EL_SERVER', msg, 'server', opts);
   return new CallbridgeError('CB_EL_DISCONNECTED', msg, 'connectivity', opts);

@@ -41,7 +41,8 @@ export function createElevenLabsConnector(cfg: Config, log: Logger, opts: Eleven
   const baseUrl = elevenLabsApiBase(cfg, opts.regionBases);
   // Created on first use: the SDK throws without a key, and an OpenAI-only deployment has none.
   let client: ElevenLabsClient | undefined;
-  const sdk = () => (client ??= new ElevenLabsClient({ apiKey: cfg.elevenLabsApiKey, baseUrl, maxRetries: 0, timeoutInSeconds: (opts.signedUrlTimeoutMs ?? 5000) / 1000 }));
+  const sdk = () =>
+    (client ??= new ElevenLabsClient({ apiKey: cfg.elevenLabsApiKey, baseUrl, maxRetries: 0, timeoutInSeconds: (opts.signedUrlTimeoutMs ?? 5000) / 1000 }));
   const plog = log.child({ provider: 'elevenlabs' });
 
   return {
@@ -88,7 +89,12 @@ export function signedUrlError(err: unknown): CallbridgeError {
   const e = err as { name?: string; statusCode?: unknown; body?: unknown; message?: string };
   if (typeof e.statusCode === 'number') return statusError(e.statusCode, 'ElevenLabs signed URL request', detailOf(e.body));
   const timeout = e.name === 'ElevenLabsTimeoutError' || /timeout/i.test(e.message ?? '');
-  return new CallbridgeError(timeout ? 'CB_EL_TIMEOUT' : 'CB_EL_CONNECTIVITY', `ElevenLabs signed URL request failed: ${e.message ?? String(err)}`, 'connectivity', { cause: err });
+  return new CallbridgeError(
+    timeout ? 'CB_EL_TIMEOUT' : 'CB_EL_CONNECTIVITY',
+    `ElevenLabs signed URL request failed: ${e.message ?? String(err)}`,
+    'connectivity',
+    { cause: err },
+  );
 }
 
 /** `detail` is a string or `{ message }` (spec §2; [client] `utils/errors.js`), or FastAPI's list. */

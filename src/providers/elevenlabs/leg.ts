@@ -227,7 +227,13 @@ class ElevenLabsLeg implements ProviderLeg {
     const outputFormat = fromElevenLabsFormat(m.outputFormat);
     const inputFormat = fromElevenLabsFormat(m.inputFormat ?? DEFAULT_INPUT_FORMAT);
     if (!outputFormat || !inputFormat) {
-      this.failConnect(new CallbridgeError('CB_EL_FORMAT', `ElevenLabs agent audio format unsupported on calls (output ${String(m.outputFormat)}, input ${String(m.inputFormat)}); use ulaw_8000 or pcm_8000/16000/24000`, 'bad_request'));
+      this.failConnect(
+        new CallbridgeError(
+          'CB_EL_FORMAT',
+          `ElevenLabs agent audio format unsupported on calls (output ${String(m.outputFormat)}, input ${String(m.inputFormat)}); use ulaw_8000 or pcm_8000/16000/24000`,
+          'bad_request',
+        ),
+      );
       return;
     }
     this.state = 'ready';

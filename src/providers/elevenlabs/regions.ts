@@ -19,7 +19,10 @@ export const REGION_API_BASE: Readonly<Record<ElevenLabsRegion, string>> = Objec
  * else the region's host from `table` (REGION_API_BASE; tests substitute loopback hosts). Returned
  * without a trailing slash.
  */
-export function elevenLabsApiBase(cfg: Pick<Config, 'ELEVENLABS_REGION' | 'ELEVENLABS_API_BASE'>, table: Readonly<Record<ElevenLabsRegion, string>> = REGION_API_BASE): string {
+export function elevenLabsApiBase(
+  cfg: Pick<Config, 'ELEVENLABS_REGION' | 'ELEVENLABS_API_BASE'>,
+  table: Readonly<Record<ElevenLabsRegion, string>> = REGION_API_BASE,
+): string {
   const base = cfg.ELEVENLABS_API_BASE ?? table[cfg.ELEVENLABS_REGION];
   return base.replace(/\/+$/, '');
 }

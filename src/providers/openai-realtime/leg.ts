@@ -98,7 +98,10 @@ export class OpenAiLeg implements ProviderLeg {
       this.rejectReady = reject;
     });
     this.ready.catch(() => undefined); // the connector awaits it; never an unhandled rejection
-    this.timer = setTimeout(() => this.fail(timeoutError(opts.timeoutMs, this.state === 'handshake' ? 'session.created/session.updated' : 'start')), opts.timeoutMs);
+    this.timer = setTimeout(
+      () => this.fail(timeoutError(opts.timeoutMs, this.state === 'handshake' ? 'session.created/session.updated' : 'start')),
+      opts.timeoutMs,
+    );
     ws.on('error', (err) => this.onSocketError(err));
     ws.on('unexpected-response', (_req, res) => {
       this.httpStatus = res.statusCode;
@@ -121,7 +124,8 @@ export class OpenAiLeg implements ProviderLeg {
     }
     if (this.state !== 'ready') return;
     if (this.ws.bufferedAmount > MAX_BUFFERED_BYTES) {
-      if (this.droppedFrames++ % 50 === 0) this.opts.log.warn({ dropped: this.droppedFrames, buffered: this.ws.bufferedAmount }, 'openai socket backlogged; dropping caller audio');
+      if (this.droppedFrames++ % 50 === 0)
+        this.opts.log.warn({ dropped: this.droppedFrames, buffered: this.ws.bufferedAmount }, 'openai socket backlogged; dropping caller audio');
       return;
     }
     this.send({ type: 'input_audio_buffer.append', audio: payload.toString('base64') });
@@ -304,7 +308,9 @@ export class OpenAiLeg implements ProviderLeg {
     if (this.state !== 'handshake') return; // later updates: nothing asked, nothing to check
     if (!confirmsFormats(s.data.session.audio as Parameters<typeof confirmsFormats>[0], this.opts.plan)) {
       const got = `${s.data.session.audio?.input?.format?.type}/${s.data.session.audio?.output?.format?.type}`;
-      this.fail(new CallbridgeError('CB_OPENAI_FORMAT', `OpenAI Realtime did not accept ${this.opts.plan.wire.type} audio (session.updated has ${got})`, 'bad_request'));
+      this.fail(
+        new CallbridgeError('CB_OPENAI_FORMAT', `OpenAI Realtime did not accept ${this.opts.plan.wire.type} audio (session.updated has ${got})`, 'bad_request'),
+      );
       return;
     }
     this.state = 'configured';

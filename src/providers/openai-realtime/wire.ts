@@ -106,7 +106,9 @@ names<NamesIn<SessionAudio, NonNullable<RealtimeSessionCreateRequest['audio']>>>
 names<NamesIn<NonNullable<SessionAudio['input']>, NonNullable<NonNullable<RealtimeSessionCreateRequest['audio']>['input']>>>();
 names<NamesIn<z.infer<typeof WireFormatSchema>, RealtimeAudioFormats.AudioPCM>>();
 
-export const ErrorEventSchema: z.ZodType<Pick<RealtimeErrorEvent, 'type'> & { error: Pick<RealtimeError, 'type' | 'message' | 'code' | 'param' | 'event_id'> }> = z.object({
+export const ErrorEventSchema: z.ZodType<
+  Pick<RealtimeErrorEvent, 'type'> & { error: Pick<RealtimeError, 'type' | 'message' | 'code' | 'param' | 'event_id'> }
+> = z.object({
   type: z.literal('error'),
   error: z.object({
     type: z.string().catch('unknown'),
@@ -117,7 +119,9 @@ export const ErrorEventSchema: z.ZodType<Pick<RealtimeErrorEvent, 'type'> & { er
   }),
 });
 
-export const FunctionCallDoneSchema: z.ZodType<Pick<ResponseFunctionCallArgumentsDoneEvent, 'type' | 'call_id' | 'name' | 'arguments' | 'response_id' | 'item_id'>> = z.object({
+export const FunctionCallDoneSchema: z.ZodType<
+  Pick<ResponseFunctionCallArgumentsDoneEvent, 'type' | 'call_id' | 'name' | 'arguments' | 'response_id' | 'item_id'>
+> = z.object({
   type: z.literal('response.function_call_arguments.done'),
   call_id: z.string(),
   name: z.string(),

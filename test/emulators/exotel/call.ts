@@ -134,14 +134,40 @@ export class ExotelStreamCall extends EventEmitter<Events> {
     ws.on('error', (err) => this.notes.push(`socket error: ${err.message}`));
     this.send({ event: 'connected' });
     this.t0 = performance.now();
-    this.playout = new Playout(s.speed, 0, {
-      onMark: (name, cleared) => this.echoMark(name, cleared),
-      onStart: (at, idle) => this.emit('playout-start', at, idle),
-    }, 10 * 60 * 1000 * this.bytesPerMs, { bytesPerMs: this.bytesPerMs, silenceByte: 0, clearKeepsPlayingChunk: true });
+    this.playout = new Playout(
+      s.speed,
+      0,
+      {
+        onMark: (name, cleared) => this.echoMark(name, cleared),
+        onStart: (at, idle) => this.emit('playout-start', at, idle),
+      },
+      10 * 60 * 1000 * this.bytesPerMs,
+      { bytesPerMs: this.bytesPerMs, silenceByte: 0, clearKeepsPlayingChunk: true },
+    );
     const start = camel
-      ? { streamSid: s.streamSid, callSid: s.callSid, accountSid: s.accountSid, from: s.from, to: s.to, customParameters: s.customParameters, mediaFormat: { encoding: 'linear16', sampleRate: s.rate, bitRate: 16 } }
-      : { stream_sid: s.streamSid, call_sid: s.callSid, account_sid: s.accountSid, from: s.from, to: s.to, custom_parameters: s.customParameters, media_format: { encoding: 'audio/x-raw', sample_rate: String(s.rate), bit_rate: '16' } };
-    this.send(camel ? { event: 'start', sequenceNumber: ++this.seq, streamSid: s.streamSid, start } : { event: 'start', sequence_number: String(++this.seq), stream_sid: s.streamSid, start });
+      ? {
+          streamSid: s.streamSid,
+          callSid: s.callSid,
+          accountSid: s.accountSid,
+          from: s.from,
+          to: s.to,
+          customParameters: s.customParameters,
+          mediaFormat: { encoding: 'linear16', sampleRate: s.rate, bitRate: 16 },
+        }
+      : {
+          stream_sid: s.streamSid,
+          call_sid: s.callSid,
+          account_sid: s.accountSid,
+          from: s.from,
+          to: s.to,
+          custom_parameters: s.customParameters,
+          media_format: { encoding: 'audio/x-raw', sample_rate: String(s.rate), bit_rate: '16' },
+        };
+    this.send(
+      camel
+        ? { event: 'start', sequenceNumber: ++this.seq, streamSid: s.streamSid, start }
+        : { event: 'start', sequence_number: String(++this.seq), stream_sid: s.streamSid, start },
+    );
     this.timer = setInterval(() => this.tick(), Math.max(2, s.frameMs / s.speed / 4));
   }
 
@@ -161,7 +187,11 @@ export class ExotelStreamCall extends EventEmitter<Events> {
   /** Send a `dtmf` message (`digit`, `duration` ms). */
   sendDtmf(digit: string, durationMs = 100): void {
     const camel = this.setup.variant === 'camel';
-    this.send(camel ? { event: 'dtmf', sequenceNumber: ++this.seq, streamSid: this.streamSid, dtmf: { digit, duration: durationMs } } : { event: 'dtmf', sequence_number: String(++this.seq), stream_sid: this.streamSid, dtmf: { digit, duration: String(durationMs) } });
+    this.send(
+      camel
+        ? { event: 'dtmf', sequenceNumber: ++this.seq, streamSid: this.streamSid, dtmf: { digit, duration: durationMs } }
+        : { event: 'dtmf', sequence_number: String(++this.seq), stream_sid: this.streamSid, dtmf: { digit, duration: String(durationMs) } },
+    );
   }
 
   /** Send an arbitrary frame, for malformed-input tests. */
@@ -175,8 +205,15 @@ export class ExotelStreamCall extends EventEmitter<Events> {
     this.ending = true;
     this.stopPacing();
     const camel = this.setup.variant === 'camel';
-    const stop = camel ? { callSid: this.callSid, accountSid: this.setup.accountSid, reason: reason === 'callended' ? 'caller_hangup' : reason } : { call_sid: this.callSid, account_sid: this.setup.accountSid, reason };
-    this.send(camel ? { event: 'stop', sequenceNumber: ++this.seq, streamSid: this.streamSid, stop } : { event: 'stop', sequence_number: String(++this.seq), stream_sid: this.streamSid, stop }, true);
+    const stop = camel
+      ? { callSid: this.callSid, accountSid: this.setup.accountSid, reason: reason === 'callended' ? 'caller_hangup' : reason }
+      : { call_sid: this.callSid, account_sid: this.setup.accountSid, reason };
+    this.send(
+      camel
+        ? { event: 'stop', sequenceNumber: ++this.seq, streamSid: this.streamSid, stop }
+        : { event: 'stop', sequence_number: String(++this.seq), stream_sid: this.streamSid, stop },
+      true,
+    );
     this.ws.close(1000, 'call ended');
     const ws = this.ws;
     const force = setTimeout(() => ws.terminate(), 2000);
@@ -226,7 +263,12 @@ export class ExotelStreamCall extends EventEmitter<Events> {
     if (this.setup.variant === 'camel') {
       this.send({ event: 'media', sequenceNumber: ++this.seq, streamSid: this.streamSid, media: { chunk: ++this.chunk, timestamp: mediaMs, payload } });
     } else {
-      this.send({ event: 'media', sequence_number: String(++this.seq), stream_sid: this.streamSid, media: { chunk: String(++this.chunk), timestamp: String(mediaMs), payload } });
+      this.send({
+        event: 'media',
+        sequence_number: String(++this.seq),
+        stream_sid: this.streamSid,
+        media: { chunk: String(++this.chunk), timestamp: String(mediaMs), payload },
+      });
     }
   }
 
@@ -259,7 +301,11 @@ export class ExotelStreamCall extends EventEmitter<Events> {
   private echoMark(name: string, cleared: boolean): void {
     const rec = this.marks.find((m) => m.name === name && m.echoedAtMs === undefined);
     const camel = this.setup.variant === 'camel';
-    this.send(camel ? { event: 'mark', sequenceNumber: ++this.seq, streamSid: this.streamSid, mark: { name } } : { event: 'mark', sequence_number: String(++this.seq), stream_sid: this.streamSid, mark: { name } });
+    this.send(
+      camel
+        ? { event: 'mark', sequenceNumber: ++this.seq, streamSid: this.streamSid, mark: { name } }
+        : { event: 'mark', sequence_number: String(++this.seq), stream_sid: this.streamSid, mark: { name } },
+    );
     if (rec) {
       rec.echoedAtMs = this.nowMs();
       rec.cleared = cleared;

@@ -21,9 +21,7 @@ export interface ExotelViolation {
   raw: string;
 }
 
-export type ExotelCheck =
-  | { ok: true; msg: ExotelOutboundMessage; notes: string[]; payloadBytes?: number }
-  | { ok: false; reason: string };
+export type ExotelCheck = { ok: true; msg: ExotelOutboundMessage; notes: string[]; payloadBytes?: number } | { ok: false; reason: string };
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 

@@ -52,12 +52,23 @@ export function parseQuery(search: URLSearchParams, firstParam = 0): ParsedQuery
     } else if (op === 'is' && /^(null|true|false)$/i.test(val)) {
       conds.push(`${col} is ${val.toLowerCase()}`);
     } else if (op === 'in' && /^\(.*\)$/.test(val)) {
-      params.push(val.slice(1, -1).split(',').map((v) => v.replace(/^"(.*)"$/, '$1')));
+      params.push(
+        val
+          .slice(1, -1)
+          .split(',')
+          .map((v) => v.replace(/^"(.*)"$/, '$1')),
+      );
       conds.push(`${col}::text = any($${firstParam + params.length}::text[])`);
     } else throw bad(`"failed to parse filter (${raw})" (line 1, column 1)`, `unexpected "${raw}"`);
   }
   const sel = search.get('select') ?? '*';
-  const select = sel === '*' ? '*' : sel.split(',').map((c) => name(c.trim(), 'select')).join(', ');
+  const select =
+    sel === '*'
+      ? '*'
+      : sel
+          .split(',')
+          .map((c) => name(c.trim(), 'select'))
+          .join(', ');
   const order = (search.get('order') ?? '')
     .split(',')
     .filter(Boolean)
@@ -71,9 +82,15 @@ export function parseQuery(search: URLSearchParams, firstParam = 0): ParsedQuery
   const lim = search.get('limit');
   const off = search.get('offset');
   if ((lim && !/^\d+$/.test(lim)) || (off && !/^\d+$/.test(off))) throw bad('"failed to parse limit/offset"');
-  const onConflict = search.get('on_conflict')?.split(',').map((c) => c.trim());
+  const onConflict = search
+    .get('on_conflict')
+    ?.split(',')
+    .map((c) => c.trim());
   onConflict?.forEach((c) => name(c, 'on_conflict'));
-  const columns = search.get('columns')?.split(',').map((c) => c.trim().replace(/^"(.*)"$/, '$1'));
+  const columns = search
+    .get('columns')
+    ?.split(',')
+    .map((c) => c.trim().replace(/^"(.*)"$/, '$1'));
   columns?.forEach((c) => name(c, 'columns'));
   return {
     select,

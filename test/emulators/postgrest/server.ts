@@ -68,7 +68,10 @@ export async function startPostgrest(opts: PostgrestOptions): Promise<PostgrestS
   async function tableInfo(table: string) {
     let info = columnsCache.get(table);
     if (!info) {
-      const cols = await pool.query<{ column_name: string }>(`select column_name from information_schema.columns where table_schema = 'public' and table_name = $1`, [table]);
+      const cols = await pool.query<{ column_name: string }>(
+        `select column_name from information_schema.columns where table_schema = 'public' and table_name = $1`,
+        [table],
+      );
       if (!cols.rows.length) throw new QueryError(pgrst(404, 'PGRST205', `Could not find the table 'public.${table}' in the schema cache`));
       const pk = await pool.query<{ attname: string }>(
         `select a.attname from pg_index i join pg_attribute a on a.attrelid = i.indrelid and a.attnum = any(i.indkey) where i.indrelid = $1::regclass and i.indisprimary`,
@@ -88,7 +91,10 @@ export async function startPostgrest(opts: PostgrestOptions): Promise<PostgrestS
 
   /** Rows returned by a data-modifying statement, which PostgreSQL allows only in a top-level WITH. */
   async function written(modify: string, params: unknown[]): Promise<unknown[]> {
-    const r = await pool.query<{ body: unknown[] }>(`with pgrst_source as (${modify}) select coalesce(json_agg(pgrst_source), '[]'::json) as body from pgrst_source`, params);
+    const r = await pool.query<{ body: unknown[] }>(
+      `with pgrst_source as (${modify}) select coalesce(json_agg(pgrst_source), '[]'::json) as body from pgrst_source`,
+      params,
+    );
     return r.rows[0]!.body;
   }
 
@@ -119,14 +125,18 @@ export async function startPostgrest(opts: PostgrestOptions): Promise<PostgrestS
     const q = parseQuery(url.searchParams, 1);
     const cols = q.columns ?? [...new Set(list.flatMap((r) => Object.keys(r)))];
     for (const c of cols) {
-      if (!NAME.test(c) || !info.cols.has(c)) throw new QueryError(pgrst(400, 'PGRST204', `Could not find the '${c}' column of '${table}' in the schema cache`));
+      if (!NAME.test(c) || !info.cols.has(c))
+        throw new QueryError(pgrst(400, 'PGRST204', `Could not find the '${c}' column of '${table}' in the schema cache`));
     }
     const colSql = cols.map(ident).join(', ');
     let conflict = '';
     if (prefer.resolution) {
       const keys = q.onConflict ?? info.pk;
       const upd = cols.filter((c) => !keys.includes(c));
-      const action = prefer.resolution === 'ignore-duplicates' ? 'do nothing' : `do update set ${(upd.length ? upd : keys).map((c) => `${ident(c)} = excluded.${ident(c)}`).join(', ')}`;
+      const action =
+        prefer.resolution === 'ignore-duplicates'
+          ? 'do nothing'
+          : `do update set ${(upd.length ? upd : keys).map((c) => `${ident(c)} = excluded.${ident(c)}`).join(', ')}`;
       conflict = ` on conflict (${keys.map(ident).join(', ')}) ${action}`;
     }
     const sql = `insert into public.${ident(table)} (${colSql}) select ${colSql} from json_populate_recordset(null::public.${ident(table)}, $1::json)${conflict} returning ${q.select}`;
@@ -138,7 +148,8 @@ export async function startPostgrest(opts: PostgrestOptions): Promise<PostgrestS
     const info = await tableInfo(table);
     if (!body || typeof body !== 'object' || Array.isArray(body)) throw new QueryError(pgrst(400, 'PGRST102', 'Empty or invalid json'));
     const cols = Object.keys(body);
-    for (const c of cols) if (!info.cols.has(c)) throw new QueryError(pgrst(400, 'PGRST204', `Could not find the '${c}' column of '${table}' in the schema cache`));
+    for (const c of cols)
+      if (!info.cols.has(c)) throw new QueryError(pgrst(400, 'PGRST204', `Could not find the '${c}' column of '${table}' in the schema cache`));
     const q = parseQuery(url.searchParams, 1);
     const list = cols.map(ident).join(', ');
     const sql = `update public.${ident(table)} set (${list}) = (select ${list} from json_populate_record(null::public.${ident(table)}, $1::json))${q.where} returning ${q.select}`;
@@ -150,7 +161,8 @@ export async function startPostgrest(opts: PostgrestOptions): Promise<PostgrestS
   async function rpc(fn: string, body: unknown): Promise<Reply> {
     const proc = await pool.query<{ proretset: boolean }>(`select proretset from pg_proc where proname = $1 and pronamespace = 'public'::regnamespace`, [fn]);
     const args = (body ?? {}) as Record<string, unknown>;
-    if (!proc.rows.length) throw new QueryError(pgrst(404, 'PGRST202', `Could not find the function public.${fn}(${Object.keys(args).join(', ')}) in the schema cache`));
+    if (!proc.rows.length)
+      throw new QueryError(pgrst(404, 'PGRST202', `Could not find the function public.${fn}(${Object.keys(args).join(', ')}) in the schema cache`));
     const names = Object.keys(args);
     for (const n of names) if (!NAME.test(n)) throw new QueryError(pgrst(400, 'PGRST100', `bad argument name ${n}`));
     const call = `public.${ident(fn)}(${names.map((n, i) => `${ident(n)} => $${i + 1}`).join(', ')})`;
@@ -167,7 +179,8 @@ export async function startPostgrest(opts: PostgrestOptions): Promise<PostgrestS
     const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
     if (req.headers.apikey !== opts.serviceKey || bearer !== opts.serviceKey) throw new QueryError(pgrst(401, 'PGRST301', 'No suitable key or wrong key type'));
     const profile = (req.headers['accept-profile'] ?? req.headers['content-profile'] ?? 'public') as string;
-    if (profile !== 'public') throw new QueryError(pgrst(406, 'PGRST106', `Invalid schema: ${profile}`, null, 'Only the following schemas are exposed: public'));
+    if (profile !== 'public')
+      throw new QueryError(pgrst(406, 'PGRST106', `Invalid schema: ${profile}`, null, 'Only the following schemas are exposed: public'));
     let body: unknown;
     if (raw) {
       try {

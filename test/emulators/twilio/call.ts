@@ -166,7 +166,10 @@ export class EmulatedCall extends EventEmitter<CallEvents> {
     this.endReason ??= reason;
     this.ending = true;
     this.stopPacing();
-    this.send({ event: 'stop', sequenceNumber: String(++this.seq), stop: { accountSid: this.accountSid, callSid: this.callSid }, streamSid: this.streamSid }, true);
+    this.send(
+      { event: 'stop', sequenceNumber: String(++this.seq), stop: { accountSid: this.accountSid, callSid: this.callSid }, streamSid: this.streamSid },
+      true,
+    );
     // Twilio's close code is unverified (spec §5); 1000 is the plain "normal closure".
     this.ws.close(1000, 'call ended');
     const ws = this.ws;
@@ -304,7 +307,8 @@ export class EmulatedCall extends EventEmitter<CallEvents> {
       // Server closed: no stop is sent; the TwiML after </Connect> runs (spec §5, §8 item 16).
       if (this.twiml.connectAction) this.notes.push(`<Connect action> would be requested: ${this.twiml.connectAction}`);
       else if (this.twiml.afterConnect.includes('Pause')) this.notes.push('<Pause> after </Connect>: the line stays open after the server closed the stream');
-      else if (this.twiml.afterConnect.length && this.twiml.afterConnect[0] !== 'Hangup') this.notes.push(`TwiML continues after </Connect>: ${this.twiml.afterConnect.join(', ')}`);
+      else if (this.twiml.afterConnect.length && this.twiml.afterConnect[0] !== 'Hangup')
+        this.notes.push(`TwiML continues after </Connect>: ${this.twiml.afterConnect.join(', ')}`);
     }
     this.finish({ by: byServer ? 'server' : 'carrier', code, reason });
   }

@@ -61,7 +61,13 @@ export class Playout {
 
   private readonly bytesPerMs: number;
 
-  constructor(private readonly speed: number, startMs: number, private readonly events: PlayoutEvents, private readonly maxBufferedBytes = MAX_BUFFERED_BYTES, private readonly shape: PlayoutShape = {}) {
+  constructor(
+    private readonly speed: number,
+    startMs: number,
+    private readonly events: PlayoutEvents,
+    private readonly maxBufferedBytes = MAX_BUFFERED_BYTES,
+    private readonly shape: PlayoutShape = {},
+  ) {
     this.lastMs = startMs;
     this.bytesPerMs = shape.bytesPerMs ?? MULAW_BYTES_PER_MS;
   }

@@ -23,7 +23,14 @@ function countryOf(number: string): string {
  * https://www.twilio.com/docs/voice/twiml#twilios-request-to-your-application). Geo fields are sent
  * with a country only (cities etc. empty, as Twilio does when the lookup has nothing).
  */
-export function voiceParams(p: { callSid: string; accountSid: string; from: string; to: string; direction: 'inbound' | 'outbound-api'; callStatus: string }): Record<string, string> {
+export function voiceParams(p: {
+  callSid: string;
+  accountSid: string;
+  from: string;
+  to: string;
+  direction: 'inbound' | 'outbound-api';
+  callStatus: string;
+}): Record<string, string> {
   const out: Record<string, string> = {
     CallSid: p.callSid,
     AccountSid: p.accountSid,
@@ -35,7 +42,12 @@ export function voiceParams(p: { callSid: string; accountSid: string; from: stri
     ApiVersion: '2010-04-01',
     Direction: p.direction,
   };
-  for (const [prefix, number] of [['From', p.from], ['Caller', p.from], ['To', p.to], ['Called', p.to]] as const) {
+  for (const [prefix, number] of [
+    ['From', p.from],
+    ['Caller', p.from],
+    ['To', p.to],
+    ['Called', p.to],
+  ] as const) {
     out[`${prefix}City`] = '';
     out[`${prefix}State`] = '';
     out[`${prefix}Zip`] = '';
@@ -65,7 +77,14 @@ export interface PostResult {
  * public URL Twilio was configured with).
  * @param timeoutMs Twilio's default webhook timeout is 15 s.
  */
-export async function postSignedForm(opts: { target: string; signedUrl: string; authToken: string; params: Record<string, string>; signature?: SignatureMode; timeoutMs?: number }): Promise<PostResult> {
+export async function postSignedForm(opts: {
+  target: string;
+  signedUrl: string;
+  authToken: string;
+  params: Record<string, string>;
+  signature?: SignatureMode;
+  timeoutMs?: number;
+}): Promise<PostResult> {
   const headers: Record<string, string> = {
     'Content-Type': 'application/x-www-form-urlencoded',
     'User-Agent': 'TwilioProxy/1.1',
@@ -78,7 +97,12 @@ export async function postSignedForm(opts: { target: string; signedUrl: string; 
   }
   const t = performance.now();
   try {
-    const res = await fetch(opts.target, { method: 'POST', headers, body: new URLSearchParams(opts.params).toString(), signal: AbortSignal.timeout(opts.timeoutMs ?? 15000) });
+    const res = await fetch(opts.target, {
+      method: 'POST',
+      headers,
+      body: new URLSearchParams(opts.params).toString(),
+      signal: AbortSignal.timeout(opts.timeoutMs ?? 15000),
+    });
     const body = await res.text();
     return { status: res.status, body, contentType: res.headers.get('content-type') ?? '', latencyMs: performance.now() - t };
   } catch (err) {

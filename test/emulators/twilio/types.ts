@@ -67,4 +67,3 @@ export interface CallSetup {
   twiml: ParsedTwiml & { raw: string; dialUrl?: string; droppedQuery?: string };
   webhook: { url: string; status: number; latencyMs: number; params: Record<string, string> };
 }
-

@@ -44,7 +44,13 @@ function rig(withAmbience: boolean, gainDb = -6) {
     ticker,
     now: () => now,
   });
-  return { out, sent, ticker, advance: (ms: number) => (now += ms), media: () => sent.filter((c) => c.type === 'audio').map((c) => (c as { payload: Buffer }).payload) };
+  return {
+    out,
+    sent,
+    ticker,
+    advance: (ms: number) => (now += ms),
+    media: () => sent.filter((c) => c.type === 'audio').map((c) => (c as { payload: Buffer }).payload),
+  };
 }
 const MULAW_FORMAT = { encoding: 'mulaw', sampleRate: 8000 } as const;
 

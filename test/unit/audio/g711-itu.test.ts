@@ -7,17 +7,7 @@
  * against sox in ../shared/LIBRARIES.md).
  */
 import { alaw } from 'alawmulaw';
-import {
-  ALAW,
-  ALAW_SILENCE,
-  MULAW,
-  alawToLinear,
-  alawToPcm16,
-  alawToSamples,
-  linearToAlaw,
-  pcm16ToAlaw,
-  samplesToAlaw,
-} from '../../../src/audio/g711';
+import { ALAW, ALAW_SILENCE, MULAW, alawToLinear, alawToPcm16, alawToSamples, linearToAlaw, pcm16ToAlaw, samplesToAlaw } from '../../../src/audio/g711';
 import { snrDb, speech8k } from './signal';
 
 /** G.191 `alaw_compress`: 16-bit input, 13 significant bits, one's complement for negatives. */
@@ -55,7 +45,7 @@ function ituUlawCompress(x: number): number {
   for (let i = absno >> 6; i !== 0; i >>= 1) segno++;
   const high = 8 - segno;
   const low = 0x0f - ((absno >> segno) & 0x0f);
-  return ((high << 4) | low) | (x >= 0 ? 0x80 : 0);
+  return (high << 4) | low | (x >= 0 ? 0x80 : 0);
 }
 
 /** G.191 `ulaw_expand`: code → 16-bit PCM. */

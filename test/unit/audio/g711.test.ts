@@ -42,7 +42,9 @@ describe('G.711 μ-law', () => {
       const near = [-2, -1, 1, 2].some((d) => s + d >= -32768 && s + d <= 32767 && oracleEncode(s + d) === ours);
       expect(near).toBe(true);
     }
-    console.log(`μ-law encode vs alawmulaw: ${differ} of 65536 inputs differ, worst ${worstStep} step; mean |error| ours ${(ourErr / 65536).toFixed(2)}, alawmulaw ${(theirErr / 65536).toFixed(2)}`);
+    console.log(
+      `μ-law encode vs alawmulaw: ${differ} of 65536 inputs differ, worst ${worstStep} step; mean |error| ours ${(ourErr / 65536).toFixed(2)}, alawmulaw ${(theirErr / 65536).toFixed(2)}`,
+    );
     expect(worstStep).toBeLessThanOrEqual(1);
     expect(differ).toBeLessThan(65536 / 100);
     // Rounding (sox) is not nearest-level either: the total error is the same to within 0.1%.

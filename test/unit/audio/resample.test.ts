@@ -7,7 +7,12 @@ import { Resampler, type ResampleRate } from '../../../src/audio/resample';
 import { rms, sine, sineFit, snrDb, speech8k, streamFrames } from './signal';
 
 const PAIRS: [ResampleRate, ResampleRate][] = [
-  [8000, 16000], [8000, 24000], [16000, 8000], [16000, 24000], [24000, 8000], [24000, 16000],
+  [8000, 16000],
+  [8000, 24000],
+  [16000, 8000],
+  [16000, 24000],
+  [24000, 8000],
+  [24000, 16000],
 ];
 const frameOf = (rate: number) => rate / 50; // 20 ms
 const label = ([a, b]: [number, number]) => `${a} → ${b} Hz`;
@@ -55,7 +60,9 @@ describe('Resampler', () => {
     const start = 2 * r.delay + 16; // past the start-up transient
     const vsIdeal = snrDb(delayed, y, start, y.length);
     const fit = sineFit(y, 1037, to, start, y.length);
-    console.log(`${label([from, to])}: K=${r.taps} taps, delay ${r.delay} samples (${r.delayMs.toFixed(3)} ms), SNR vs ideal delayed sine ${vsIdeal.toFixed(1)} dB, sine fit ${fit.snrDb.toFixed(1)} dB, gain ${(20 * Math.log10(fit.amplitude / 16000)).toFixed(4)} dB`);
+    console.log(
+      `${label([from, to])}: K=${r.taps} taps, delay ${r.delay} samples (${r.delayMs.toFixed(3)} ms), SNR vs ideal delayed sine ${vsIdeal.toFixed(1)} dB, sine fit ${fit.snrDb.toFixed(1)} dB, gain ${(20 * Math.log10(fit.amplitude / 16000)).toFixed(4)} dB`,
+    );
     expect(vsIdeal).toBeGreaterThanOrEqual(60);
     expect(fit.snrDb).toBeGreaterThanOrEqual(60);
   });
@@ -77,7 +84,11 @@ describe('Resampler', () => {
     expect(Buffer.from(r.process(input).buffer).equals(Buffer.from(whole.buffer))).toBe(true);
   });
 
-  it.each([[16000, 8000], [24000, 8000], [24000, 16000]] as [ResampleRate, ResampleRate][])(
+  it.each([
+    [16000, 8000],
+    [24000, 8000],
+    [24000, 16000],
+  ] as [ResampleRate, ResampleRate][])(
     '%i → %i Hz: a tone at 0.7375 × the target rate (it would alias into the passband) is attenuated ≥ 50 dB',
     (from, to) => {
       const f = 0.7375 * to; // 5900 Hz → alias 2100 Hz at 8 kHz; 11800 Hz → alias 4200 Hz at 16 kHz
@@ -86,21 +97,24 @@ describe('Resampler', () => {
       const start = 2 * r.delay + 16;
       const leak = rms(y, start, y.length) / (16000 / Math.SQRT2);
       const db = -20 * Math.log10(leak);
-      console.log(`${label([from, to])}: ${f} Hz tone (alias at ${to - f} Hz) attenuated ${Number.isFinite(db) ? `${db.toFixed(1)} dB` : 'completely (output rounds to 0)'}`);
+      console.log(
+        `${label([from, to])}: ${f} Hz tone (alias at ${to - f} Hz) attenuated ${Number.isFinite(db) ? `${db.toFixed(1)} dB` : 'completely (output rounds to 0)'}`,
+      );
       expect(db).toBeGreaterThanOrEqual(50);
     },
   );
 
-  it.each([[8000, 16000, 3000], [8000, 24000, 3000], [16000, 24000, 6000]] as [ResampleRate, ResampleRate, number][])(
-    '%i → %i Hz: images of a %i Hz tone are ≥ 50 dB down',
-    (from, to, f) => {
-      const r = new Resampler(from, to);
-      const y = streamFrames(sine(f, from, 2 * from), frameOf(from), (c) => r.process(c));
-      const fit = sineFit(y, f, to, 2 * r.delay + 16, y.length); // residual = images + noise
-      console.log(`${label([from, to])}: ${f} Hz tone, images and noise ${fit.snrDb.toFixed(1)} dB below it (image at ${from - f} Hz)`);
-      expect(fit.snrDb).toBeGreaterThanOrEqual(50);
-    },
-  );
+  it.each([
+    [8000, 16000, 3000],
+    [8000, 24000, 3000],
+    [16000, 24000, 6000],
+  ] as [ResampleRate, ResampleRate, number][])('%i → %i Hz: images of a %i Hz tone are ≥ 50 dB down', (from, to, f) => {
+    const r = new Resampler(from, to);
+    const y = streamFrames(sine(f, from, 2 * from), frameOf(from), (c) => r.process(c));
+    const fit = sineFit(y, f, to, 2 * r.delay + 16, y.length); // residual = images + noise
+    console.log(`${label([from, to])}: ${f} Hz tone, images and noise ${fit.snrDb.toFixed(1)} dB below it (image at ${from - f} Hz)`);
+    expect(fit.snrDb).toBeGreaterThanOrEqual(50);
+  });
 
   describe('against libsamplerate-js 2.1.2 full() SINC_FASTEST on speech', () => {
     it.each(PAIRS)('%i → %i Hz: outputs agree to ≥ 30 dB SNR in the common passband after aligning the delay', async (from, to) => {
@@ -138,7 +152,9 @@ describe('Resampler', () => {
       const a = lowpass(theirs.subarray(0, n), fc, to);
       const b = lowpass(ours.subarray(best.lag, best.lag + n), fc, to);
       const inBand = snrDb(a, b, 200, n - 200);
-      console.log(`${label([from, to])}: ours vs libsamplerate SINC_FASTEST on speech: lag ${best.lag} (our delay ${r.delay}); SNR full band ${best.snr.toFixed(1)} dB, below ${fc} Hz ${inBand.toFixed(1)} dB`);
+      console.log(
+        `${label([from, to])}: ours vs libsamplerate SINC_FASTEST on speech: lag ${best.lag} (our delay ${r.delay}); SNR full band ${best.snr.toFixed(1)} dB, below ${fc} Hz ${inBand.toFixed(1)} dB`,
+      );
       expect(best.lag).toBe(r.delay);
       expect(best.snr).toBeGreaterThanOrEqual(20);
       expect(inBand).toBeGreaterThanOrEqual(30);

@@ -35,12 +35,29 @@ export function sine(freqHz: number, rate: number, n: number, amplitude = 16000)
  */
 export function sineFit(y: ArrayLike<number>, freqHz: number, rate: number, from: number, to: number): { amplitude: number; snrDb: number } {
   // Normal equations for [sin, cos, 1], solved by Cramer's rule.
-  let ss = 0, sc = 0, s1 = 0, cc = 0, c1 = 0, n = 0, ys = 0, yc = 0, y1 = 0;
+  let ss = 0,
+    sc = 0,
+    s1 = 0,
+    cc = 0,
+    c1 = 0,
+    n = 0,
+    ys = 0,
+    yc = 0,
+    y1 = 0;
   for (let i = from; i < to; i++) {
     const w = (2 * Math.PI * freqHz * i) / rate;
-    const s = Math.sin(w), c = Math.cos(w), v = y[i]!;
-    ss += s * s; sc += s * c; s1 += s; cc += c * c; c1 += c; n += 1;
-    ys += v * s; yc += v * c; y1 += v;
+    const s = Math.sin(w),
+      c = Math.cos(w),
+      v = y[i]!;
+    ss += s * s;
+    sc += s * c;
+    s1 += s;
+    cc += c * c;
+    c1 += c;
+    n += 1;
+    ys += v * s;
+    yc += v * c;
+    y1 += v;
   }
   const det3 = (m: number[]) => m[0]! * (m[4]! * m[8]! - m[5]! * m[7]!) - m[1]! * (m[3]! * m[8]! - m[5]! * m[6]!) + m[2]! * (m[3]! * m[7]! - m[4]! * m[6]!);
   const A = [ss, sc, s1, sc, cc, c1, s1, c1, n];
@@ -48,7 +65,8 @@ export function sineFit(y: ArrayLike<number>, freqHz: number, rate: number, from
   const a = det3([ys, sc, s1, yc, cc, c1, y1, c1, n]) / d;
   const b = det3([ss, ys, s1, sc, yc, c1, s1, y1, n]) / d;
   const c = det3([ss, sc, ys, sc, cc, yc, s1, c1, y1]) / d;
-  let sig = 0, res = 0;
+  let sig = 0,
+    res = 0;
   for (let i = from; i < to; i++) {
     const w = (2 * Math.PI * freqHz * i) / rate;
     const fit = a * Math.sin(w) + b * Math.cos(w) + c;

@@ -14,7 +14,12 @@ function problems(over: Record<string, string>): string[] {
 describe('business configuration', () => {
   it('has working defaults', () => {
     const cfg = testConfig();
-    expect(cfg).toMatchObject({ BUSINESS_TIMEZONE: 'UTC', BUSINESS_HOURS: 'Mon-Fri 09:00-17:00', DIGEST_CRON: '0 8 * * *', EMAIL_FROM: 'Bookings <onboarding@resend.dev>' });
+    expect(cfg).toMatchObject({
+      BUSINESS_TIMEZONE: 'UTC',
+      BUSINESS_HOURS: 'Mon-Fri 09:00-17:00',
+      DIGEST_CRON: '0 8 * * *',
+      EMAIL_FROM: 'Bookings <onboarding@resend.dev>',
+    });
     expect(cfg.RESEND_API_KEY).toBeUndefined();
     expect(cfg.OUTBOX_DIR).toBeUndefined();
   });
@@ -27,7 +32,10 @@ describe('business configuration', () => {
     [{ EMAIL_FROM: 'Acme' }, /^EMAIL_FROM: expected "Name <address@domain>"/],
     [{ RESEND_BASE_URL: 'ftp://x' }, /^RESEND_BASE_URL: expected an http\(s\) URL/],
     [{ GOOGLE_API_ROOT: 'nope' }, /^GOOGLE_API_ROOT: expected an http\(s\) URL/],
-    [{ GOOGLE_SERVICE_ACCOUNT_JSON: '{"client_email":"a@b"}', GOOGLE_CALENDAR_ID: 'c' }, /^GOOGLE_SERVICE_ACCOUNT_JSON: expected a service-account key with client_email and private_key/],
+    [
+      { GOOGLE_SERVICE_ACCOUNT_JSON: '{"client_email":"a@b"}', GOOGLE_CALENDAR_ID: 'c' },
+      /^GOOGLE_SERVICE_ACCOUNT_JSON: expected a service-account key with client_email and private_key/,
+    ],
     [{ GOOGLE_SERVICE_ACCOUNT_JSON: '/nonexistent/key.json', GOOGLE_CALENDAR_ID: 'c' }, /^GOOGLE_SERVICE_ACCOUNT_JSON: ENOENT/],
     [{ GOOGLE_CALENDAR_ID: 'c' }, /^GOOGLE_SERVICE_ACCOUNT_JSON: required when GOOGLE_CALENDAR_ID is set/],
   ])('refuses %j with one line naming the variable', (over, line) => {

@@ -1,7 +1,14 @@
 import { toEml } from '../../../src/business/eml';
 
 describe('outbox .eml', () => {
-  const eml = toEml({ from: 'Acme <bookings@acme.test>', to: 'jane@example.com', subject: 'Rendez-vous confirmé', text: `Hello\nline two ${'x'.repeat(2000)}`, date: new Date('2026-11-23T08:00:00Z'), id: 'm1' });
+  const eml = toEml({
+    from: 'Acme <bookings@acme.test>',
+    to: 'jane@example.com',
+    subject: 'Rendez-vous confirmé',
+    text: `Hello\nline two ${'x'.repeat(2000)}`,
+    date: new Date('2026-11-23T08:00:00Z'),
+    id: 'm1',
+  });
 
   it('is an RFC 5322 message with CRLF lines under 998 octets', () => {
     const [head, body] = eml.split('\r\n\r\n');

@@ -3,13 +3,18 @@ import { ElevenLabsClient } from '@elevenlabs/elevenlabs-js';
 import { checkElevenLabsSignature } from '../../../src/app/post-call-webhook';
 
 const SECRET = 'wsec_test_0123456789abcdef';
-const body = Buffer.from(JSON.stringify({ type: 'post_call_transcription', event_timestamp: 1773512345, data: { conversation_id: 'conv_1', note: 'naïve café' } }));
+const body = Buffer.from(
+  JSON.stringify({ type: 'post_call_transcription', event_timestamp: 1773512345, data: { conversation_id: 'conv_1', note: 'naïve café' } }),
+);
 const sign = (t: number, raw: Buffer, secret = SECRET) => `t=${t},v0=${createHmac('sha256', secret).update(`${t}.`).update(raw).digest('hex')}`;
 
 /** The official SDK's verdict on the same input (it throws on anything it refuses). */
 async function sdkAccepts(header: string, raw: Buffer): Promise<boolean> {
   const sdk = new ElevenLabsClient({ apiKey: 'unused' });
-  return sdk.webhooks.constructEvent(raw.toString('utf8'), header, SECRET).then(() => true, () => false);
+  return sdk.webhooks.constructEvent(raw.toString('utf8'), header, SECRET).then(
+    () => true,
+    () => false,
+  );
 }
 
 describe('ElevenLabs-Signature', () => {

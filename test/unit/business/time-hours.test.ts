@@ -31,7 +31,10 @@ describe('business time zones', () => {
 describe('BUSINESS_HOURS', () => {
   it('parses spans, lists, several ranges and wrapping spans', () => {
     const h = parseBusinessHours('Mon-Fri 09:00-12:30,13:30-17:00; Sat 10:00-14:00');
-    expect(h[1]).toEqual([[540, 750], [810, 1020]]);
+    expect(h[1]).toEqual([
+      [540, 750],
+      [810, 1020],
+    ]);
     expect(h[6]).toEqual([[600, 840]]);
     expect(h[0]).toEqual([]);
     expect(parseBusinessHours('Fri-Mon 08:00-24:00')[0]).toEqual([[480, 1440]]);
@@ -56,7 +59,9 @@ describe('free slots', () => {
 
   it('lists half-hourly starts inside hours, minus busy time and the past', () => {
     const busy = [{ startMs: Date.parse('2026-03-16T14:00:00Z'), endMs: Date.parse('2026-03-16T15:00:00Z') }]; // 10:00-11:00 EDT
-    const slots = freeSlots({ date: '2026-03-16', durationMin: 60, tz, hours, busy, nowMs: Date.parse('2026-03-16T13:10:00Z') }).map((s) => formatInZone(s, tz));
+    const slots = freeSlots({ date: '2026-03-16', durationMin: 60, tz, hours, busy, nowMs: Date.parse('2026-03-16T13:10:00Z') }).map((s) =>
+      formatInZone(s, tz),
+    );
     expect(slots).toEqual(['2026-03-16T11:00:00-04:00']);
   });
 
