@@ -222,15 +222,12 @@ function exotelProblems(cfg: Config): string[] {
   };
   if (Object.values(rest).some((v) => v !== undefined)) {
     for (const [name, v] of Object.entries(rest))
-      if (v === undefined)
-        out.push(
-          `${name}: required with the other Exotel Connect API variables (EXOTEL_ACCOUNT_SID, EXOTEL_API_KEY, EXOTEL_API_TOKEN, EXOTEL_CALLER_ID, EXOTEL_APP_ID) (not set)`,
-        );
+      if (v === undefined) out.push(`${name}: required with the other Exotel Connect API variables (${Object.keys(rest).join(', ')}) (not set)`);
   }
   if ((cfg.EXOTEL_STREAM_USER === undefined) !== (cfg.EXOTEL_STREAM_PASSWORD === undefined)) {
-    out.push(
-      `${cfg.EXOTEL_STREAM_USER === undefined ? 'EXOTEL_STREAM_USER' : 'EXOTEL_STREAM_PASSWORD'}: required with ${cfg.EXOTEL_STREAM_USER === undefined ? 'EXOTEL_STREAM_PASSWORD' : 'EXOTEL_STREAM_USER'} (stream Basic credentials) (not set)`,
-    );
+    const [missing, present] =
+      cfg.EXOTEL_STREAM_USER === undefined ? ['EXOTEL_STREAM_USER', 'EXOTEL_STREAM_PASSWORD'] : ['EXOTEL_STREAM_PASSWORD', 'EXOTEL_STREAM_USER'];
+    out.push(`${missing}: required with ${present} (stream Basic credentials) (not set)`);
   }
   return out;
 }

@@ -46,18 +46,20 @@ export async function composeDigest(d: DigestDeps, nowMs: number): Promise<{ key
     '',
     'Calls',
     ...(calls.length
-      ? calls.map(
-          (c) =>
-            `- ${localTime(Date.parse(c.started_at), d.tz)} ${c.direction} ${c.from_number ?? 'unknown'} (${c.provider}, ${c.status}${c.end_reason ? `: ${c.end_reason}` : ''}) leads ${c.leads}, bookings ${c.bookings}\n  transcript: ${base}/api/calls/${encodeURIComponent(c.call_sid)}`,
-        )
+      ? calls.map((c) => {
+          const outcome = `${c.provider}, ${c.status}${c.end_reason ? `: ${c.end_reason}` : ''}`;
+          const line = `- ${localTime(Date.parse(c.started_at), d.tz)} ${c.direction} ${c.from_number ?? 'unknown'} (${outcome})`;
+          return `${line} leads ${c.leads}, bookings ${c.bookings}\n  transcript: ${base}/api/calls/${encodeURIComponent(c.call_sid)}`;
+        })
       : ['- none']),
     '',
     'Appointments, next 7 days',
     ...(upcoming.length
-      ? upcoming.map(
-          (a) =>
-            `- ${formatInZone(Date.parse(a.start_at), d.tz).slice(0, 16).replace('T', ' ')} ${a.name}${a.phone ? ` ${a.phone}` : ''}${a.email ? ` <${a.email}>` : ''}${a.notes ? `: ${a.notes}` : ''}`,
-        )
+      ? upcoming.map((a) => {
+          const when = formatInZone(Date.parse(a.start_at), d.tz).slice(0, 16).replace('T', ' ');
+          const contact = `${a.phone ? ` ${a.phone}` : ''}${a.email ? ` <${a.email}>` : ''}`;
+          return `- ${when} ${a.name}${contact}${a.notes ? `: ${a.notes}` : ''}`;
+        })
       : ['- none']),
     '',
     'Transcript links need the admin key (Authorization: Bearer ADMIN_API_KEY).',

@@ -19,7 +19,6 @@ export interface EmlInput {
 
 /** RFC 2047 `=?UTF-8?B?…?=` when `v` has non-ASCII characters; as is otherwise. */
 function encodeWord(v: string): string {
-  // eslint-disable-next-line no-control-regex
   return /^[\x20-\x7e]*$/.test(v) ? v : `=?UTF-8?B?${Buffer.from(v, 'utf8').toString('base64')}?=`;
 }
 

@@ -98,10 +98,11 @@ export function createBusiness(
     log,
     confirm: (a) => {
       const day = a.start.slice(0, 10);
+      const [from, until] = [localTime(Date.parse(a.start), tz), localTime(Date.parse(a.end), tz)];
       const text = [
         `Hello ${a.name},`,
         '',
-        `your appointment with ${cfg.BUSINESS_NAME} is confirmed for ${day} at ${localTime(Date.parse(a.start), tz)} (until ${localTime(Date.parse(a.end), tz)}, ${tz}).`,
+        `your appointment with ${cfg.BUSINESS_NAME} is confirmed for ${day} at ${from} (until ${until}, ${tz}).`,
         ...(a.notes ? ['', `Notes: ${a.notes}`] : []),
         '',
         'To change it, call us back.',

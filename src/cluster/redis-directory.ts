@@ -4,10 +4,12 @@
  *
  * | key / channel | holds |
  * |---|---|
- * | `{prefix}call:{callSid}` | JSON LiveCallInfo, PX CALL_TTL_MS, rewritten every HEARTBEAT_MS while live; deleted at the end, so a crashed instance's calls expire |
+ * | `{prefix}call:{callSid}` | JSON LiveCallInfo, PX CALL_TTL_MS, rewritten every HEARTBEAT_MS while live; deleted at the end |
  * | `{prefix}opts:{rid}` | JSON OutboundOptions of a placed call, PX OUTBOUND_OPTIONS_TTL_MS, taken with GETDEL by whichever instance answers `/outbound` |
  * | channel `{prefix}ctl:{instanceId}` | control requests `{id, op: 'hangup'\|'transfer', callSid, to?, reason, replyTo}` for that instance |
  * | channel `{prefix}reply:{instanceId}` | answers `{id, result: ControlResult}` |
+ *
+ * A crashed instance never deletes its `call:` keys; they expire after CALL_TTL_MS without heartbeats.
  *
  * Commands: https://redis.io/docs/latest/commands/set/ (PX), /getdel/, /scan/, /publish/, /subscribe/.
  */

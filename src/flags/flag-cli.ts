@@ -65,10 +65,11 @@ function describe(s: ToggleStatus, refreshMs: string | undefined): string {
       ? `on: ${s.rollout} % of new calls to ElevenLabs (sticky on callSid)`
       : 'on (strategies below decide)';
   const strategies = s.strategies.map((x) => `  - ${x.name} ${JSON.stringify(x.parameters)}${x.constraints ? ` (${x.constraints} constraints)` : ''}`);
+  const refresh = refreshMs ?? '1000';
   return [
     `${TOGGLE_NAME} in ${s.environment}: ${share}`,
     ...strategies,
-    `Instances pick a change up within ~${Number(refreshMs ?? 1000) + 100} ms (UNLEASH_REFRESH_INTERVAL_MS=${refreshMs ?? 1000} + one fetch); live calls never move.`,
+    `Instances pick a change up within ~${Number(refresh) + 100} ms (UNLEASH_REFRESH_INTERVAL_MS=${refresh} + one fetch); live calls never move.`,
   ].join('\n');
 }
 

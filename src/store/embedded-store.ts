@@ -204,7 +204,8 @@ export class EmbeddedStore implements Backend {
   async claimEmail(e: EmailRow): Promise<boolean> {
     const rows = await this.run(
       'claim email',
-      'insert into emails (kind, recipient, subject, idempotency_key, status, provider_message_id) values ($1, $2, $3, $4, $5, $6) on conflict (idempotency_key) do nothing returning id',
+      'insert into emails (kind, recipient, subject, idempotency_key, status, provider_message_id) values ($1, $2, $3, $4, $5, $6) ' +
+        'on conflict (idempotency_key) do nothing returning id',
       [e.kind, e.recipient, e.subject, e.idempotency_key, e.status, e.provider_message_id],
     );
     return rows.length === 1;

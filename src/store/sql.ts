@@ -18,5 +18,6 @@ export function upsertSql(
 ): string {
   const list = cols.map(ident).join(', ');
   const action = update.length ? `do update set ${update.map((c) => `${ident(c)} = excluded.${ident(c)}`).join(', ')}` : 'do nothing';
-  return `insert into ${ident(table)} (${list}) select ${list} from json_populate_recordset(null::${ident(table)}, $1::json) on conflict (${key.map(ident).join(', ')}) ${action}`;
+  const rows = `select ${list} from json_populate_recordset(null::${ident(table)}, $1::json)`;
+  return `insert into ${ident(table)} (${list}) ${rows} on conflict (${key.map(ident).join(', ')}) ${action}`;
 }
