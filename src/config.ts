@@ -1,5 +1,5 @@
 /**
- * The one place environment variables are read. Every variable of ../shared/CONTRACT.md that the
+ * The one place environment variables are read. Every variable of .env.example that the
  * server uses is parsed here with zod; a missing or malformed value fails start-up with one line per
  * variable naming it and what it expects.
  */
@@ -102,7 +102,7 @@ const Env = z.object({
   TWILIO_PHONE_NUMBER: str(),
   TWILIO_API_BASE: httpUrl(),
   TWILIO_SKIP_SIGNATURE: bool('false'),
-  // Exotel (spec/exotel.md): Connect API credentials (outbound), stream rate and stream auth
+  // Exotel (docs/protocols/exotel.md): Connect API credentials (outbound), stream rate and stream auth
   EXOTEL_ACCOUNT_SID: str(),
   EXOTEL_API_KEY: str(),
   EXOTEL_API_TOKEN: str(),

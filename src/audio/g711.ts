@@ -3,8 +3,8 @@
  *
  * Encoding first rounds the 16-bit input to the law's uniform range (14 bits for μ-law, 13 bits for
  * A-law; half-way values round up), then compands with the classic formulas. That is exactly what
- * sox does (`SOX_SAMPLE_TO_ULAW_BYTE` / `SOX_SAMPLE_TO_ALAW_BYTE`), see ../shared/LIBRARIES.md "Audio";
- * truncating instead (Sun g711.c on raw input, alawmulaw) differs at quantisation boundaries.
+ * sox 14.4.2 does (`SOX_SAMPLE_TO_ULAW_BYTE` / `SOX_SAMPLE_TO_ALAW_BYTE`; all 65,536 inputs match with dither
+ * off); truncating instead (Sun g711.c on raw input, alawmulaw 6.0.0) differs at quantisation boundaries.
  * Source: ITU-T G.711 (https://www.itu.int/rec/T-REC-G.711) tables 1a/2a; reference code ITU-T G.191
  * STL `g711.c` (https://github.com/openitu/STL), μ-law bias 0x84 and clip 32635; A-law even-bit
  * inversion mask 0x55.

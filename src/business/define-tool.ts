@@ -2,7 +2,7 @@
  * A tool from one zod schema: the JSON Schema both providers receive (OpenAI function parameters;
  * the same shape configured on the ElevenLabs agent's client tools) and the validation of what the
  * model sends. Invalid arguments never reach `execute`: the agent gets a structured error it can
- * read and correct (STYLE.md §11):
+ * read and correct:
  * `{"error":"invalid_arguments","message":"…","fields":[{"field":"date","problem":"…"}]}`.
  */
 import { z } from 'zod';

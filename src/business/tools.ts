@@ -1,5 +1,5 @@
 /**
- * The business tools of ../shared/CONTRACT.md "Agent tools": `check_availability {date,
+ * The business tools (README.md "Appointments, emails and the post-call webhook"): `check_availability {date,
  * duration_minutes}`, `book_appointment {name, phone, email?, start, duration_minutes, notes?}`,
  * `save_lead {name, phone?, email?, company?, need?}`. Results are JSON strings the agent reads;
  * every failure is `isError` with a `message` it can say, never a throw.

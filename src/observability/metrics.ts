@@ -1,6 +1,6 @@
 /**
  * Prometheus metrics (prom-client) in a private registry, so tests can build many apps in one
- * process (registering a name twice in the global registry throws). Names: ../shared/CONTRACT.md.
+ * process (registering a name twice in the global registry throws). Names: README.md "Probes, metrics and logs".
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 

@@ -1,5 +1,5 @@
 /**
- * Store failures as CallbridgeErrors (STYLE.md §8): retries read `retryable` (category
+ * Store failures as CallbridgeErrors (../errors.ts): retries read `retryable` (category
  * connectivity/server/rate_limit), never the message. `sqlState` is the PostgreSQL SQLSTATE when the
  * database reported one (https://www.postgresql.org/docs/current/errcodes-appendix.html).
  */

@@ -1,6 +1,7 @@
 /**
- * Exponential backoff with jitter for store writes (supabase-js retries reads only: LIBRARIES.md
- * §Storage, @supabase/postgrest-js@2.109.0 dist/index.cjs lines 286–330).
+ * Exponential backoff with jitter for store writes: supabase-js 2.109.0 retries only reads (GET/HEAD/OPTIONS),
+ * never POST/PATCH/DELETE (@supabase/postgrest-js@2.109.0 dist/index.cjs lines 286–330;
+ * docs/protocols/postgrest.md#supabase-js-behaviour).
  */
 import { StoreError } from './errors';
 

@@ -1,13 +1,14 @@
 /**
  * Supabase implementation through @supabase/supabase-js 2.109.0 with the service-role key (row
  * level security is on for every table; the service role bypasses it). On Node 20 `createClient`
- * throws without a WebSocket constructor for realtime, even unused, so `ws` is passed
- * (LIBRARIES.md §Storage; @supabase/realtime-js@2.109.0 dist/main/lib/websocket-factory.js line 103).
+ * throws "Node.js 20 detected without native WebSocket support" unless realtime gets a WebSocket
+ * constructor, even when realtime is never used, so `ws` is passed (@supabase/realtime-js@2.109.0
+ * dist/main/lib/websocket-factory.js line 103).
  *
  * supabase-js never throws: every result is `{ data, error, status }`; failures become StoreErrors
- * here: network failure (status 0), 5xx, 408 and 429 are retryable, PostgREST's 409 with SQLSTATE
- * 23P01 is an overlapping booking, other 4xx are bad requests
- * (https://docs.postgrest.org/en/latest/references/errors.html).
+ * here: network failure (status 0), 5xx, 408 and 429 are retryable, SQLSTATE 23P01 (exclusion
+ * violation, which PostgREST answers with 400 as an unlisted code) is an overlapping booking, other 4xx
+ * are bad requests (https://docs.postgrest.org/en/latest/references/errors.html; docs/protocols/postgrest.md#errors).
  */
 import { createClient, type SupabaseClient } from '@supabase/supabase-js';
 import WebSocket from 'ws';

@@ -1,6 +1,6 @@
 /**
  * The store: one interface, two implementations (Supabase through supabase-js, and the embedded
- * PGlite default under DATA_DIR), same schema (migrations/, tables of ../shared/CONTRACT.md "Data").
+ * PGlite default under DATA_DIR), same schema (the tables of migrations/0001_init.sql).
  *
  * Durability: every write method journals locally first and resolves once the write is in the local
  * journal; the journal is drained to the database with idempotent upserts, retried with backoff until

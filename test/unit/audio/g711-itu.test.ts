@@ -3,8 +3,8 @@
  * `alaw_compress`, `alaw_expand`, `ulaw_compress`, `ulaw_expand`, https://github.com/openitu/STL),
  * over all 256 codes and all 65,536 PCM16 inputs, after sox's rounding of the input to the law's
  * uniform range (13 bits A-law, 14 bits μ-law). alawmulaw 6.0.0 is a second oracle: its decoders
- * match exactly; its A-law encoder truncates instead of rounding (1,147 inputs differ, as measured
- * against sox in ../shared/LIBRARIES.md).
+ * match exactly; its A-law encoder truncates instead of rounding (1,147 inputs differ from sox 14.4.2
+ * with dither off).
  */
 import { alaw } from 'alawmulaw';
 import { ALAW, ALAW_SILENCE, MULAW, alawToLinear, alawToPcm16, alawToSamples, linearToAlaw, pcm16ToAlaw, samplesToAlaw } from '../../../src/audio/g711';
