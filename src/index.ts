@@ -8,6 +8,7 @@ import { drainServer } from './app/drain';
 import { ConfigError, loadConfig, loadDotEnv, type Config } from './config';
 import { createLogger } from './observability/logger';
 import { createMetrics } from './observability/metrics';
+import { defaultProvider } from './providers/routing';
 
 function main(): void {
   loadDotEnv();
@@ -25,10 +26,7 @@ function main(): void {
   const srv = buildServer(cfg, log, { metrics: createMetrics(true) });
   srv.server.listen(cfg.PORT, () => {
     const port = (srv.server.address() as AddressInfo).port;
-    log.info(
-      { port, publicUrl: cfg.PUBLIC_URL, provider: cfg.USE_ELEVENLABS_CONVERSATIONAL_AI ? 'elevenlabs' : 'openai', instanceId: srv.ops.directory.instanceId },
-      'callbridge listening',
-    );
+    log.info({ port, publicUrl: cfg.PUBLIC_URL, provider: defaultProvider(cfg), instanceId: srv.ops.directory.instanceId }, 'callbridge listening');
   });
 
   let stopping = false;

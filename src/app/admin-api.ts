@@ -16,8 +16,10 @@ import { Router, type Response } from 'express';
 import { z } from 'zod';
 import { recordOfStored } from '../call/persist';
 import type { CallRegistry } from '../call/registry';
-import type { CallControls, CarrierName } from '../carriers/types';
+import { DEFAULT_CARRIER } from '../carriers';
+import type { CallControls, Carrier } from '../carriers/types';
 import type { Config } from '../config';
+import type { CarrierName } from '../identity';
 import type { CallDirectory, ControlResult, OutboundOptionsStore } from '../cluster/types';
 import { CallbridgeError } from '../errors';
 import type { Logger } from '../observability/logger';
@@ -25,18 +27,28 @@ import type { Store } from '../store/types';
 import { requireAdmin } from './admin-auth';
 import type { AdmissionLimits } from './limits';
 import type { ServerState } from './probes';
-import type { CarrierStatusBook } from './twilio-status';
+import type { CarrierStatusBook } from './carrier-status';
 
 /** E.164: + then up to 15 digits (ITU-T E.164; https://www.twilio.com/docs/glossary/what-e164). */
 const E164 = z.string().regex(/^\+[1-9]\d{6,14}$/, 'expected an E.164 number like +14155550100');
 
-const PlaceCallBody = z.object({
-  to: E164,
-  carrier: z.enum(['twilio', 'exotel']).optional(),
-  provider: z.enum(['elevenlabs', 'openai']).optional(),
-  prompt: z.string().min(1).max(20_000).optional(),
-  firstMessage: z.string().min(1).max(2_000).optional(),
-});
+/** The body of `POST /api/calls`; `carrier` and `provider` must name entries of the registries this server was built with. */
+function placeCallBody(carriers: ReadonlyMap<CarrierName, unknown>, isProvider: (name: unknown) => boolean) {
+  const known = (names: Iterable<string>) => `expected one of ${[...names].join(', ')}`;
+  return z.object({
+    to: E164,
+    carrier: z
+      .string()
+      .refine((c) => carriers.has(c), { message: known(carriers.keys()) })
+      .optional(),
+    provider: z
+      .string()
+      .refine((p) => isProvider(p), { message: 'unknown provider' })
+      .optional(),
+    prompt: z.string().min(1).max(20_000).optional(),
+    firstMessage: z.string().min(1).max(2_000).optional(),
+  });
+}
 const TransferBody = z.object({ to: E164, reason: z.string().max(200).optional() });
 
 /** A call from the store (ended, not in memory), or undefined when absent or the store is unreachable. */
@@ -57,7 +69,12 @@ export interface AdminDeps {
   registry: CallRegistry;
   directory: CallDirectory;
   outbound: OutboundOptionsStore;
+  /** Call control by carrier (the carriers' own, or overrides). */
   controls: CallControls;
+  /** The carriers of this server, by name (call control, answer and status-callback URLs of placed calls). */
+  carriers: ReadonlyMap<CarrierName, Carrier>;
+  /** Whether a `provider` named in a request is in the provider registry. */
+  isProvider(name: unknown): boolean;
   limits: AdmissionLimits;
   book: CarrierStatusBook;
   /** Ended calls no longer in memory are read from here. */
@@ -77,33 +94,28 @@ function controlAnswer(res: Response, callSid: string, result: ControlResult, ex
   else res.status(502).json({ error: 'carrier_error', message: result.message });
 }
 
-/** The `/outbound` answer URL for a carrier, carrying the request id of the stored options. */
-export function outboundAnswerUrl(publicUrl: string, carrier: CarrierName, rid: string): string {
-  const base = publicUrl.replace(/\/+$/, '');
-  return carrier === 'twilio' ? `${base}/outbound?rid=${rid}` : `${base}/outbound?carrier=${carrier}&rid=${rid}`;
-}
-
 export function adminRouter(d: AdminDeps): Router {
   const r = Router();
   r.use('/api', requireAdmin(d.cfg.ADMIN_API_KEY));
+  const PlaceCallBody = placeCallBody(d.carriers, d.isProvider);
 
   r.post('/api/calls', async (req, res) => {
     const parsed = PlaceCallBody.safeParse(req.body ?? {});
     if (!parsed.success) return badRequest(res, parsed.error);
     const { to, provider, prompt, firstMessage } = parsed.data;
-    const carrier = parsed.data.carrier ?? 'twilio';
+    const carrier = parsed.data.carrier ?? DEFAULT_CARRIER;
     if (d.state.draining) return void res.status(503).json({ error: 'draining', message: 'this instance is shutting down; retry on another' });
     if (d.limits.overBudget()) return void res.status(503).json({ error: 'budget_exceeded', message: 'DAILY_BUDGET_USD is spent for today' });
+    const placing = d.carriers.get(carrier);
     const control = d.controls[carrier];
-    if (!control) return void res.status(400).json({ error: 'bad_request', fields: { carrier: [`${carrier} has no REST credentials configured`] } });
+    if (!placing || !control) return void res.status(400).json({ error: 'bad_request', fields: { carrier: [`${carrier} is not served here`] } });
     const rid = randomBytes(12).toString('hex');
     await d.outbound.put(rid, { provider, prompt, firstMessage });
-    const base = d.cfg.PUBLIC_URL.replace(/\/+$/, '');
     try {
       const { callSid } = await control.placeCall({
         to,
-        answerUrl: outboundAnswerUrl(d.cfg.PUBLIC_URL, carrier, rid),
-        statusCallbackUrl: `${base}/webhooks/${carrier}/status`,
+        answerUrl: placing.answerUrl(rid),
+        statusCallbackUrl: placing.statusCallbackUrl(),
       });
       d.log.info({ callSid, carrier, to, provider }, 'outbound call placed');
       res.status(201).json({ callSid });

@@ -11,27 +11,30 @@ import { flagRouter, type Router as CallRouter } from '../call/router';
 import { ToolRegistry } from '../call/tools';
 import type { Config } from '../config';
 import { createFlagSource, type FlagSource } from '../flags';
-import type { CallControl, CallControls } from '../carriers/types';
-import { createExotelCarrier } from '../carriers/exotel';
-import { createTwilioCallControl } from '../carriers/twilio/rest';
+import { CARRIERS, DEFAULT_CARRIER } from '../carriers';
+import type { CallControl, CallControls, Carrier, CarrierModule } from '../carriers/types';
+import type { PendingCall } from '../call/pending';
 import type { Logger } from '../observability/logger';
 import { createMetrics, type Metrics } from '../observability/metrics';
 import { createStore } from '../store';
 import type { Store } from '../store/types';
 import { recordUnbridgedCalls } from './unbridged-calls';
-import { createConnectors, type Connectors } from '../providers';
+import { createConnectors, isProviderName, PROVIDERS, type Connectors } from '../providers';
+import type { ProviderModule } from '../providers/types';
 import { adminRouter } from './admin-api';
+import { admitCall, type AdmitRequest } from './call-admission';
 import { httpInflightLimit } from './limits-ip';
 import { postCallWebhookRouter } from './post-call-webhook';
-import { exotelWebhookRouter } from './exotel-webhooks';
 import { attachMediaSocket } from './media-socket';
 import { createOperations, type Operations } from './operations';
 import { reportsRouter } from './reports';
 import { probesRouter, providerConfigCheck, type ServerState } from './probes';
-import { twilioStatusRouter } from './twilio-status';
-import { twilioWebhookRouter } from './twilio-webhooks';
 
 export interface ServerOverrides {
+  /** The carriers to serve (default: the registry, src/carriers/index.ts). */
+  carriers?: readonly CarrierModule[];
+  /** The providers calls may take (default: the registry, src/providers/index.ts). */
+  providers?: readonly ProviderModule[];
   metrics?: Metrics;
   connectors?: Connectors;
   /** Twilio call control (shorthand for `controls.twilio`). */
@@ -68,7 +71,10 @@ export function buildServer(cfg: Config, log: Logger, o: ServerOverrides = {}): 
   const store = o.store ?? createStore(cfg, log, metrics);
   const state: ServerState = {
     draining: false,
-    checks: [providerConfigCheck(cfg), { name: 'store', check: async () => ((await store.healthy()) ? undefined : `${store.kind} store unreachable`) }],
+    checks: [
+      providerConfigCheck(cfg, o.providers ?? PROVIDERS),
+      { name: 'store', check: async () => ((await store.healthy()) ? undefined : `${store.kind} store unreachable`) },
+    ],
   };
   const registry = new CallRegistry();
   const ops = createOperations(cfg, log, metrics, registry);
@@ -76,28 +82,52 @@ export function buildServer(cfg: Config, log: Logger, o: ServerOverrides = {}): 
   const tools = o.tools ?? new ToolRegistry();
   const business = createBusiness(cfg, store, log);
   for (const t of business.tools) tools.register(t);
-  const connectors = o.connectors ?? createConnectors(cfg, log);
+  const providers = o.providers ?? PROVIDERS;
+  const connectors = o.connectors ?? createConnectors(cfg, log, providers);
+  const isProvider = (name: unknown) => isProviderName(name, providers);
   const flags = o.router ? undefined : (o.flags ?? createFlagSource(cfg, log));
   const router = o.router ?? flagRouter(cfg, flags);
-  const admission = { cfg, log, state, registry, pending, router, connectors, tools, limits: ops.limits };
-  // Exotel hang-up and transfer close the stream, so its control exists even without API credentials
-  // (only placeCall needs them and says so).
-  const exotel = createExotelCarrier(admission);
-  const controls: CallControls = { twilio: o.control ?? createTwilioCallControl(cfg), exotel: exotel.control, ...o.controls };
+  const admission = { cfg, log, state, registry, pending, router, connectors, tools, limits: ops.limits, isProvider };
+  const carrierDeps = {
+    cfg,
+    log,
+    metrics,
+    admit: (req: AdmitRequest) => admitCall(admission, req),
+    claim: (callSid: string, token: string | undefined) => pending.claim(callSid, token),
+    statuses: ops.book,
+    placedCall: (rid: string) => ops.outbound.take(rid),
+  };
+  const carriers = new Map<string, Carrier<PendingCall>>((o.carriers ?? CARRIERS).map((m) => [m.name, m.create<PendingCall>(carrierDeps)]));
+  const controls: CallControls = Object.fromEntries([...carriers].map(([name, c]) => [name, c.control]));
+  if (o.control) controls[DEFAULT_CARRIER] = o.control;
+  Object.assign(controls, o.controls);
 
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', true);
   app.use(probesRouter(state, metrics, () => registry.size));
   app.use(httpInflightLimit(cfg.MAX_HTTP_INFLIGHT_PER_IP, metrics));
-  app.use(exotelWebhookRouter({ ...admission, live: exotel.live, book: ops.book, outbound: ops.outbound }));
-  app.use(twilioWebhookRouter({ cfg, log, state, registry, pending, router, connectors, tools, limits: ops.limits, outbound: ops.outbound }));
-  app.use(twilioStatusRouter({ cfg, log, metrics, book: ops.book }));
+  for (const c of carriers.values()) app.use(c.routes);
   recordUnbridgedCalls(ops.book, store, registry, cfg, log);
   app.use(postCallWebhookRouter({ secret: cfg.ELEVENLABS_WEBHOOK_SECRET, store, log })); // raw body: before express.json
   app.use(express.json({ limit: '256kb' }));
   app.use(reportsRouter(cfg.ADMIN_API_KEY, store, log));
-  app.use(adminRouter({ cfg, log, state, registry, controls, limits: ops.limits, directory: ops.directory, outbound: ops.outbound, book: ops.book, store }));
+  app.use(
+    adminRouter({
+      cfg,
+      log,
+      state,
+      registry,
+      controls,
+      carriers,
+      isProvider,
+      limits: ops.limits,
+      directory: ops.directory,
+      outbound: ops.outbound,
+      book: ops.book,
+      store,
+    }),
+  );
   app.use((_req, res) => {
     res.status(404).json({ error: 'not_found' });
   });
@@ -120,7 +150,8 @@ export function buildServer(cfg: Config, log: Logger, o: ServerOverrides = {}): 
     connectors,
     store,
     ipLimit: ops.mediaSockets,
-    streams: { exotel: exotel.stream },
+    streams: new Map([...carriers].map(([name, c]) => [name, c.stream])),
+    defaultCarrier: DEFAULT_CARRIER,
   });
 
   return {

@@ -6,12 +6,13 @@
 import type { CallRecord } from '../call/call-record';
 import type { CallRegistry } from '../call/registry';
 import type { Config } from '../config';
-import type { CarrierName } from '../carriers/types';
+
 import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
-import type { ProviderName } from '../providers/types';
+import type { RefusalReason } from '../carriers/types';
+import type { CarrierName, ProviderName } from '../identity';
 
-export type RefusalReason = 'busy' | 'draining' | 'budget';
+export type { RefusalReason };
 
 /** What admission asks of the limits (see call-admission.ts). */
 export interface AdmissionLimits {

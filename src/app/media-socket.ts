@@ -11,15 +11,14 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
-import type { PendingCalls } from '../call/pending';
+import type { PendingCall, PendingCalls } from '../call/pending';
 import type { CallRegistry } from '../call/registry';
 import { CallSession } from '../call/session';
 import type { ToolRegistry } from '../call/tools';
 import type { Config } from '../config';
 import { CallbridgeError } from '../errors';
-import { twilioCodec } from '../carriers/twilio/codec';
-import { upgradeSignatureOk } from '../carriers/twilio/signature';
 import type { CallControl, CallControls, CarrierCodec, CarrierCommand, CarrierSink, CarrierStream } from '../carriers/types';
+import type { CarrierName } from '../identity';
 import type { Logger } from '../observability/logger';
 import type { Connectors } from '../providers';
 import type { Metrics } from '../observability/metrics';
@@ -52,28 +51,14 @@ export interface MediaSocketDeps {
   connectors?: Connectors;
   /** Concurrent media sockets per client address (MAX_MEDIA_SOCKETS_PER_IP); 429 before the handshake beyond. */
   ipLimit?: AddressLimiter;
-  /** Stream rules of carriers other than Twilio, by `?carrier=` value (e.g. exotel). */
-  streams?: Partial<Record<string, CarrierStream>>;
-}
-
-/** Twilio's stream rules: signed upgrade (spec/twilio.md §2.3), token in `start.customParameters`. */
-function twilioStream(deps: MediaSocketDeps): CarrierStream {
-  const { cfg, log } = deps;
-  return {
-    name: 'twilio',
-    checkUpgrade(req) {
-      if (cfg.TWILIO_SKIP_SIGNATURE || upgradeSignatureOk(cfg.TWILIO_AUTH_TOKEN!, req.headers['x-twilio-signature'] as string | undefined, cfg.PUBLIC_URL))
-        return undefined;
-      log.warn({ remote: req.socket.remoteAddress }, 'media-stream upgrade with a bad X-Twilio-Signature: 403');
-      return { status: 403, text: 'Forbidden', reason: 'signature' };
-    },
-    codec: () => twilioCodec,
-    claim: (ev) => deps.pending.claim(ev.callSid, ev.params.token),
-  };
+  /** Stream rules by `?carrier=` value (every carrier of the registry). */
+  streams: ReadonlyMap<CarrierName, CarrierStream<PendingCall>>;
+  /** The carrier of a socket opened without `?carrier=`. */
+  defaultCarrier: CarrierName;
 }
 
 /** The carrier's call control, or one that fails clearly when that carrier has no credentials. */
-function controlFor(controls: CallControls, carrier: CarrierCodec['name']): CallControl {
+function controlFor(controls: CallControls, carrier: CarrierName): CallControl {
   const c = controls[carrier];
   if (c) return c;
   const fail = async (): Promise<never> => {
@@ -90,14 +75,13 @@ function refuse(socket: Duplex, status: number, text: string): void {
 export function attachMediaSocket(server: Server, deps: MediaSocketDeps): WebSocketServer {
   const { cfg, log, metrics } = deps;
   const wss = new WebSocketServer({ noServer: true, maxPayload: HARD_MAX_PAYLOAD, perMessageDeflate: false });
-  const twilio = twilioStream(deps);
 
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => socket.destroy());
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (!url.pathname.endsWith('/media-stream')) return refuse(socket, 404, 'Not Found');
-    const carrier = url.searchParams.get('carrier') ?? 'twilio';
-    const stream = carrier === 'twilio' ? twilio : deps.streams?.[carrier];
+    const carrier = url.searchParams.get('carrier') ?? deps.defaultCarrier;
+    const stream = deps.streams.get(carrier);
     if (!stream) return refuse(socket, 404, `Unknown carrier ${carrier}`);
     // While draining, only calls answered before SIGTERM may still open their stream.
     if (deps.state.draining && deps.pending.size === 0) return refuse(socket, 503, 'Service Unavailable');
@@ -122,7 +106,7 @@ export function attachMediaSocket(server: Server, deps: MediaSocketDeps): WebSoc
  * and its mark) are corked into one `writev` syscall, which the profile showed to be the largest
  * cost per frame (https://nodejs.org/api/stream.html#writablecork).
  */
-function onConnection(ws: WebSocket, socket: Duplex, stream: CarrierStream, codec: CarrierCodec, url: URL, deps: MediaSocketDeps): void {
+function onConnection(ws: WebSocket, socket: Duplex, stream: CarrierStream<PendingCall>, codec: CarrierCodec, url: URL, deps: MediaSocketDeps): void {
   const { log, metrics } = deps;
   let session: CallSession | undefined;
   let streamSid = '';

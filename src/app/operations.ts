@@ -12,7 +12,7 @@ import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
 import { admissionLimits, type AdmissionLimits, type DailyBudget } from './limits';
 import { AddressLimiter } from './limits-ip';
-import { CarrierStatusBook } from './twilio-status';
+import { CarrierStatusBook } from './carrier-status';
 
 export interface Operations {
   limits: AdmissionLimits & { budget: DailyBudget };

@@ -6,6 +6,8 @@
 import { Router } from 'express';
 import type { Config } from '../config';
 import type { Metrics } from '../observability/metrics';
+import { routableProviders } from '../providers/routing';
+import type { ProviderModule } from '../providers/types';
 
 /** One readiness condition: resolves with a problem sentence, or undefined when fine. */
 export interface ReadinessCheck {
@@ -19,16 +21,13 @@ export interface ServerState {
   checks?: ReadinessCheck[];
 }
 
-/** Readiness of the provider configuration: each provider calls may be routed to has its credentials. */
-export function providerConfigCheck(cfg: Config): ReadinessCheck {
+/** Readiness of the provider configuration: each provider calls may be routed to (default, failover targets) has its settings. */
+export function providerConfigCheck(cfg: Config, providers: readonly ProviderModule[]): ReadinessCheck {
   return {
     name: 'providers',
     check() {
-      const routable = new Set<string>([cfg.USE_ELEVENLABS_CONVERSATIONAL_AI ? 'elevenlabs' : 'openai']);
-      if (cfg.PROVIDER_FAILOVER) routable.add('elevenlabs').add('openai');
-      const missing: string[] = [];
-      if (routable.has('elevenlabs') && (!cfg.elevenLabsApiKey || !cfg.ELEVENLABS_AGENT_ID)) missing.push('ELEVENLABS_API_KEY/ELEVENLABS_AGENT_ID');
-      if (routable.has('openai') && !cfg.OPENAI_API_KEY) missing.push('OPENAI_API_KEY');
+      const routable = routableProviders(cfg);
+      const missing = providers.filter((p) => routable.includes(p.name)).flatMap((p) => p.missingConfig(cfg));
       return missing.length ? `provider credentials missing: ${missing.join(', ')}` : undefined;
     },
   };

@@ -3,8 +3,10 @@
  * flag's cohort; a call that failed over stays in its first provider's cohort and counts as a
  * failover), with the figures an operator needs before moving more traffic. Pure: rows in, report out.
  */
-import type { ProviderName } from '../providers/types';
+
 import type { CallSummary } from '../store/types';
+import type { ProviderName } from '../identity';
+import { PROVIDERS } from '../providers';
 
 export interface Cohort {
   provider: ProviderName;
@@ -31,8 +33,6 @@ export interface CohortReport {
   to: string;
   cohorts: Cohort[];
 }
-
-const PROVIDERS: ProviderName[] = ['elevenlabs', 'openai'];
 
 /** Nearest-rank percentile (p in 0–100) of `values`; null when empty. */
 export function percentile(values: number[], p: number): number | null {
@@ -80,12 +80,17 @@ function cohortOf(provider: ProviderName, calls: CallSummary[]): Cohort {
   };
 }
 
-/** Group `calls` by provider; both providers always appear (zero calls → null rates). Calls never bridged to a provider (`metrics.bridged === false`: busy, no answer) are left out. */
-export function cohortReport(calls: CallSummary[], from: string, to: string): CohortReport {
+/**
+ * Group `calls` by provider: every provider of `providers` (default: the registry) always appears (zero calls → null rates),
+ * then any other provider found in the calls. Calls never bridged to a provider (`metrics.bridged === false`: busy, no answer)
+ * are left out.
+ */
+export function cohortReport(calls: CallSummary[], from: string, to: string, providers: readonly ProviderName[] = PROVIDERS.map((m) => m.name)): CohortReport {
+  const names = [...new Set([...providers, ...calls.map((c) => c.provider)])];
   return {
     from,
     to,
-    cohorts: PROVIDERS.map((p) =>
+    cohorts: names.map((p) =>
       cohortOf(
         p,
         calls.filter((c) => c.provider === p && c.metrics.bridged !== false),

@@ -10,7 +10,8 @@ import type { CallRegistry } from '../call/registry';
 import type { Config } from '../config';
 import type { Logger } from '../observability/logger';
 import type { Store } from '../store/types';
-import type { CarrierCallStatus, CarrierStatusBook } from './twilio-status';
+import { defaultProvider } from '../providers/routing';
+import type { CarrierCallStatus, CarrierStatusBook } from './carrier-status';
 
 /** Final carrier statuses of a call that was never answered (so never bridged). */
 const NEVER_BRIDGED = new Set(['busy', 'no-answer', 'failed', 'canceled']);
@@ -31,7 +32,7 @@ export function recordUnbridgedCalls(book: CarrierStatusBook, store: Store, regi
       direction: s.direction?.startsWith('outbound') ? 'outbound' : 'inbound',
       from_number: s.from ?? null,
       to_number: s.to ?? null,
-      provider: cfg.USE_ELEVENLABS_CONVERSATIONAL_AI ? 'elevenlabs' : 'openai',
+      provider: defaultProvider(cfg),
       flag_source: 'none',
       status: s.status,
       started_at: now,

@@ -5,7 +5,6 @@
  */
 import { Cron } from 'croner';
 import { z } from 'zod';
-import type { Config } from '../config';
 import { loadServiceAccount } from './service-account';
 import { DEFAULT_BUSINESS_HOURS, parseBusinessHours } from './hours';
 import { isValidTimeZone } from './time';
@@ -66,8 +65,14 @@ export const businessVars = {
   },
 };
 
+/** The business variables the cross-variable checks read (a narrowed view of src/config.ts's Config, so this module does not import it back). */
+export interface BusinessCheckInput {
+  GOOGLE_SERVICE_ACCOUNT_JSON?: string;
+  GOOGLE_CALENDAR_ID?: string;
+}
+
 /** Problems that involve more than one business variable, one line each, naming the variable. */
-export function businessProblems(cfg: Config): string[] {
+export function businessProblems(cfg: BusinessCheckInput): string[] {
   const out: string[] = [];
   if (cfg.GOOGLE_SERVICE_ACCOUNT_JSON) {
     try {

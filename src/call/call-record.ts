@@ -1,10 +1,11 @@
 /**
  * The call as the admin API shows it: who, which carrier and provider, status, timings, transcript.
  */
-import type { CallDirection, CarrierEvent, CarrierName } from '../carriers/types';
-import type { ProviderName } from '../providers/types';
+import type { CarrierEvent } from '../carriers/types';
+
 import type { PendingCall } from './pending';
 import type { TranscriptTurn } from './transcript';
+import type { CallIdentity, ProviderName } from '../identity';
 
 export type CallStatus = 'connecting' | 'in-progress' | 'ending' | 'completed' | 'failed' | 'transferred';
 
@@ -19,13 +20,8 @@ export interface ProviderSwitch {
   connectMs: number;
 }
 
-export interface CallRecord {
-  callSid: string;
+export interface CallRecord extends CallIdentity {
   streamSid?: string;
-  carrier: CarrierName;
-  direction: CallDirection;
-  from?: string;
-  to?: string;
   /** The provider chosen at call start (the flag's cohort); failovers are in `providerHistory`. */
   provider: ProviderName;
   /** Failovers of this call, in order (absent when none). */
@@ -49,8 +45,8 @@ export interface CallRecord {
   turns: TranscriptTurn[];
 }
 
-/** The record of a call whose media stream just started: connecting, nothing counted yet. */
-export function newCallRecord(pending: PendingCall, start: Extract<CarrierEvent, { type: 'start' }>): CallRecord {
+/** The record of a call whose media stream started at `wallMs` (ms since the epoch): connecting, nothing counted yet. */
+export function newCallRecord(pending: PendingCall, start: Extract<CarrierEvent, { type: 'start' }>, wallMs: number): CallRecord {
   return {
     callSid: start.callSid,
     streamSid: start.streamSid,
@@ -61,7 +57,7 @@ export function newCallRecord(pending: PendingCall, start: Extract<CarrierEvent,
     provider: pending.provider,
     flagSource: pending.flagSource,
     status: 'connecting',
-    startedAt: new Date().toISOString(),
+    startedAt: new Date(wallMs).toISOString(),
     timings: {},
     counters: { bargeIns: 0, dtmf: [], badFrames: 0, framesIn: 0, framesOut: 0 },
     turns: [],

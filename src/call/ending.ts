@@ -4,15 +4,18 @@
  * the record's final status before the session tears its legs down.
  */
 import type { CallControl } from '../carriers/types';
+import type { Clock } from '../clock';
 import type { Logger } from '../observability/logger';
 import type { CallRecord } from './call-record';
 import type { PlaybackTracker } from './playback';
+import { APOLOGY } from '../spoken';
+
+export { APOLOGY };
 
 export type CallOutcome = 'completed' | 'failed' | 'transferred';
 
 /** Longest wait for queued agent audio to finish playing before hanging up (ms). */
 const PLAYOUT_WAIT_MS = 10_000;
-export const APOLOGY = 'Sorry, our assistant is not available right now. Please call again later. Goodbye.';
 
 export interface CallEndDeps {
   callSid: string;
@@ -20,6 +23,8 @@ export interface CallEndDeps {
   log: Logger;
   control: CallControl;
   playback: PlaybackTracker;
+  /** The playout wait, the goodbye's grace period and `endedAt` run on this clock. */
+  clock: Clock;
   /** Whether the carrier's media socket is still open. */
   carrierOpen(): boolean;
   /** Release the legs once the record is final (called once, from `finish`). */
@@ -69,7 +74,7 @@ export class CallEnd {
     this.d.record.status = 'ending';
     try {
       await this.d.control.sayAndHangup(this.d.callSid, message);
-      setTimeout(() => void this.finish(reason, 'completed'), graceMs).unref();
+      this.d.clock.setTimeout(() => void this.finish(reason, 'completed'), graceMs).unref();
     } catch (err) {
       this.d.log.warn({ err: (err as Error).message }, 'could not say goodbye; hanging up');
       await this.hangup(reason);
@@ -81,11 +86,12 @@ export class CallEnd {
     if (this.d.playback.pendingCount === 0 || !this.d.carrierOpen()) return Promise.resolve();
     return new Promise((resolve) => {
       const done = () => {
-        clearTimeout(timer);
+        this.d.clock.clearTimeout(timer);
         this.playoutWaiter = undefined;
         resolve();
       };
-      const timer = setTimeout(done, PLAYOUT_WAIT_MS).unref();
+      const timer = this.d.clock.setTimeout(done, PLAYOUT_WAIT_MS);
+      timer.unref();
       this.playoutWaiter = done;
     });
   }
@@ -134,7 +140,7 @@ export class CallEnd {
     const { record } = this.d;
     record.endReason ??= reason;
     record.status = record.status === 'transferred' ? 'transferred' : (this.outcome ?? outcome);
-    record.endedAt = new Date().toISOString();
+    record.endedAt = new Date(this.d.clock.wallMs()).toISOString();
     await this.d.teardown(reason);
   }
 }

@@ -10,22 +10,32 @@
  * short "I'm back" line, so the caller hears a short gap and is not asked again.
  * One failover per call: if the second provider fails too, the session's apology path ends the call.
  */
+import type { Clock } from '../clock';
 import type { Config } from '../config';
 import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
 import type { Connectors } from '../providers';
-import type { CallContext, ProviderEvent, ProviderLeg, ProviderName } from '../providers/types';
+import { failoverTarget } from '../providers/routing';
+import type { CallContext, ProviderEvent, ProviderLeg } from '../providers/types';
 import type { CallRecord, ProviderSwitch } from './call-record';
 import type { TranscriptTurn } from './transcript';
+import type { ProviderName } from '../identity';
 
 /** What the provider taking over says first. */
 export const RESUME_MESSAGE = "Sorry about that, I'm back. You were saying?";
 /** Turns of context passed on (the most recent ones); older turns are summarised by their count. */
 const MAX_TURNS = 40;
 
-/** The provider that is not `p`. */
-export function otherProvider(p: ProviderName): ProviderName {
-  return p === 'elevenlabs' ? 'openai' : 'elevenlabs';
+/**
+ * Whether a provider failure is worth handing the call to another provider: connectivity, server and
+ * rate-limit failures (a dropped socket, a 1011 close, a 5xx, a 429) are; our own misconfiguration
+ * (auth: a 401/403 or a missing key; bad_request: a rejected session) would fail the same way on every
+ * call, so the call ends with the apology instead of looping through providers. An error without a
+ * category (a bug) is treated as transient.
+ */
+export function worthFailover(err: Error): boolean {
+  const category = (err as { category?: unknown }).category;
+  return category === undefined || category === 'connectivity' || category === 'server' || category === 'rate_limit';
 }
 
 /**
@@ -51,8 +61,12 @@ export function continuationPrompt(basePrompt: string, turns: TranscriptTurn[]):
 export interface FailoverDeps {
   cfg: Config;
   connectors: Connectors;
+  /** The provider taking over from `from` (default: the registry's failover order). */
+  next?: (from: ProviderName) => ProviderName | undefined;
   metrics: Metrics;
   log: Logger;
+  /** Times the switch (`connectMs` on the record). */
+  clock: Clock;
 }
 
 export interface TakeOver {
@@ -72,8 +86,9 @@ export class ProviderFailover {
   }
 
   /**
-   * Connect the provider other than `from` with the conversation so far. Resolves with the live leg,
-   * or undefined when it cannot be reached either (never throws).
+   * Connect the provider after `from` in the failover order with the conversation so far. Resolves with
+   * the live leg, or undefined (never throws) when the failure is not worth a failover (worthFailover),
+   * there is no other provider, or it cannot be reached either.
    * @param ctx the call's context as the first provider got it (prompt override kept as the base).
    * @param atMs ms since call start when `from` failed (recorded on the call).
    */
@@ -86,8 +101,10 @@ export class ProviderFailover {
     record: CallRecord,
     atMs: number,
   ): Promise<TakeOver | undefined> {
+    const to = (this.deps.next ?? failoverTarget)(from);
+    const connector = to === undefined ? undefined : this.deps.connectors[to];
+    if (to === undefined || !connector || !worthFailover(cause)) return undefined;
     this.used = true;
-    const to = otherProvider(from);
     const log = this.deps.log.child({ from, to });
     const next: CallContext = {
       ...ctx,
@@ -97,11 +114,11 @@ export class ProviderFailover {
     const category = (cause as { category?: string }).category ?? 'unknown';
     this.deps.metrics.providerErrorsTotal.inc({ provider: from, category });
     log.warn({ err: cause.message, category, turns: turns.length }, 'provider failed; failing over');
-    const t = performance.now();
+    const t = this.deps.clock.now();
     try {
-      const prepared = await this.deps.connectors[to].prepare(next);
+      const prepared = await connector.prepare(next);
       const leg = await prepared.connect(next, onEvent);
-      const sw: ProviderSwitch = { from, to, atMs, reason: cause.message, connectMs: Math.round(performance.now() - t) };
+      const sw: ProviderSwitch = { from, to, atMs, reason: cause.message, connectMs: Math.round(this.deps.clock.now() - t) };
       record.providerHistory = [...(record.providerHistory ?? []), sw];
       record.counters.failovers = (record.counters.failovers ?? 0) + 1;
       this.deps.metrics.providerFailoversTotal.inc();

@@ -4,15 +4,11 @@
  * at once, so the caller does not wait for it when the socket arrives.
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import type { CallDirection, CarrierName } from '../carriers/types';
-import type { PreparedProvider, ProviderName } from '../providers/types';
 
-export interface PendingCall {
-  callSid: string;
-  carrier: CarrierName;
-  direction: CallDirection;
-  from?: string;
-  to?: string;
+import type { PreparedProvider } from '../providers/types';
+import type { CallIdentity, ProviderName } from '../identity';
+
+export interface PendingCall extends CallIdentity {
   token: string;
   provider: ProviderName;
   flagSource: string;

@@ -4,16 +4,11 @@
  * with UNLEASH_URL set, the Unleash toggle of the same name (precedence: src/flags/precedence.ts).
  */
 import type { Config } from '../config';
-import type { CallDirection, CarrierName } from '../carriers/types';
-import type { ProviderName } from '../providers/types';
-import { chooseProvider, type FlagSource } from '../flags';
 
-export interface RouteContext {
-  callSid: string;
-  carrier: CarrierName;
-  direction: CallDirection;
-  from?: string;
-  to?: string;
+import { chooseProvider, type FlagSource } from '../flags';
+import type { CallIdentity, ProviderName } from '../identity';
+
+export interface RouteContext extends CallIdentity {
   /** Operator's explicit choice (outbound API), wins over the flag. */
   requested?: ProviderName;
 }

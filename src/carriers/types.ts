@@ -3,11 +3,12 @@
  * field name; a carrier codec never sees a session. See ../shared/ARCHITECTURE.md.
  */
 import type { IncomingMessage } from 'node:http';
+import type { Router } from 'express';
 import type { AudioFormat } from '../audio/format';
-import type { PendingCall } from '../call/pending';
-
-export type CarrierName = 'twilio' | 'exotel';
-export type CallDirection = 'inbound' | 'outbound';
+import type { Config } from '../config';
+import type { CallDirection, CallIdentity, CarrierName, ProviderName } from '../identity';
+import type { Logger } from '../observability/logger';
+import type { Metrics } from '../observability/metrics';
 
 /** Events parsed from one carrier wire message. */
 export type CarrierEvent =
@@ -63,8 +64,8 @@ export interface CallControl {
   placeCall(req: PlaceCallRequest): Promise<{ callSid: string }>;
 }
 
-/** Call control per carrier; a carrier without credentials may be absent. */
-export type CallControls = Partial<Record<CarrierName, CallControl>>;
+/** Call control per carrier name. */
+export type CallControls = Record<CarrierName, CallControl>;
 
 /** Why a wire message could not be parsed: the label of `callbridge_bad_frames_total{reason}`. */
 export type BadFrameReason = 'binary' | 'not_json' | 'unknown_event' | 'bad_shape' | 'oversized' | 'odd_length';
@@ -104,16 +105,101 @@ export interface CarrierSink {
  * How the media socket treats one carrier's stream: authentication at the upgrade and at `start`,
  * the codec, optional outbound framing, and a hook to reach the live socket (for call control).
  */
-export interface CarrierStream {
+export interface CarrierStream<Call = unknown> {
   readonly name: CarrierName;
   /** Before the handshake: undefined to accept, else the HTTP refusal. `url` is the request URL. */
   checkUpgrade(req: IncomingMessage, url: URL): UpgradeRefusal | undefined;
   /** The codec for a socket opened at `url`. */
   codec(url: URL): CarrierCodec;
   /** The answered call this `start` may take (token checked), or undefined: the socket is closed 1008. */
-  claim(start: CarrierStartEvent, url: URL): PendingCall | undefined;
+  claim(start: CarrierStartEvent, url: URL): Call | undefined;
   /** Wrap the wire writer with carrier framing; without it each command is one wire message. */
   outbound?(start: CarrierStartEvent, write: (cmd: CarrierCommand) => void): CarrierSink;
   /** A session started on this socket; returns the function called once the socket has closed. */
   attached?(callSid: string, close: (code: number, reason: string) => void): () => void;
+}
+
+/** Why a call was refused when its webhook asked us to take it. */
+export type RefusalReason = 'busy' | 'draining' | 'budget';
+
+/** What a carrier webhook asks the server to admit. */
+export interface AdmitRequest extends CallIdentity {
+  /** The carrier's audio format when known at the webhook (Exotel: PCM16 at the stream's sample rate). */
+  carrierFormat?: AudioFormat;
+  /** A provider named by the request (`?provider=`, or a placed call's options); a name not in the provider registry is ignored. */
+  requestedProvider?: string;
+  /** System prompt / first message overrides of a placed call. */
+  prompt?: string;
+  firstMessage?: string;
+}
+
+/** The answer to an admission: a per-call token for the media stream and the provider chosen, or a refusal. */
+export type Admission = { ok: true; token: string; provider: ProviderName } | { ok: false; reason: RefusalReason };
+
+/** The carrier's view of a call, as its status callbacks told it. */
+export interface CarrierCallStatus {
+  carrier: CarrierName;
+  /** Latest status by progress rank (Twilio `CallStatus` values; Exotel's are mapped onto them). */
+  status: string;
+  /** Order of the callback that set `status` (Twilio `SequenceNumber`). */
+  sequence: number;
+  /** Seconds, from the final callback (Twilio `CallDuration`, Exotel `ConversationDuration`). */
+  durationS?: number;
+  direction?: string;
+  from?: string;
+  to?: string;
+  /** ISO 8601: when we applied the latest change. */
+  updatedAt: string;
+}
+
+/** Where a carrier's status-callback route records what it parsed. */
+export interface CarrierStatusSink {
+  /** Apply one callback idempotently. @returns false when it was a replay or older than what is known. */
+  apply(callSid: string, update: Omit<CarrierCallStatus, 'updatedAt'>): boolean;
+}
+
+/** What an operator asked for a call placed through `POST /api/calls`, applied when the carrier requests its answer URL. */
+export interface PlacedCallOptions {
+  provider?: ProviderName;
+  prompt?: string;
+  firstMessage?: string;
+}
+
+/**
+ * What the server hands a carrier when it builds it. `Call` is the server's admitted-call record,
+ * opaque to the carrier: it only passes it from `claim` to its stream rules.
+ */
+export interface CarrierDeps<Call = unknown> {
+  cfg: Config;
+  log: Logger;
+  metrics: Metrics;
+  /** Admit a call (limits, drain, provider routing, per-call token, provider set-up). Never throws. */
+  admit(req: AdmitRequest): Admission;
+  /** Take the admitted call `callSid` whose token is `token` (constant-time); a call is taken once. */
+  claim(callSid: string, token: string | undefined): Call | undefined;
+  /** The carrier status book its status-callback route writes to. */
+  statuses: CarrierStatusSink;
+  /** The options of a call placed through `POST /api/calls`, by the request id its answer URL carries (taken once). */
+  placedCall(rid: string): Promise<PlacedCallOptions | undefined>;
+}
+
+/** One carrier as a server uses it: the media-stream rules, call control, webhooks and URLs of placed calls. */
+export interface Carrier<Call = unknown> {
+  readonly name: CarrierName;
+  /** The rules of `WS /media-stream?carrier=<name>`. */
+  readonly stream: CarrierStream<Call>;
+  /** Call control (REST, or what the carrier allows instead). */
+  readonly control: CallControl;
+  /** The carrier's HTTP webhooks (voice answer, status callbacks…), mounted before the JSON body parser. */
+  readonly routes: Router;
+  /** The URL the carrier requests when a call placed with request id `rid` is answered. */
+  answerUrl(rid: string): string;
+  /** The status-callback URL given to the carrier for calls placed through it. */
+  statusCallbackUrl(): string;
+}
+
+/** A registry entry (src/carriers/index.ts): one per carrier folder. */
+export interface CarrierModule {
+  readonly name: CarrierName;
+  create<Call>(deps: CarrierDeps<Call>): Carrier<Call>;
 }

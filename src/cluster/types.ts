@@ -4,7 +4,7 @@
  * Redis keys (listing) and pub/sub (hang-up and transfer carried out by the instance holding the call).
  */
 import type { CallRecord } from '../call/call-record';
-import type { ProviderName } from '../providers/types';
+import type { ProviderName } from '../identity';
 
 /** A live call's record plus the instance that holds its media socket. */
 export type LiveCallInfo = CallRecord & { instanceId: string };

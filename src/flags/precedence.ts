@@ -14,8 +14,10 @@
  * Taken once at call start (call admission); a live call never changes provider because of a flag.
  */
 import type { Config } from '../config';
-import type { ProviderName } from '../providers/types';
+
+import { CONVAI_PROVIDER, LEGACY_PROVIDER, defaultProvider } from '../providers/routing';
 import type { FlagContext, FlagSource } from './types';
+import type { ProviderName } from '../identity';
 
 export interface ProviderChoice {
   provider: ProviderName;
@@ -30,10 +32,10 @@ export function chooseProvider(
   ctx: FlagContext & { requested?: ProviderName },
 ): ProviderChoice {
   if (ctx.requested) return { provider: ctx.requested, source: 'request' };
-  const envChoice: ProviderName = cfg.USE_ELEVENLABS_CONVERSATIONAL_AI ? 'elevenlabs' : 'openai';
+  const envChoice = defaultProvider(cfg);
   if (!flags) return { provider: envChoice, source: 'env' };
-  if (!cfg.USE_ELEVENLABS_CONVERSATIONAL_AI) return { provider: 'openai', source: 'kill-switch' };
+  if (!cfg.USE_ELEVENLABS_CONVERSATIONAL_AI) return { provider: LEGACY_PROVIDER, source: 'kill-switch' };
   const answer = flags.evaluate(ctx);
   if (!answer) return { provider: envChoice, source: 'env' };
-  return { provider: answer.elevenlabs ? 'elevenlabs' : 'openai', source: answer.source };
+  return { provider: answer.elevenlabs ? CONVAI_PROVIDER : LEGACY_PROVIDER, source: answer.source };
 }

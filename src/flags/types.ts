@@ -2,20 +2,14 @@
  * The provider flag as the router sees it: a per-call question ("does this call go to ElevenLabs?")
  * answered once at call start, with where the answer came from (recorded as the call's flag_source).
  */
-import type { CallDirection, CarrierName } from '../carriers/types';
+import type { CallIdentity } from '../identity';
 
 /** The Unleash toggle name, the same as the env var it replaces (../shared/CONTRACT.md "Routing"). */
 export const TOGGLE_NAME = 'USE_ELEVENLABS_CONVERSATIONAL_AI';
 
 /** What a flag decision may depend on (Unleash context: stickiness on callSid, targeting on the rest). */
-export interface FlagContext {
-  callSid: string;
-  carrier: CarrierName;
-  direction: CallDirection;
-  /** Caller number (E.164), e.g. +14155550123. */
-  from?: string;
-  to?: string;
-}
+/** The call the flag is evaluated for (Unleash context: sessionId = callSid, properties from these fields). */
+export type FlagContext = CallIdentity;
 
 /**
  * Where the answer came from:

@@ -2,9 +2,9 @@
  * The provider seam: a voice AI provider's wire ⇄ these events. See ../shared/ARCHITECTURE.md.
  */
 import type { AudioFormat } from '../audio/format';
-import type { CallDirection, CarrierName } from '../carriers/types';
-
-export type ProviderName = 'elevenlabs' | 'openai';
+import type { Config } from '../config';
+import type { Logger } from '../observability/logger';
+import type { CallIdentity, ProviderName } from '../identity';
 
 /** What a provider leg reports to the session. */
 export type ProviderEvent =
@@ -26,12 +26,7 @@ export type ProviderEvent =
   | { type: 'error'; error: Error; fatal: boolean };
 
 /** Everything a provider needs to know about the call it serves. */
-export interface CallContext {
-  callSid: string;
-  carrier: CarrierName;
-  direction: CallDirection;
-  from?: string;
-  to?: string;
+export interface CallContext extends CallIdentity {
   /** System prompt / first message for this call (config defaults or per-call overrides). */
   prompt?: string;
   firstMessage?: string;
@@ -74,4 +69,13 @@ export interface ProviderConnector {
 
 export interface PreparedProvider {
   connect(ctx: CallContext, onEvent: (ev: ProviderEvent) => void): Promise<ProviderLeg>;
+}
+
+/** A registry entry (src/providers/index.ts): one per provider folder. */
+export interface ProviderModule {
+  readonly name: ProviderName;
+  /** Build this provider's connector for a server. */
+  connector(cfg: Config, log: Logger): ProviderConnector;
+  /** The settings this provider lacks to take calls (variable names, e.g. `OPENAI_API_KEY`); empty when ready. */
+  missingConfig(cfg: Config): string[];
 }

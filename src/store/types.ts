@@ -8,8 +8,7 @@
  *
  * Row fields use the column names (snake_case) so a row is what PostgREST returns.
  */
-import type { CallDirection, CarrierName } from '../carriers/types';
-import type { ProviderName } from '../providers/types';
+import type { CallDirection, CarrierName, ProviderName } from '../identity';
 
 /** `calls` row. Times are ISO 8601 strings. */
 export interface CallRow {

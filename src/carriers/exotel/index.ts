@@ -1,44 +1,49 @@
 /**
- * The Exotel carrier as the server wires it: shared live-call state, the stream rules of the media
- * socket, the call control (Connect API + stream close) and the HTTP webhooks.
+ * The Exotel carrier (registry entry): the Voicebot applet's bidirectional stream, its dynamic-URL,
+ * Connect-applet and status webhooks, and call control (Connect API to place calls; closing the stream
+ * to hang up or transfer, since Exotel has no REST request for a live stream).
+ * Sources: https://developer.exotel.com/docs/agentstream/stream-voicebot-applet,
+ * https://developer.exotel.com/docs/voice-v1/api-reference/outgoing-call-to-flow.
  */
-import type { AdmissionDeps } from '../../app/call-admission';
-import { admitCall } from '../../app/call-admission';
-import type { CallControl, CarrierStartEvent, CarrierStream } from '../types';
+import { Router } from 'express';
+import type { CarrierStartEvent, CarrierModule } from '../types';
 import { ExotelLiveCalls } from './live-calls';
 import { createExotelCallControl } from './rest';
 import { exotelStream } from './stream';
-
-export interface ExotelCarrier {
-  live: ExotelLiveCalls;
-  stream: CarrierStream;
-  control: CallControl;
-}
+import { exotelWebhookRouter } from './webhooks';
 
 /**
- * Build the Exotel carrier. A call arriving on the static applet URL (EXOTEL_STREAM_TOKEN) is admitted
- * when its `start` arrives, since no dynamic-URL request came first: its provider set-up starts then.
+ * A call arriving on the static applet URL (EXOTEL_STREAM_TOKEN) is admitted when its `start` arrives,
+ * since no dynamic-URL request came first: its provider set-up starts then.
+ * Hang-up and transfer close the stream, so the control works without API credentials (only placeCall needs them, and says so).
  */
-export function createExotelCarrier(deps: AdmissionDeps): ExotelCarrier {
-  const live = new ExotelLiveCalls();
-  const admitStatic = (start: CarrierStartEvent) => {
-    const a = admitCall(deps, {
-      callSid: start.callSid,
-      carrier: 'exotel',
-      direction: start.params.direction === 'outbound' ? 'outbound' : 'inbound',
-      from: start.from,
-      to: start.to,
-      carrierFormat: start.format,
-    });
-    if (!a.ok) {
-      deps.log.warn({ callSid: start.callSid, carrier: 'exotel', reason: a.reason }, 'call refused');
-      return undefined;
-    }
-    return deps.pending.claim(start.callSid, a.token);
-  };
-  return {
-    live,
-    stream: exotelStream({ cfg: deps.cfg, pending: deps.pending, live, admitStatic }),
-    control: createExotelCallControl(deps.cfg, live),
-  };
-}
+export const exotelCarrier: CarrierModule = {
+  name: 'exotel',
+  create(deps) {
+    const live = new ExotelLiveCalls();
+    const admitStatic = (start: CarrierStartEvent) => {
+      const a = deps.admit({
+        callSid: start.callSid,
+        carrier: 'exotel',
+        direction: start.params.direction === 'outbound' ? 'outbound' : 'inbound',
+        from: start.from,
+        to: start.to,
+        carrierFormat: start.format,
+      });
+      if (!a.ok) {
+        deps.log.warn({ callSid: start.callSid, carrier: 'exotel', reason: a.reason }, 'call refused');
+        return undefined;
+      }
+      return deps.claim(start.callSid, a.token);
+    };
+    const base = deps.cfg.PUBLIC_URL.replace(/\/+$/, '');
+    return {
+      name: 'exotel',
+      stream: exotelStream({ cfg: deps.cfg, claim: deps.claim, live, admitStatic }),
+      control: createExotelCallControl(deps.cfg, live),
+      routes: Router().use(exotelWebhookRouter({ ...deps, live })),
+      answerUrl: (rid) => `${base}/outbound?carrier=exotel&rid=${rid}`,
+      statusCallbackUrl: () => `${base}/webhooks/exotel/status`,
+    };
+  },
+};

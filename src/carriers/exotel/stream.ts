@@ -7,7 +7,6 @@
  * - codec at the URL's `sample-rate` (hyphen documented, `sample_rate` also read; spec §1.4);
  * - outbound audio framed in 320-byte multiples and paced (./outbound.ts).
  */
-import type { PendingCall, PendingCalls } from '../../call/pending';
 import type { Config } from '../../config';
 import type { CarrierStartEvent, CarrierStream } from '../types';
 import { basicAuthOk, secretEquals } from './auth';
@@ -16,12 +15,13 @@ import type { ExotelLiveCalls } from './live-calls';
 import { ExotelOutbound } from './outbound';
 import { parseRate, type ExotelRate } from './wire';
 
-export interface ExotelStreamDeps {
+export interface ExotelStreamDeps<Call> {
   cfg: Config;
-  pending: PendingCalls;
+  /** Take the admitted call `callSid` whose token is `token`. */
+  claim(callSid: string, token: string | undefined): Call | undefined;
   live: ExotelLiveCalls;
   /** Admit a call that arrived on the static applet URL (no dynamic-URL request came first). */
-  admitStatic(start: CarrierStartEvent): PendingCall | undefined;
+  admitStatic(start: CarrierStartEvent): Call | undefined;
 }
 
 /** The `sample-rate` (or `sample_rate`) of a stream URL, else `fallback`. */
@@ -30,8 +30,8 @@ export function streamRate(url: URL, fallback: ExotelRate): ExotelRate {
 }
 
 /** Build the Exotel `CarrierStream` for the media socket. */
-export function exotelStream(deps: ExotelStreamDeps): CarrierStream {
-  const { cfg, pending, live } = deps;
+export function exotelStream<Call>(deps: ExotelStreamDeps<Call>): CarrierStream<Call> {
+  const { cfg, live } = deps;
   return {
     name: 'exotel',
     checkUpgrade(req, url) {
@@ -43,11 +43,11 @@ export function exotelStream(deps: ExotelStreamDeps): CarrierStream {
     codec: (url) => createExotelCodec(streamRate(url, cfg.EXOTEL_SAMPLE_RATE)),
     claim(start, url) {
       const token = url.searchParams.get('token') ?? undefined;
-      const claimed = pending.claim(start.callSid, token);
+      const claimed = deps.claim(start.callSid, token);
       if (claimed) return claimed;
       // A dynamic-URL request without CallSid: the token was bound to an id callbridge minted.
       const minted = token ? live.takeToken(token) : undefined;
-      if (minted) return pending.claim(minted, token);
+      if (minted) return deps.claim(minted, token);
       if (cfg.EXOTEL_STREAM_TOKEN && secretEquals(token, cfg.EXOTEL_STREAM_TOKEN)) return deps.admitStatic(start);
       return undefined;
     },

@@ -9,20 +9,16 @@
  *   idempotently; 200.
  * Exotel signs none of these: with EXOTEL_WEBHOOK_TOKEN set, connect and status require `?token=`.
  */
+import { randomBytes } from 'node:crypto';
 import express, { Router, type Request } from 'express';
-import { PendingCalls } from '../call/pending';
-import { secretEquals } from '../carriers/exotel/auth';
-import type { ExotelLiveCalls } from '../carriers/exotel/live-calls';
-import { exotelStreamUrl } from '../carriers/exotel/stream-url';
-import type { ExotelRate } from '../carriers/exotel/wire';
-import type { OutboundOptionsStore } from '../cluster/types';
-import { admitCall, type AdmissionDeps } from './call-admission';
-import type { CarrierStatusBook } from './twilio-status';
+import type { CarrierDeps } from '../types';
+import { secretEquals } from './auth';
+import type { ExotelLiveCalls } from './live-calls';
+import { exotelStreamUrl } from './stream-url';
+import type { ExotelRate } from './wire';
 
-export interface ExotelWebhookDeps extends AdmissionDeps {
+export interface ExotelWebhookDeps extends CarrierDeps {
   live: ExotelLiveCalls;
-  book?: CarrierStatusBook;
-  outbound?: OutboundOptionsStore;
 }
 
 /** Query, then form or JSON body: Exotel's request encodings are partly unverified (spec §1.2, §6.3). */
@@ -73,12 +69,12 @@ export function exotelWebhookRouter(deps: ExotelWebhookDeps): Router {
       const direction = directionOf(path);
       let callSid = p.CallSid ?? p.call_sid;
       const minted = !callSid;
-      callSid ??= `cb-${PendingCalls.newToken()}`;
-      const placed = direction === 'outbound' && p.CustomField ? await deps.outbound?.take(p.CustomField).catch(() => undefined) : undefined;
+      callSid ??= `cb-${randomBytes(16).toString('hex')}`;
+      const placed = direction === 'outbound' && p.CustomField ? await deps.placedCall(p.CustomField).catch(() => undefined) : undefined;
       const caller = p.CallFrom ?? p.From;
       const exophone = p.CallTo ?? p.To;
       const rate: ExotelRate = cfg.EXOTEL_SAMPLE_RATE;
-      const admission = admitCall(deps, {
+      const admission = deps.admit({
         callSid,
         carrier: 'exotel',
         direction,
@@ -86,7 +82,7 @@ export function exotelWebhookRouter(deps: ExotelWebhookDeps): Router {
         from: direction === 'inbound' ? caller : exophone,
         to: direction === 'inbound' ? exophone : caller,
         carrierFormat: { encoding: 'pcm16le', sampleRate: rate },
-        requestedProvider: placed?.provider ?? (p.provider === 'openai' || p.provider === 'elevenlabs' ? p.provider : undefined),
+        requestedProvider: placed?.provider ?? p.provider,
         prompt: placed?.prompt,
         firstMessage: placed?.firstMessage,
       });
@@ -130,7 +126,7 @@ export function exotelWebhookRouter(deps: ExotelWebhookDeps): Router {
       return;
     }
     const duration = Number(p.ConversationDuration);
-    const applied = deps.book?.apply(callSid, {
+    const applied = deps.statuses.apply(callSid, {
       carrier: 'exotel',
       status,
       sequence: event === 'answered' ? 1 : 2,
@@ -139,7 +135,7 @@ export function exotelWebhookRouter(deps: ExotelWebhookDeps): Router {
       from: p.From,
       to: p.To,
     });
-    log.info({ callSid, status, event, applied: applied ?? false }, 'exotel status callback');
+    log.info({ callSid, status, event, applied }, 'exotel status callback');
     res.status(200).json({ ok: true });
   });
   return r;
