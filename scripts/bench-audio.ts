@@ -97,9 +97,8 @@ async function pacingCost(label: string, start: (fn: () => void) => () => void, 
   const cpu = process.cpuUsage(c0);
   const wall = performance.now() - t0;
   stops.forEach((stop) => stop());
-  console.log(
-    `${label.padEnd(34)} ${(((cpu.user + cpu.system) / 1000 / wall) * 1000).toFixed(1).padStart(7)} CPU ms/s (${Math.round((ticks / wall) * 1000)} callbacks/s)`,
-  );
+  const cpuMsPerS = ((cpu.user + cpu.system) / 1000 / wall) * 1000;
+  console.log(`${label.padEnd(34)} ${cpuMsPerS.toFixed(1).padStart(7)} CPU ms/s (${Math.round((ticks / wall) * 1000)} callbacks/s)`);
 }
 
 async function timers(): Promise<void> {

@@ -142,10 +142,22 @@ async function main(): Promise<void> {
   const carrier = new BenchCarrier({ base, publicUrl: PUBLIC_URL, authToken: AUTH, accountSid: ACCOUNT });
   const results: StepResult[] = [];
   console.log(
-    `bridge pid ${pid}, idle RSS ${(baseRss / 1024).toFixed(1)} MiB; ${WINDOW_S} s window per step; 2-core machine shared with other work: figures are pessimistic`,
+    `bridge pid ${pid}, idle RSS ${(baseRss / 1024).toFixed(1)} MiB; ${WINDOW_S} s window per step; ` +
+      '2-core machine shared with other work: figures are pessimistic',
   );
-  const head =
-    'calls | c→p p50/p99/max ms  | p→c p50/p99/max ms  | frames/s | CPU % | RSS MiB | KiB/call | loop lag p99/max ms | setup p50/p99 ms | carrier/provider CPU % | CPU pressure %';
+  const head = [
+    'calls',
+    'c→p p50/p99/max ms ',
+    'p→c p50/p99/max ms ',
+    'frames/s',
+    'CPU %',
+    'RSS MiB',
+    'KiB/call',
+    'loop lag p99/max ms',
+    'setup p50/p99 ms',
+    'carrier/provider CPU %',
+    'CPU pressure %',
+  ].join(' | ');
   console.log(head);
   try {
     for (const target of STEPS) {
@@ -189,9 +201,20 @@ async function main(): Promise<void> {
       };
       results.push(step);
       const f = (x: { p50: number; p99: number; max: number }) => `${x.p50}/${x.p99}/${x.max}`.padEnd(19);
-      console.log(
-        `${String(step.calls).padStart(5)} | ${f(step.inboundMs)} | ${f(step.outboundMs)} | ${String(step.framesPerS).padStart(8)} | ${String(step.cpuPct).padStart(5)} | ${String(step.rssMiB).padStart(7)} | ${String(step.rssPerCallKiB).padStart(8)} | ${`${step.eventLoopLagP99Ms}/${step.eventLoopLagMaxMs}`.padStart(18)} | ${`${step.setupMs.p50}/${step.setupMs.p99}`.padEnd(16)} | ${`${peersCpuPct.carrier}/${peersCpuPct.provider}`.padEnd(22)} | ${cpuPressure}`,
-      );
+      const row = [
+        String(step.calls).padStart(5),
+        f(step.inboundMs),
+        f(step.outboundMs),
+        String(step.framesPerS).padStart(8),
+        String(step.cpuPct).padStart(5),
+        String(step.rssMiB).padStart(7),
+        String(step.rssPerCallKiB).padStart(8),
+        `${step.eventLoopLagP99Ms}/${step.eventLoopLagMaxMs}`.padStart(18),
+        `${step.setupMs.p50}/${step.setupMs.p99}`.padEnd(16),
+        `${peersCpuPct.carrier}/${peersCpuPct.provider}`.padEnd(22),
+        cpuPressure,
+      ];
+      console.log(row.join(' | '));
       if (Math.max(step.inboundMs.p99, step.outboundMs.p99) > P99_LIMIT_MS) {
         console.log(`p99 over ${P99_LIMIT_MS} ms at ${step.calls} calls: ramp stopped`);
         break;

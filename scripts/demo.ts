@@ -90,9 +90,9 @@ async function main(): Promise<number> {
   await new Promise<void>((resolve) => srv.server.listen(0, '127.0.0.1', resolve));
   const base = `http://127.0.0.1:${(srv.server.address() as AddressInfo).port}`;
 
-  console.log(
-    `callbridge demo: ${exotel ? `Exotel (emulated, ${cfg.EXOTEL_SAMPLE_RATE} Hz PCM)` : 'Twilio (emulated)'} ⇄ callbridge ${base} ⇄ ${provider} (${real ? 'REAL service from .env' : 'emulated, scripted agent'}), audio at ${speed}× real time\n`,
-  );
+  const carrierLabel = exotel ? `Exotel (emulated, ${cfg.EXOTEL_SAMPLE_RATE} Hz PCM)` : 'Twilio (emulated)';
+  const providerLabel = `${provider} (${real ? 'REAL service from .env' : 'emulated, scripted agent'})`;
+  console.log(`callbridge demo: ${carrierLabel} ⇄ callbridge ${base} ⇄ ${providerLabel}, audio at ${speed}× real time\n`);
   const t0 = Date.now();
   const stamp = () => `${String(((Date.now() - t0) / 1000).toFixed(2)).padStart(6)} s`;
 
@@ -155,7 +155,8 @@ async function main(): Promise<number> {
   if (rec) {
     console.log(`call ${rec.callSid}  ${rec.carrier} → ${rec.provider} (${rec.flagSource})  status ${rec.status}  end ${rec.endReason}`);
     console.log(
-      `provider ready ${rec.timings.providerReadyMs} ms, first agent audio ${rec.timings.firstAgentAudioMs} ms after start; barge-ins ${rec.counters.bargeIns}; frames in ${rec.counters.framesIn}, out ${rec.counters.framesOut}`,
+      `provider ready ${rec.timings.providerReadyMs} ms, first agent audio ${rec.timings.firstAgentAudioMs} ms after start; ` +
+        `barge-ins ${rec.counters.bargeIns}; frames in ${rec.counters.framesIn}, out ${rec.counters.framesOut}`,
     );
     for (const t of rec.turns)
       console.log(
@@ -163,7 +164,8 @@ async function main(): Promise<number> {
       );
   }
   console.log(
-    `\nagent audio: ${Math.round(result.playedMs)} ms played, saved to ${result.outPath ?? '(not saved)'}; webhook ${Math.round(result.webhookLatencyMs)} ms; clears ${result.clears.length}; protocol violations ${result.violations.length}`,
+    `\nagent audio: ${Math.round(result.playedMs)} ms played, saved to ${result.outPath ?? '(not saved)'}; ` +
+      `webhook ${Math.round(result.webhookLatencyMs)} ms; clears ${result.clears.length}; protocol violations ${result.violations.length}`,
   );
 
   const biz = booking ? await booking : undefined;

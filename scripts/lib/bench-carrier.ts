@@ -182,9 +182,8 @@ export class BenchCarrier {
         stampFrame(frame, MEDIA_TAG, nowNs(), 0n);
         const ts = c.frames * FRAME_MS;
         c.frames++;
-        c.ws.send(
-          `{"event":"media","sequenceNumber":"${++c.seq}","media":{"track":"inbound","chunk":"${c.frames}","timestamp":"${ts}","payload":"${frame.toString('base64')}"},"streamSid":"${c.streamSid}"}`,
-        );
+        const media = `{"track":"inbound","chunk":"${c.frames}","timestamp":"${ts}","payload":"${frame.toString('base64')}"}`;
+        c.ws.send(`{"event":"media","sequenceNumber":"${++c.seq}","media":${media},"streamSid":"${c.streamSid}"}`);
       }
     }
   }

@@ -69,9 +69,8 @@ export async function bookDuringCall(
     notes: 'booked on the demo call',
   });
   if (b.isError) return { ok: false, lines: [`booking: refused: ${b.output}`] };
-  lines.push(
-    `booking: ${start} (${tz}), 60 min, appointment ${String(b.json.appointment_id)}, calendar ${srv.business.calendar.kind}${srv.business.calendar.kind === 'google' ? ` event ${String(b.json.calendar_event_id)}` : ''}`,
-  );
+  const calendar = srv.business.calendar.kind === 'google' ? `google event ${String(b.json.calendar_event_id)}` : srv.business.calendar.kind;
+  lines.push(`booking: ${start} (${tz}), 60 min, appointment ${String(b.json.appointment_id)}, calendar ${calendar}`);
   return { ok: true, lines, start };
 }
 

@@ -202,9 +202,8 @@ export async function runSimulatedCall(opts: SimulateCallOptions): Promise<Simul
         speed,
       });
   carrier.off('call', attach);
-  log(
-    `webhook ${call.webhook.status} in ${Math.round(call.webhook.latencyMs)} ms${call.errors.length ? `; ${call.errors.map((e) => `error ${e.code}: ${e.message}`).join('; ')}` : ''}`,
-  );
+  const errors = call.errors.map((e) => `; error ${e.code}: ${e.message}`).join('');
+  log(`webhook ${call.webhook.status} in ${Math.round(call.webhook.latencyMs)} ms${errors}`);
 
   if (!call.isClosed) {
     // The caller speaks once the greeting has finished (or at once / after greetingWaitMs).

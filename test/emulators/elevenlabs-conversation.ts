@@ -96,7 +96,10 @@ export class EmulatedConversation {
         for (const t of this.timers) clearTimeout(t);
         clearInterval(this.pingTimer);
         clearTimeout(this.receiveTimer);
-        for (const p of this.tools.values()) (clearTimeout(p.timer), p.reject(new Error('conversation closed before the client_tool_result')));
+        for (const p of this.tools.values()) {
+          clearTimeout(p.timer);
+          p.reject(new Error('conversation closed before the client_tool_result'));
+        }
         this.tools.clear();
         if (this.playing?.timer) clearTimeout(this.playing.timer);
         this.finishPlayout();

@@ -5,10 +5,12 @@
  * | request | answer |
  * |---|---|
  * | bad or missing Basic auth (API key : token) | 401 `RestException` |
- * | `POST /v1/Accounts/{sid}/Calls/connect.json`, form, `From` + `CallerId` + flow `Url` | 200 `{"Call":{…}}`; then Exotel dials `From` and, on answer, runs the flow: the Voicebot applet's dynamic URL (`flowPath`) with `CustomField` |
+ * | `POST /v1/Accounts/{sid}/Calls/connect.json`, form, `From` + `CallerId` + flow `Url` | 200 `{"Call":{…}}`; then Exotel dials `From` and runs the flow ¹ |
  * | same without `.json` | 200 `<TwilioResponse>` XML |
  * | missing `From`/`CallerId`, or a `Url` that is not `http://my.exotel.com/{sid}/exoml/start_voice/{id}` | 400 `RestException` |
  * | `GET /v1/Accounts/{sid}/Calls/{CallSid}.json` | 200 call details, 404 when unknown |
+ *
+ * ¹ on answer, the flow requests the Voicebot applet's dynamic URL (`flowPath`) with `CustomField`.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';

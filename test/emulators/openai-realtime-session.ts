@@ -363,19 +363,8 @@ export class EmulatedSession {
 
   private startResponse(trigger: 'client' | 'vad' | 'tool'): void {
     const plan = this.planFor(trigger === 'tool' ? 'client' : trigger);
-    let run: ResponseRun | undefined;
-    const record = {
-      id: '',
-      trigger,
-      kind: plan.kind,
-      status: 'in_progress' as string,
-      itemId: undefined as string | undefined,
-      /** Audio sent so far (ms), live while the response streams. */
-      get audioMs(): number {
-        return run?.audioMs ?? 0;
-      },
-    };
-    run = new ResponseRun(
+    // `record` is first read by the callbacks once `run.start()` runs, after it is declared below.
+    const run = new ResponseRun(
       {
         send: (ev) => this.send(ev),
         newId: (p) => this.id(p),
@@ -399,8 +388,17 @@ export class EmulatedSession {
       },
       plan,
     );
-    record.id = run.id;
-    record.itemId = plan.kind === 'failed' ? undefined : run.itemId;
+    const record = {
+      id: run.id,
+      trigger,
+      kind: plan.kind,
+      status: 'in_progress' as string,
+      itemId: plan.kind === 'failed' ? undefined : run.itemId,
+      /** Audio sent so far (ms), live while the response streams. */
+      get audioMs(): number {
+        return run.audioMs;
+      },
+    };
     this.shared.seen.responses.push(record);
     this.active = run;
     run.start();

@@ -167,9 +167,8 @@ export async function startOpenAiEmulator(options: OpenAiEmulatorOptions = {}): 
     seen.upgrades.push(record);
     const refuse = (status: number) => {
       record.status = status;
-      socket.end(
-        `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n{"error":{"message":"refused by emulator","code":${status}}}`,
-      );
+      const body = `{"error":{"message":"refused by emulator","code":${status}}}`;
+      socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n${body}`);
       shared.changed();
     };
     if (url.pathname !== '/v1/realtime') return refuse(404);

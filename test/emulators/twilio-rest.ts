@@ -1,18 +1,20 @@
 /**
  * A mock of Twilio's Calls REST API on loopback, linked to a `TwilioCarrierEmulator` by call SID
- * (spec/twilio.md §6 and §8 item 18; https://www.twilio.com/docs/voice/api/call-resource):
+ * (docs/protocols/twilio.md#calls-rest; https://www.twilio.com/docs/voice/api/call-resource):
  *
  * | request | answer |
  * |---|---|
  * | bad or missing Basic auth | 401 `{code: 20003}` |
- * | `POST /2010-04-01/Accounts/{AC}/Calls.json` | 201 + call resource (`status: queued`); then (optional) the carrier "answers" by requesting `Url` with `Direction=outbound-api`, `CallStatus=in-progress` |
+ * | `POST /2010-04-01/Accounts/{AC}/Calls.json` | 201 + call resource (`status: queued`); then, optionally, the carrier "answers" ¹ |
  * | same without `To` / `From` / `Url`+`Twiml`+`ApplicationSid` | 400 code 21201 / 21603 / 21205 |
  * | `POST …/Calls/{sid}.json` `Status=completed` | 200; the live call's stream gets `stop` + close |
  * | `POST …/Calls/{sid}.json` `Twiml=` or `Url=` | 200; `stop` + close; the `<Dial>` target is recorded as a transfer |
  * | `GET …/Calls/{sid}.json` | 200 + resource (also for ended calls: Twilio keeps call records) |
  * | unknown SID, or an update of an ended call | 404 `{code: 20404, message, more_info, status: 404}` |
  *
- * Point the real SDK at it with `client.api.baseUrl = mock.url` (spec §6.6; twilio@6.2.0
+ * ¹ by requesting `Url` with `Direction=outbound-api`, `CallStatus=in-progress`.
+ *
+ * Point the real SDK at it with `client.api.baseUrl = mock.url` (twilio@6.2.0
  * lib/base/Domain.js reads `baseUrl` on every request).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -153,7 +155,7 @@ export class TwilioRestMock {
       created.canceled = true;
       return send(200, this.resource(sid));
     }
-    if (!live) return notFound(); // spec §6.2: hang-up (or redirect) of an ended call answers 404 20404
+    if (!live) return notFound(); // hang-up (or redirect) of an ended call answers 404 20404 (https://www.twilio.com/docs/api/errors/20404)
     if (status === 'completed') this.carrier.applyRestAction({ kind: 'hangup', callSid: sid });
     else if (twiml || newUrl) {
       const t: RestTransfer = { callSid: sid, to: twiml ? dialTarget(twiml) : undefined, url: newUrl, twiml };
@@ -165,7 +167,7 @@ export class TwilioRestMock {
     send(200, out);
   }
 
-  /** The carrier answers a created call: POST its `Url` with Direction outbound-api (spec §8 item 1). */
+  /** The carrier answers a created call: POST its `Url` with Direction outbound-api (docs/protocols/twilio.md#voice-webhook). */
   private answer(call: CreatedCall, url: string, form: Record<string, string | string[]>): void {
     const a = this.opts.answer!;
     const u = new URL(url);
@@ -191,7 +193,7 @@ export class TwilioRestMock {
     void p.finally(() => this.pending.delete(p));
   }
 
-  /** The §6.1 call resource (snake_case) for a created or carrier-placed call, or undefined when unknown. */
+  /** The call resource (snake_case; https://www.twilio.com/docs/voice/api/call-resource) for a created or carrier-placed call, or undefined when unknown. */
   private resource(sid: string): Record<string, unknown> | undefined {
     const created = this.created.get(sid);
     const placed: EmulatedCall | undefined = this.carrier.findCall(sid);

@@ -3,13 +3,16 @@
  */
 import { TEST_ADMIN_KEY } from './config';
 
-export interface JsonAnswer<T = any> {
+/** A JSON object as the admin API answers it; narrow its fields where a test reads them. */
+export type JsonObject = Record<string, unknown>;
+
+export interface JsonAnswer<T = JsonObject> {
   status: number;
   body: T;
 }
 
 /** `method path` on `base` with the admin key (or `key`, or none when null) and an optional JSON body. */
-export async function adminRequest<T = any>(
+export async function adminRequest<T = JsonObject>(
   base: string,
   method: string,
   path: string,

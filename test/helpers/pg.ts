@@ -14,7 +14,11 @@ let available: boolean | undefined;
 /** True when PostgreSQL answers at PG_ADMIN_URL (checked once, synchronously, in a child process). */
 export function pgAvailable(): boolean {
   if (available === undefined) {
-    const probe = `const {Client}=require('pg');const c=new Client({connectionString:process.argv[1],connectionTimeoutMillis:3000});c.connect().then(()=>c.end()).then(()=>process.exit(0),()=>process.exit(1))`;
+    const probe = [
+      "const {Client}=require('pg');",
+      'const c=new Client({connectionString:process.argv[1],connectionTimeoutMillis:3000});',
+      'c.connect().then(()=>c.end()).then(()=>process.exit(0),()=>process.exit(1))',
+    ].join('');
     try {
       execFileSync(process.execPath, ['-e', probe, PG_ADMIN_URL], { stdio: 'ignore', timeout: 10_000 });
       available = true;

@@ -13,7 +13,12 @@ export const TEST_REDIS_URL = 'redis://127.0.0.1:6379';
  * registers `describe` blocks synchronously.
  */
 export function redisAnswers(url = TEST_REDIS_URL): boolean {
-  const script = `const R=require('ioredis');const r=new R(${JSON.stringify(url)},{lazyConnect:true,connectTimeout:2000,maxRetriesPerRequest:0,retryStrategy:()=>null});r.on('error',()=>{});r.connect().then(()=>r.ping()).then((p)=>{process.exit(p==='PONG'?0:1)},()=>process.exit(1))`;
+  const script = [
+    "const R=require('ioredis');",
+    `const r=new R(${JSON.stringify(url)},{lazyConnect:true,connectTimeout:2000,maxRetriesPerRequest:0,retryStrategy:()=>null});`,
+    "r.on('error',()=>{});",
+    "r.connect().then(()=>r.ping()).then((p)=>{process.exit(p==='PONG'?0:1)},()=>process.exit(1))",
+  ].join('');
   return spawnSync(process.execPath, ['-e', script], { cwd: __dirname, timeout: 5000 }).status === 0;
 }
 

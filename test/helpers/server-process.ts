@@ -12,7 +12,7 @@ import { TEST_ACCOUNT_SID, TEST_ADMIN_KEY, TEST_AUTH_TOKEN } from './config';
 const ROOT = resolve(__dirname, '../..');
 
 /** One pino line as an object (`msg`, `level`, fields). */
-export type LogLine = Record<string, any> & { msg: string };
+export type LogLine = Record<string, unknown> & { msg: string };
 
 export interface ServerProcess {
   child: ChildProcess;
@@ -80,7 +80,11 @@ export async function startServerProcess(env: Record<string, string>, timeoutMs 
         continue;
       }
       logs.push(line);
-      for (const w of [...waiters]) if (w.pred(line)) (waiters.delete(w), w.resolve(line));
+      for (const w of [...waiters])
+        if (w.pred(line)) {
+          waiters.delete(w);
+          w.resolve(line);
+        }
     }
   });
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => child.once('exit', (code, signal) => r({ code, signal })));

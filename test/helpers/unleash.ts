@@ -77,7 +77,10 @@ export async function startUnleashServer(timeoutMs = 120_000): Promise<UnleashTe
       child.stdout!.on('data', (d: Buffer) => {
         out += d.toString();
         const m = /UNLEASH_READY (\d+)/.exec(out);
-        if (m) (clearTimeout(timer), resolve(Number(m[1])));
+        if (m) {
+          clearTimeout(timer);
+          resolve(Number(m[1]));
+        }
       });
       void exited.then(() => (clearTimeout(timer), reject(new Error(`unleash-server exited during start: ${stderr.slice(-800)}`))));
     });

@@ -9,7 +9,7 @@ import { startElevenLabsEmulator, type ElevenLabsEmulator } from '../emulators/e
 import { TwilioCarrierEmulator } from '../emulators/twilio-carrier';
 import { postSignedForm, voiceParams } from '../emulators/twilio/signed-post';
 import { startTwilioRestMock, type TwilioRestMock, type TwilioRestMockOptions } from '../emulators/twilio-rest';
-import { adminRequest, eventually } from '../helpers/admin-http';
+import { adminRequest, eventually, type JsonObject } from '../helpers/admin-http';
 import { fixture, PUBLIC_URL } from '../helpers/bridge';
 import { parsePrometheusText, sampleValue } from '../helpers/metrics-parser';
 import { TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, testConfig } from '../helpers/config';
@@ -23,7 +23,7 @@ describe('admin API', () => {
   let srv: CallbridgeServer;
   let base: string;
   const restOpts: TwilioRestMockOptions = { carrier: undefined as unknown as TwilioCarrierEmulator };
-  const api = (method: string, path: string, body?: unknown, key?: string | null) => adminRequest(base, method, path, body, key);
+  const api = <T = JsonObject>(method: string, path: string, body?: unknown, key?: string | null) => adminRequest<T>(base, method, path, body, key);
   const inbound = () =>
     carrier.placeCall({
       serverBase: base,
@@ -62,16 +62,23 @@ describe('admin API', () => {
   });
 
   it('rejects a bad placement body with one error per field', async () => {
-    const res = await api('POST', '/api/calls', { to: '4155550100', provider: 'bard', carrier: 'sip' });
+    const res = await api<{ fields: Record<'to' | 'provider' | 'carrier', string[]> }>('POST', '/api/calls', {
+      to: '4155550100',
+      provider: 'bard',
+      carrier: 'sip',
+    });
     expect(res.status).toBe(400);
     expect(Object.keys(res.body.fields).sort()).toEqual(['carrier', 'provider', 'to']);
     expect(res.body.fields.to[0]).toMatch(/E\.164/);
   });
 
   it('places an outbound call through the Twilio REST API and applies the requested first message when it is answered', async () => {
-    const res = await api('POST', '/api/calls', { to: '+14155550100', firstMessage: 'Hi, this is the clinic calling about your appointment.' });
+    const res = await api<{ callSid: string }>('POST', '/api/calls', {
+      to: '+14155550100',
+      firstMessage: 'Hi, this is the clinic calling about your appointment.',
+    });
     expect(res.status).toBe(201);
-    const callSid: string = res.body.callSid;
+    const callSid = res.body.callSid;
     expect(callSid).toMatch(/^CA[0-9a-f]{32}$/);
 
     const create = rest.requests.find((r) => r.method === 'POST' && r.path === `/2010-04-01/Accounts/${TEST_ACCOUNT_SID}/Calls.json`)!;
@@ -104,7 +111,7 @@ describe('admin API', () => {
 
     await call.hangup();
     await eventually('completed status', async () =>
-      (await api('GET', `/api/calls/${callSid}`)).body.carrierStatus?.status === 'completed' ? true : undefined,
+      (await api<{ carrierStatus?: { status: string } }>('GET', `/api/calls/${callSid}`)).body.carrierStatus?.status === 'completed' ? true : undefined,
     );
   });
 

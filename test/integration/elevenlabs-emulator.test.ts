@@ -1,5 +1,5 @@
 /**
- * The ElevenLabs emulator itself, driven by raw HTTP and `ws` clients (spec/elevenlabs-convai.md §12).
+ * The ElevenLabs emulator itself, driven by raw HTTP and `ws` clients (docs/protocols/elevenlabs.md#emulator).
  */
 import WebSocket from 'ws';
 import type { ElevenLabsEmulator } from '../emulators/elevenlabs';
@@ -13,7 +13,7 @@ const signedUrl = async (el: ElevenLabsEmulator, query = 'agent_id=agent_test', 
 /** A raw client that records every server message and the close. */
 async function rawClient(url: string, protocols?: string[], headers?: Record<string, string>) {
   const ws = new WebSocket(url, protocols, { headers });
-  const messages: Array<Record<string, any>> = [];
+  const messages: Array<{ type?: string; audio_event?: { audio_base_64: string }; [field: string]: unknown }> = [];
   let closed: { code: number; reason: string } | undefined;
   ws.on('message', (d) => messages.push(JSON.parse(d.toString())));
   ws.on('close', (code, reason) => (closed = { code, reason: reason.toString() }));
@@ -116,7 +116,7 @@ describe('ElevenLabs emulator: conversation socket', () => {
     const c = await rawClient(`${el.wsUrl}/v1/convai/conversation?agent_id=agent_test`);
     await until(() => c.messages.some((m) => m.type === 'audio'), 5000, 'audio');
     const audio = c.messages.find((m) => m.type === 'audio')!;
-    expect(Buffer.from(audio.audio_event.audio_base_64, 'base64').length).toBe(4800); // 100 ms × 24 samples × 2 bytes
+    expect(Buffer.from(audio.audio_event!.audio_base_64, 'base64').length).toBe(4800); // 100 ms × 24 samples × 2 bytes
   });
 
   it('reset clears what it saw and the options set by configure', async () => {

@@ -74,8 +74,11 @@ describe('provider failover', () => {
     const firstAudio = await until('OpenAI audio at the carrier', () => timeline.media[0]);
     const playout = await until('playout of it', () => timeline.playouts[0]);
     // Nothing was queued at the carrier when the drop happened, so the caller's extra silence is drop → new audio.
+    const gapMs = firstAudio - failedAt;
+    const idleMs = Math.round(playout.idleMs);
     console.log(
-      `failover gap: first OpenAI audio at the carrier ${firstAudio - failedAt} ms after the ElevenLabs drop (carrier idle ${Math.round(playout.idleMs)} ms in all, ${Math.round(playout.idleMs) - (firstAudio - failedAt)} ms of it before the drop)`,
+      `failover gap: first OpenAI audio at the carrier ${gapMs} ms after the ElevenLabs drop ` +
+        `(carrier idle ${idleMs} ms in all, ${idleMs - gapMs} ms of it before the drop)`,
     );
     expect(call.isClosed).toBe(false);
 

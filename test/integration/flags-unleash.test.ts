@@ -24,7 +24,6 @@ describePg('provider flag from a real Unleash server', () => {
   let unleash: UnleashTestServer;
   let b: Bridge;
   let flags: FlagSource;
-  let env: Record<string, string>;
   const backupDir = mkdtempSync(join(tmpdir(), 'callbridge-unleash-'));
   const extra: Bridge[] = [];
 

@@ -14,7 +14,7 @@ import { adminRequest } from '../helpers/admin-http';
 import { fixture, PUBLIC_URL } from '../helpers/bridge';
 import { TEST_ACCOUNT_SID, TEST_ADMIN_KEY, TEST_AUTH_TOKEN, testConfig } from '../helpers/config';
 
-function capture(): { stream: Writable; lines: () => Array<Record<string, any>>; text: () => string } {
+function capture(): { stream: Writable; lines: () => Array<Record<string, unknown>>; text: () => string } {
   let text = '';
   const stream = new Writable({
     write(chunk, _enc, cb) {

@@ -1,6 +1,6 @@
 /**
  * The Twilio carrier emulator and Calls REST mock, checked against a tiny in-test server playing
- * callbridge's part (spec/twilio.md §1–§3, §5, §6, §8) and against the real twilio SDK.
+ * callbridge's part (docs/protocols/twilio.md, its #emulator section in particular) and against the real twilio SDK.
  */
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -16,7 +16,8 @@ const ACCOUNT = 'AC' + 'b'.repeat(32);
 const PUBLIC = 'https://calls.example.test';
 const SPEED = 8;
 
-type Json = Record<string, any>;
+/** A Media Streams message as the server side receives it (https://www.twilio.com/docs/voice/media-streams/websocket-messages). */
+type Json = { event?: string; sequenceNumber?: string; media?: { payload: string }; mark?: { name: string }; [field: string]: unknown };
 
 /** A stand-in for callbridge: validates signatures like the real server and exposes the media socket. */
 class FakeServer {
@@ -168,13 +169,13 @@ describe('Twilio carrier emulator', () => {
         media: { track: 'inbound', chunk: String(i + 1), timestamp: String(i * 20), payload: expect.any(String) },
         streamSid: call.streamSid,
       });
-      expect(Buffer.from(m.media.payload, 'base64')).toHaveLength(160);
+      expect(Buffer.from(m.media!.payload, 'base64')).toHaveLength(160);
     });
     // 400 samples of speech = 2.5 frames; then the line carries μ-law silence.
     const clip = samplesToMulaw(tone(400));
-    expect(Buffer.from(frames[0]!.media.payload, 'base64')).toEqual(clip.subarray(0, 160));
-    expect(Buffer.from(frames[2]!.media.payload, 'base64')).toEqual(Buffer.concat([clip.subarray(320), Buffer.alloc(80, MULAW_SILENCE)]));
-    expect(Buffer.from(frames[4]!.media.payload, 'base64').every((b) => b === MULAW_SILENCE)).toBe(true);
+    expect(Buffer.from(frames[0]!.media!.payload, 'base64')).toEqual(clip.subarray(0, 160));
+    expect(Buffer.from(frames[2]!.media!.payload, 'base64')).toEqual(Buffer.concat([clip.subarray(320), Buffer.alloc(80, MULAW_SILENCE)]));
+    expect(Buffer.from(frames[4]!.media!.payload, 'base64').every((b) => b === MULAW_SILENCE)).toBe(true);
     expect(call.callerClips[0]).toEqual({ startMs: 0, endMs: 60, bytes: 400 });
   });
 
@@ -216,7 +217,7 @@ describe('Twilio carrier emulator', () => {
     s.ws.send(JSON.stringify({ event: 'clear', streamSid: call.streamSid }));
     await call.waitFor('clear');
     await until(() => s.got.filter((m) => m.event === 'mark').length === 2);
-    expect(s.got.filter((m) => m.event === 'mark').map((m) => m.mark.name)).toEqual(['a', 'b']);
+    expect(s.got.filter((m) => m.event === 'mark').map((m) => m.mark!.name)).toEqual(['a', 'b']);
     expect(call.clears[0]!.marks).toEqual(['a', 'b']);
     expect(call.clears[0]!.discardedBytes + call.played().length).toBe(88000);
     expect(call.marks.every((m) => m.cleared)).toBe(true);
@@ -313,7 +314,7 @@ describe('Twilio Calls REST mock with the real SDK', () => {
   beforeEach(async () => {
     rest = await startTwilioRestMock({ carrier, answer: { serverBase: srv.base } });
     client = twilio(ACCOUNT, TOKEN);
-    client.api.baseUrl = rest.url; // spec §6.6: Domain.baseUrl is read on every request (twilio@6.2.0)
+    client.api.baseUrl = rest.url; // Domain.baseUrl is read on every request (twilio@6.2.0; docs/protocols/twilio.md#calls-rest)
   });
   afterEach(async () => {
     await carrier.close();

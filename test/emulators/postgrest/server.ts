@@ -6,10 +6,12 @@
  * |---|---|---|
  * | `select(...).eq().lt().order().limit()` | `GET /rest/v1/<t>?select=&<col>=<op>.<v>&order=&limit=` | 200 JSON array, `Content-Range: 0-N/*` |
  * | `select(..., { head: true })` | `HEAD` (same query; `Prefer: count=exact` counts) | 200 no body, `Content-Range` |
- * | `insert(row)` / `upsert(rows, { onConflict })` | `POST /rest/v1/<t>?columns=&on_conflict=`, `Prefer: resolution=merge-duplicates\|ignore-duplicates, return=…` | 201, body only with `return=representation` |
+ * | `insert(row)` / `upsert(rows, { onConflict })` | `POST /rest/v1/<t>?columns=&on_conflict=`, `Prefer` ¹ | 201, body only with `return=representation` |
  * | `.select('id').single()` | `Accept: application/vnd.pgrst.object+json` | one object, else 406 PGRST116 |
  * | `update(patch).eq()` | `PATCH /rest/v1/<t>?<filters>` | 204 (200 with representation) |
  * | `rpc(fn, args)` | `POST /rest/v1/rpc/<fn>` | 200 JSON |
+ *
+ * ¹ `Prefer: resolution=merge-duplicates` (upsert) or `resolution=ignore-duplicates` (`ignoreDuplicates: true`), and `return=…`.
  *
  * Errors are PostgREST's `{ code, details, hint, message }` with its SQLSTATE → HTTP mapping
  * (errors.ts). Every request must carry `apikey` and `Authorization: Bearer` equal to the service
@@ -74,7 +76,8 @@ export async function startPostgrest(opts: PostgrestOptions): Promise<PostgrestS
       );
       if (!cols.rows.length) throw new QueryError(pgrst(404, 'PGRST205', `Could not find the table 'public.${table}' in the schema cache`));
       const pk = await pool.query<{ attname: string }>(
-        `select a.attname from pg_index i join pg_attribute a on a.attrelid = i.indrelid and a.attnum = any(i.indkey) where i.indrelid = $1::regclass and i.indisprimary`,
+        'select a.attname from pg_index i join pg_attribute a on a.attrelid = i.indrelid and a.attnum = any(i.indkey) ' +
+          'where i.indrelid = $1::regclass and i.indisprimary',
         [`public.${ident(table)}`],
       );
       info = { cols: new Set(cols.rows.map((r) => r.column_name)), pk: pk.rows.map((r) => r.attname) };
@@ -139,7 +142,8 @@ export async function startPostgrest(opts: PostgrestOptions): Promise<PostgrestS
           : `do update set ${(upd.length ? upd : keys).map((c) => `${ident(c)} = excluded.${ident(c)}`).join(', ')}`;
       conflict = ` on conflict (${keys.map(ident).join(', ')}) ${action}`;
     }
-    const sql = `insert into public.${ident(table)} (${colSql}) select ${colSql} from json_populate_recordset(null::public.${ident(table)}, $1::json)${conflict} returning ${q.select}`;
+    const rows = `json_populate_recordset(null::public.${ident(table)}, $1::json)`;
+    const sql = `insert into public.${ident(table)} (${colSql}) select ${colSql} from ${rows}${conflict} returning ${q.select}`;
     const found = await written(sql, [JSON.stringify(list)]);
     return shape(found, single && prefer.return === 'representation', 201, { 'Content-Range': '*/*' }, prefer.return === 'representation');
   }
@@ -152,7 +156,8 @@ export async function startPostgrest(opts: PostgrestOptions): Promise<PostgrestS
       if (!info.cols.has(c)) throw new QueryError(pgrst(400, 'PGRST204', `Could not find the '${c}' column of '${table}' in the schema cache`));
     const q = parseQuery(url.searchParams, 1);
     const list = cols.map(ident).join(', ');
-    const sql = `update public.${ident(table)} set (${list}) = (select ${list} from json_populate_record(null::public.${ident(table)}, $1::json))${q.where} returning ${q.select}`;
+    const row = `json_populate_record(null::public.${ident(table)}, $1::json)`;
+    const sql = `update public.${ident(table)} set (${list}) = (select ${list} from ${row})${q.where} returning ${q.select}`;
     const found = await written(sql, [JSON.stringify(body), ...q.params]);
     const repr = prefer.return === 'representation';
     return shape(found, single && repr, repr ? 200 : 204, { 'Content-Range': found.length ? `0-${found.length - 1}/*` : '*/*' }, repr);

@@ -43,7 +43,8 @@ describe('G.711 μ-law', () => {
       expect(near).toBe(true);
     }
     console.log(
-      `μ-law encode vs alawmulaw: ${differ} of 65536 inputs differ, worst ${worstStep} step; mean |error| ours ${(ourErr / 65536).toFixed(2)}, alawmulaw ${(theirErr / 65536).toFixed(2)}`,
+      `μ-law encode vs alawmulaw: ${differ} of 65536 inputs differ, worst ${worstStep} step; ` +
+        `mean |error| ours ${(ourErr / 65536).toFixed(2)}, alawmulaw ${(theirErr / 65536).toFixed(2)}`,
     );
     expect(worstStep).toBeLessThanOrEqual(1);
     expect(differ).toBeLessThan(65536 / 100);

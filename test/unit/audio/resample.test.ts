@@ -61,7 +61,9 @@ describe('Resampler', () => {
     const vsIdeal = snrDb(delayed, y, start, y.length);
     const fit = sineFit(y, 1037, to, start, y.length);
     console.log(
-      `${label([from, to])}: K=${r.taps} taps, delay ${r.delay} samples (${r.delayMs.toFixed(3)} ms), SNR vs ideal delayed sine ${vsIdeal.toFixed(1)} dB, sine fit ${fit.snrDb.toFixed(1)} dB, gain ${(20 * Math.log10(fit.amplitude / 16000)).toFixed(4)} dB`,
+      `${label([from, to])}: K=${r.taps} taps, delay ${r.delay} samples (${r.delayMs.toFixed(3)} ms), ` +
+        `SNR vs ideal delayed sine ${vsIdeal.toFixed(1)} dB, sine fit ${fit.snrDb.toFixed(1)} dB, ` +
+        `gain ${(20 * Math.log10(fit.amplitude / 16000)).toFixed(4)} dB`,
     );
     expect(vsIdeal).toBeGreaterThanOrEqual(60);
     expect(fit.snrDb).toBeGreaterThanOrEqual(60);
@@ -97,9 +99,8 @@ describe('Resampler', () => {
       const start = 2 * r.delay + 16;
       const leak = rms(y, start, y.length) / (16000 / Math.SQRT2);
       const db = -20 * Math.log10(leak);
-      console.log(
-        `${label([from, to])}: ${f} Hz tone (alias at ${to - f} Hz) attenuated ${Number.isFinite(db) ? `${db.toFixed(1)} dB` : 'completely (output rounds to 0)'}`,
-      );
+      const attenuation = Number.isFinite(db) ? `${db.toFixed(1)} dB` : 'completely (output rounds to 0)';
+      console.log(`${label([from, to])}: ${f} Hz tone (alias at ${to - f} Hz) attenuated ${attenuation}`);
       expect(db).toBeGreaterThanOrEqual(50);
     },
   );
@@ -153,7 +154,8 @@ describe('Resampler', () => {
       const b = lowpass(ours.subarray(best.lag, best.lag + n), fc, to);
       const inBand = snrDb(a, b, 200, n - 200);
       console.log(
-        `${label([from, to])}: ours vs libsamplerate SINC_FASTEST on speech: lag ${best.lag} (our delay ${r.delay}); SNR full band ${best.snr.toFixed(1)} dB, below ${fc} Hz ${inBand.toFixed(1)} dB`,
+        `${label([from, to])}: ours vs libsamplerate SINC_FASTEST on speech: lag ${best.lag} (our delay ${r.delay}); ` +
+          `SNR full band ${best.snr.toFixed(1)} dB, below ${fc} Hz ${inBand.toFixed(1)} dB`,
       );
       expect(best.lag).toBe(r.delay);
       expect(best.snr).toBeGreaterThanOrEqual(20);
