@@ -1,6 +1,6 @@
 /**
  * Audio in every ElevenLabs format for the emulator: `ulaw_8000` (G.711 μ-law) and `pcm_<rate>`
- * (PCM16 little-endian mono), spec/elevenlabs-convai.md §7. The 8 kHz fixtures are upsampled by
+ * (PCM16 little-endian mono), docs/protocols/elevenlabs.md#audio-formats. The 8 kHz fixtures are upsampled by
  * linear interpolation: crude (aliasing), but the emulator only needs real, recognisable speech.
  */
 import { mulawToSamples, samplesToMulaw } from '../../src/audio/g711';

@@ -2,7 +2,8 @@
  * One emulated ElevenLabs conversation on an accepted WebSocket: metadata first, a paced greeting,
  * energy VAD on caller audio, scripted transcripts and replies, barge-in with `interruption` and
  * `agent_response_correction`, pings, client tools, and the real service's endings and rejections
- * (spec/elevenlabs-convai.md §4–§10, checklist §12 items 4–13).
+ * (docs/protocols/elevenlabs.md#conversation-socket to #close-codes-and-errors, and #emulator;
+ * https://elevenlabs.io/docs/eleven-agents/customization/events/client-events).
  */
 import type { WebSocket } from 'ws';
 import type { ElErrorType, ElevenLabsAudioFormat, ElInitiationMessage } from '../../src/providers/elevenlabs/wire';
@@ -33,7 +34,7 @@ export interface ConversationOptions {
   toolTimeoutMs: number;
   /** Speak the next scripted reply after a client tool result. */
   replyAfterTool: boolean;
-  /** Overrides the agent's security settings allow (spec §5). */
+  /** Overrides the agent's security settings allow (docs/protocols/elevenlabs.md#client-messages). */
   allowOverrides: { prompt: boolean; firstMessage: boolean; language: boolean; voice: boolean };
   vad: Partial<Omit<VadOptions, 'sampleRate'>>;
 }
@@ -121,7 +122,7 @@ export class EmulatedConversation {
     if (this.ws.readyState === this.ws.OPEN) this.ws.send(typeof msg === 'string' ? msg : JSON.stringify(msg));
   }
 
-  /** Send `error{code, error_type}` then close with `code` (spec §10). */
+  /** Send `error{code, error_type}` then close with `code` (docs/protocols/elevenlabs.md#close-codes-and-errors). */
   fail(code: number, errorType: ElErrorType, message: string): void {
     if (this.ended || this.serverClosing) return;
     this.seen.errors.push({ code, error_type: errorType, message });
@@ -148,7 +149,7 @@ export class EmulatedConversation {
     return this.playing ? new Promise((r) => this.playoutWaiters.push(r)) : Promise.resolve();
   }
 
-  /** Agent-side hang-up: finish the audio, report the `end_call` system tool, close 1000 (spec §9). */
+  /** Agent-side hang-up: finish the audio, report the `end_call` system tool, close 1000 (docs/protocols/elevenlabs.md#client-tools). */
   async hangUp(): Promise<void> {
     await this.playout();
     if (this.ended) return;
@@ -167,7 +168,10 @@ export class EmulatedConversation {
     await this.done;
   }
 
-  /** Scripted `client_tool_call` (spec §9); resolves with the matching `client_tool_result`. */
+  /**
+   * Scripted `client_tool_call` (https://elevenlabs.io/docs/eleven-agents/customization/tools/client-tools);
+   * resolves with the matching `client_tool_result`.
+   */
   callTool(name: string, parameters: Record<string, unknown>): Promise<ToolResultSeen> {
     const toolCallId = `toolu_${Math.random().toString(36).slice(2, 12)}`;
     this.seen.toolCalls.push({ tool_call_id: toolCallId, tool_name: name, parameters });
@@ -195,7 +199,7 @@ export class EmulatedConversation {
     return t;
   }
 
-  /** No client input for `receiveTimeoutMs` → 1002 `transport_receive_timeout` (spec §10). */
+  /** No client input for `receiveTimeoutMs` → 1002 `transport_receive_timeout` (docs/protocols/elevenlabs.md#close-codes-and-errors). */
   private touch(): void {
     clearTimeout(this.receiveTimer);
     this.receiveTimer = setTimeout(() => this.fail(1002, 'transport_receive_timeout', 'No user input received'), this.o.receiveTimeoutMs);
@@ -262,7 +266,7 @@ export class EmulatedConversation {
     this.later(this.o.metadataDelayMs, () => this.start());
   }
 
-  /** Metadata first, then timers and the greeting (spec §4, checklist items 4–6). */
+  /** Metadata first, then timers and the greeting (docs/protocols/elevenlabs.md#conversation-socket). */
   private start(): void {
     if (this.started) return;
     this.started = true;
@@ -334,7 +338,7 @@ export class EmulatedConversation {
     }
   }
 
-  /** Caller started talking: a barge-in if agent audio is still sent or playing (checklist item 9). */
+  /** Caller started talking: a barge-in if agent audio is still sent or playing (docs/protocols/elevenlabs.md#interruption). */
   private onSpeechStart(): void {
     this.seen.speechStarts++;
     clearTimeout(this.pendingReply);

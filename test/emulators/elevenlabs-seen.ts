@@ -1,5 +1,5 @@
 /**
- * What the ElevenLabs emulator observed, for assertions (spec/elevenlabs-convai.md §12 item 16).
+ * What the ElevenLabs emulator observed, for assertions (docs/protocols/elevenlabs.md#emulator).
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import type { ElInitiationMessage } from '../../src/providers/elevenlabs/wire';

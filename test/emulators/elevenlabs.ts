@@ -1,7 +1,7 @@
 /**
  * ElevenLabs Conversational AI emulator: the signed-URL REST call and the conversation WebSocket
- * on one loopback port (`ws` in `noServer` mode behind `upgrade`), following the checklist of
- * spec/elevenlabs-convai.md §12 (items 1–14 and 16; the post-call webhook, item 15, is not here).
+ * on one loopback port (`ws` in `noServer` mode behind `upgrade`), following docs/protocols/elevenlabs.md#emulator
+ * (the post-call webhook is not here).
  *
  * ```ts
  * const el = await startElevenLabsEmulator({ speed: 4 });
@@ -29,7 +29,7 @@ export interface ElevenLabsEmulatorOptions {
   apiKey?: string;
   /** The one known agent. Default 'agent_test'. */
   agentId?: string;
-  /** Accept upgrades without a signature or API key (public agent, spec §3). Default false. */
+  /** Accept upgrades without a signature or API key (public agent, docs/protocols/elevenlabs.md#conversation-socket). Default false. */
   publicAgent?: boolean;
   /** The agent's formats, reported in the metadata. Default 'ulaw_8000' both. */
   outputFormat?: ElevenLabsAudioFormat;
@@ -48,7 +48,7 @@ export interface ElevenLabsEmulatorOptions {
   rejectUpgrade?: boolean | number;
   /** How a bad signature is refused: HTTP 403 on the upgrade (default) or accept then close 1008. */
   authFailure?: 'http' | 'close';
-  /** Signed-URL lifetime, ms. Default 15 min (commonly quoted; unverified, spec §2). */
+  /** Signed-URL lifetime, ms. Default 15 min (commonly quoted; unverified: ElevenLabs does not document it). */
   signatureTtlMs?: number;
   /** Fault: after the metadata, close with `closeCode` (default 1011; 1006 drops the TCP socket). */
   closeAfterMs?: number;
@@ -141,12 +141,12 @@ export async function startElevenLabsEmulator(initial: ElevenLabsEmulatorOptions
     const withId = query.include_conversation_id === 'true';
     const conversationId = withId ? newConversationId() : undefined;
     signatures.set(signature, { expiresAt: Date.now() + (o.signatureTtlMs ?? 15 * 60_000), singleUse: withId, used: false, conversationId });
-    // Points back at this host (checklist item 3): the bridge must use it verbatim.
+    // Points back at this host (docs/protocols/elevenlabs.md#hosts-and-regions): the bridge must use it verbatim.
     const signedUrl = `${wsUrl}${CONVERSATION_PATH}?agent_id=${encodeURIComponent(query.agent_id)}&conversation_signature=${signature}`;
     answer(200, { signed_url: signedUrl, ...(conversationId ? { conversation_id: conversationId } : {}) });
   }
 
-  /** Why an upgrade is not allowed, or `undefined` (checklist item 2). */
+  /** Why an upgrade is not allowed, or `undefined` (docs/protocols/elevenlabs.md#conversation-socket). */
   function refusal(query: Record<string, string>, key: string | undefined): string | undefined {
     if (query.agent_id !== agentId()) return 'unknown agent';
     const sig = query.conversation_signature;

@@ -1,6 +1,6 @@
 /**
  * Exotel, spoken from Exotel's end: runs a call flow against a callbridge server the way Exotel does
- * (spec/exotel.md §8): the Voicebot applet's dynamic-URL GET (no signature) → `{"url":…}` → WebSocket
+ * (docs/protocols/exotel.md#emulator): the Voicebot applet's dynamic-URL GET (no signature) → `{"url":…}` → WebSocket
  * to that URL with its query intact (credentials moved to `Authorization: Basic`, one retry) →
  * `connected`/`start`/paced `media`. When the server closes the stream, the flow continues: a Connect
  * applet with a dynamic URL is asked for a destination (recorded as the transfer), else the call ends.
@@ -23,7 +23,7 @@ export { ExotelStreamCall } from './exotel/call';
 export type { ExotelClosed, ExotelMarkRecord, ExotelReceived, ExotelRate } from './exotel/call';
 export type { ExotelViolation } from './exotel/outbound-check';
 
-/** 32 lower-case hex characters: Exotel's call and stream ids (spec conventions). */
+/** 32 lower-case hex characters: Exotel's call and stream ids (docs/protocols/exotel.md#identifiers). */
 export const exotelId = (): string => randomBytes(16).toString('hex');
 
 export interface ExotelPlaceCallOptions {
@@ -99,7 +99,7 @@ export class ExotelCarrierEmulator extends EventEmitter<{ call: [rec: ExotelCall
   }
 
   /**
-   * Run the flow for one call up to the open stream (checklist §8 items 1–5). Resolves with the record
+   * Run the flow for one call up to the open stream (docs/protocols/exotel.md#call-set-up). Resolves with the record
    * once `start` is sent, or with a closed call when the dynamic URL or the upgrade failed.
    */
   async placeCall(o: ExotelPlaceCallOptions): Promise<ExotelCallRecord> {
@@ -192,7 +192,7 @@ export class ExotelCarrierEmulator extends EventEmitter<{ call: [rec: ExotelCall
 
   // --- internals ------------------------------------------------------------------------------
 
-  /** The bot closed the stream: next applet (spec §6.4, checklist item 14). */
+  /** The bot closed the stream: next applet (docs/protocols/exotel.md#transfer-and-hang-up). */
   private async afterBot(rec: ExotelCallRecord, o: ExotelPlaceCallOptions, flowParams: Record<string, string>): Promise<string> {
     if (!this.opts.connectUrl) return 'bot-closed';
     const res = await this.applet('connect', this.opts.connectUrl, o.serverBase, { ...flowParams, DialCallDuration: '0', EndTime: exotelTime() });
@@ -204,7 +204,7 @@ export class ExotelCarrierEmulator extends EventEmitter<{ call: [rec: ExotelCall
     return 'transferred';
   }
 
-  /** GET an applet URL (public form) at the server, with the flow parameters appended (checklist item 1). */
+  /** GET an applet URL (public form) at the server, with the flow parameters appended (docs/protocols/exotel.md#call-set-up). */
   private async applet(kind: AppletRequest['kind'], publicUrl: string, serverBase: string, params: Record<string, string>): Promise<AppletRequest> {
     const u = new URL(publicUrl);
     for (const [k, v] of Object.entries(params)) u.searchParams.set(k, v);
@@ -225,7 +225,7 @@ export class ExotelCarrierEmulator extends EventEmitter<{ call: [rec: ExotelCall
     }
   }
 
-  /** StatusCallback without signature, JSON or form (spec §6.3, checklist item 16). */
+  /** StatusCallback without signature, JSON or form (https://developer.exotel.com/docs/voice-v1/api-reference/status-callback). */
   private async statusCallback(
     rec: ExotelCallRecord,
     o: ExotelPlaceCallOptions,
@@ -268,12 +268,12 @@ export class ExotelCarrierEmulator extends EventEmitter<{ call: [rec: ExotelCall
   }
 }
 
-/** `yyyy-mm-dd hh:mm:ss` (spec §1.2). */
+/** `yyyy-mm-dd hh:mm:ss` (https://support.exotel.com/support/solutions/articles/3000096873). */
 function exotelTime(d = new Date()): string {
   return d.toISOString().slice(0, 19).replace('T', ' ');
 }
 
-/** Where to dial a stream URL on loopback, with its credentials as a header (checklist item 3). */
+/** Where to dial a stream URL on loopback, with its credentials as a header (docs/protocols/exotel.md#stream-url). */
 function dialTarget(
   streamUrl: string,
   serverBase: string,

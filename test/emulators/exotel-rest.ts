@@ -1,6 +1,6 @@
 /**
  * A mock of Exotel's v1 Connect API on loopback, linked to an `ExotelCarrierEmulator`
- * (spec/exotel.md §6.1–6.2 and §8 items 15, 17; https://developer.exotel.com/docs/voice-v1/api-reference/outgoing-call-to-flow):
+ * (docs/protocols/exotel.md#connect-api; https://developer.exotel.com/docs/voice-v1/api-reference/outgoing-call-to-flow):
  *
  * | request | answer |
  * |---|---|

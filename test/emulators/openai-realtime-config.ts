@@ -1,7 +1,7 @@
 /**
  * OpenAI Realtime emulator, part 1 of 4: the GA session config (defaults, partial `session.update`
- * with validation) and the audio codecs the emulator speaks. Spec: spec/openai-realtime.md §4, §8,
- * §13 items 4–5; types from `openai` 6.49.0 `resources/realtime/realtime.d.ts`.
+ * with validation) and the audio codecs the emulator speaks. Facts: docs/protocols/openai-realtime.md#session-configuration,
+ * #audio-formats, #emulator; types from `openai` 6.49.0 `resources/realtime/realtime.d.ts`.
  */
 import type { RealtimeAudioFormats, RealtimeError, RealtimeSessionCreateRequest } from 'openai/resources/realtime/realtime';
 import { mulawToSamples, samplesToMulaw } from '../../src/audio/g711';
@@ -17,7 +17,10 @@ export interface EmuTurnDetection {
   interrupt_response: boolean;
 }
 
-/** The full effective session, as `session.created` / `session.updated` carry it (spec §6 example). */
+/**
+ * The full effective session, as `session.created` / `session.updated` carry it
+ * (https://platform.openai.com/docs/api-reference/realtime-server-events/session/updated).
+ */
 export interface EmuSession {
   type: 'realtime';
   object: 'realtime.session';
@@ -44,7 +47,7 @@ export interface EmuSession {
 
 export const PCM24: RealtimeAudioFormats = { type: 'audio/pcm', rate: 24000 };
 
-/** GA defaults (spec §13 item 4): PCM 24 kHz both ways, server VAD 0.5/300/500, transcription off. */
+/** GA defaults (docs/protocols/openai-realtime.md#session-configuration): PCM 24 kHz both ways, server VAD 0.5/300/500, transcription off. */
 export function defaultSession(id: string, model: string, capMs: number): EmuSession {
   return {
     type: 'realtime',
@@ -79,7 +82,7 @@ export function defaultSession(id: string, model: string, capMs: number): EmuSes
   };
 }
 
-/** Beta-only `session` fields a GA update must not carry (spec §4, §7). */
+/** Beta-only `session` fields a GA update must not carry (docs/protocols/openai-realtime.md#ga-and-beta). */
 const BETA_FIELDS = [
   'input_audio_format',
   'output_audio_format',
@@ -114,7 +117,8 @@ function checkFormat(f: unknown, param: string): UpdateError | null {
 }
 
 /**
- * Apply a partial GA `session.update` to `s` in place: only present fields change (spec §4). Returns
+ * Apply a partial GA `session.update` to `s` in place: only present fields change
+ * (https://platform.openai.com/docs/api-reference/realtime-client-events/session/update). Returns
  * the error to send instead (session untouched) for a missing `session.type`, beta-only fields,
  * unknown formats, or a voice change after the first audio output (`voiceLocked`).
  */
@@ -184,7 +188,7 @@ export function asWireSession(s: EmuSession): RealtimeSessionCreateRequest {
 
 // ---- audio ----
 
-/** Bytes per ms of a GA format (spec §8 table). */
+/** Bytes per ms of a GA format (docs/protocols/openai-realtime.md#audio-formats). */
 export function formatBytesPerMs(f: RealtimeAudioFormats): number {
   return f.type === 'audio/pcm' ? 48 : 8;
 }

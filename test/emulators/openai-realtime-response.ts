@@ -1,6 +1,6 @@
 /**
  * OpenAI Realtime emulator, part 2 of 4: one response, with the full GA event sequence of
- * spec/openai-realtime.md §3 (audio), §11 (function call) or a failure (§13 item 14), streaming
+ * docs/protocols/openai-realtime.md#event-order (audio), #function-calls (function call) or a failure, streaming
  * real fixture audio as `response.output_audio.delta` paced by `speed`.
  */
 import type {
@@ -32,7 +32,7 @@ export interface ResponseHost {
   onDone(run: ResponseRun): void;
 }
 
-/** Size of each audio delta (ms); real deltas vary in size (spec §8 "not frame-aligned"). */
+/** Size of each audio delta (ms); real deltas vary in size (unverified: no size is documented). */
 const DELTA_MS = 40;
 
 export class ResponseRun {
@@ -64,7 +64,10 @@ export class ResponseRun {
     return { response_id: this.id, item_id: this.itemId, output_index: 0, content_index: 0 };
   }
 
-  /** A RealtimeResponse; `status_details`/`usage` are null while in progress, as on the wire (spec §6). */
+  /**
+   * A RealtimeResponse; `status_details`/`usage` are null while in progress
+   * (https://platform.openai.com/docs/api-reference/realtime-server-events/response/created).
+   */
   private response(status: ResponseStatus, output: RealtimeResponse['output'], details: RealtimeResponse['status_details'] | null = null): RealtimeResponse {
     const r = {
       id: this.id,
@@ -140,7 +143,7 @@ export class ResponseRun {
     this.timer = setTimeout(() => this.tick(), wait);
   }
 
-  /** Stop now (`turn_detected` on barge-in, `client_cancelled` on `response.cancel`): spec §13 item 10. */
+  /** Stop now (`turn_detected` on barge-in, `client_cancelled` on `response.cancel`): docs/protocols/openai-realtime.md#barge-in-and-truncation. */
   cancel(reason: 'turn_detected' | 'client_cancelled'): void {
     if (this.status !== 'in_progress') return;
     clearTimeout(this.timer);

@@ -1,6 +1,6 @@
 /**
- * OpenAI Realtime emulator, part 3 of 4: one GA session on one socket (spec/openai-realtime.md §13
- * items 4–14): config, appended audio through an energy VAD on the appended-audio clock, user items
+ * OpenAI Realtime emulator, part 3 of 4: one GA session on one socket (docs/protocols/openai-realtime.md#emulator):
+ * config, appended audio through an energy VAD on the appended-audio clock, user items
  * and transcription, responses, barge-in cancellation, truncation, tool round trips, the session cap.
  */
 import type { RealtimeError, RealtimeServerEvent } from 'openai/resources/realtime/realtime';
@@ -71,7 +71,7 @@ export class EmulatedSession {
     ws.on('close', () => this.dispose());
   }
 
-  /** `session.created` first (optionally delayed), then the cap and drop timers (spec §13 items 4, 14). */
+  /** `session.created` first (optionally delayed), then the cap and drop timers (docs/protocols/openai-realtime.md#connection, #errors-and-limits). */
   start(): void {
     const { delaySessionCreatedMs = 0, dropAfterMs, sessionCapMs } = this.shared.opts;
     this.later(delaySessionCreatedMs, () => this.send({ type: 'session.created', event_id: this.id('event'), session: asWireSession(this.session) }));
@@ -227,7 +227,7 @@ export class EmulatedSession {
     this.shared.changed();
   }
 
-  /** Commit the buffer as a user item; transcription (if on) follows asynchronously (spec §13 items 6–7). */
+  /** Commit the buffer as a user item; transcription (if on) follows asynchronously (docs/protocols/openai-realtime.md#event-order). */
   private commitUser(endMs: number, itemId = this.id('item')): void {
     const turn = this.userTurns++;
     this.send({ type: 'input_audio_buffer.committed', event_id: this.id('event'), item_id: itemId, previous_item_id: this.lastItemId });
@@ -270,7 +270,7 @@ export class EmulatedSession {
         return this.invalid('missing_required_parameter', "Missing required parameter: 'item.call_id' or 'item.output'.", 'item.call_id', eventId);
       const known = this.knownCalls.has(item.call_id);
       this.shared.seen.toolOutputs.push({ callId: item.call_id, output: item.output, known });
-      // The real reply to an unknown call_id is unverified (spec §13 item 12); an error is the safe guess.
+      // The real reply to an unknown call_id is unverified (not documented); an error is the safe guess.
       if (!known) return this.invalid('invalid_value', `No function call found with call_id '${item.call_id}'.`, 'item.call_id', eventId);
       this.addItem(
         { id, type: 'function_call_output', audioMs: () => 0 },
@@ -293,7 +293,7 @@ export class EmulatedSession {
     this.shared.changed();
   }
 
-  /** spec §10 / §13 item 11: validate, answer overshoot with the observed error, then clamp. */
+  /** docs/protocols/openai-realtime.md#barge-in-and-truncation: validate, answer overshoot with the observed error, then clamp. */
   private onTruncate(msg: Obj, eventId: string | null): void {
     const itemId = msg.item_id;
     const ms = msg.audio_end_ms;
@@ -407,7 +407,7 @@ export class EmulatedSession {
 
   /**
    * Make the model call `name(args)` on this session: function_call item, argument deltas,
-   * `.arguments.done`, `response.done` (spec §11). `args` is JSON-encoded unless it is a string,
+   * `.arguments.done`, `response.done` (docs/protocols/openai-realtime.md#function-calls). `args` is JSON-encoded unless it is a string,
    * which is sent verbatim. Waits for an active response to finish first.
    * Resolves with the bridge's `function_call_output`.
    */

@@ -1,7 +1,7 @@
 /**
  * OpenAI Realtime (GA) emulator, part 4 of 4: the server and its test API. Plain `ws://` on
- * 127.0.0.1 (TLS is optional in spec/openai-realtime.md §13 item 1 and callbridge dials with `ws`
- * directly), path `/v1/realtime`. Auth, beta refusal, model check and fault injection happen here;
+ * 127.0.0.1 (no TLS needed: callbridge dials with `ws` directly, docs/protocols/openai-realtime.md#connection),
+ * path `/v1/realtime`. Auth, beta refusal, model check and fault injection happen here;
  * one `EmulatedSession` (openai-realtime-session.ts) per socket does the rest.
  *
  * ```ts
@@ -37,9 +37,9 @@ export interface OpenAiEmulatorOptions {
   script?: AgentScript;
   /** Session cap (ms) → `error` session_expired, then close 1001. Default 60 min. */
   sessionCapMs?: number;
-  /** Scripted tool calls (spec §13 item 12). */
+  /** Scripted tool calls (docs/protocols/openai-realtime.md#function-calls). */
   toolSteps?: ToolStep[];
-  // ---- fault injection (spec §13 item 14); may be changed at run time through `emulator.options` ----
+  // ---- fault injection; may be changed at run time through `emulator.options` ----
   /** Refuse the upgrade with this HTTP status (e.g. 401, 403, 500). */
   rejectUpgradeStatus?: number;
   /** Destroy each socket (no close frame) this many ms after it opens. */
@@ -52,7 +52,7 @@ export interface OpenAiEmulatorOptions {
 
 export type ResolvedOptions = Required<Pick<OpenAiEmulatorOptions, 'apiKey' | 'speed' | 'script' | 'sessionCapMs'>> & OpenAiEmulatorOptions;
 
-/** Everything the emulator saw, in arrival order (spec §13 item 15). */
+/** Everything the emulator saw, in arrival order (docs/protocols/openai-realtime.md#emulator). */
 export interface OpenAiEmulatorSeen {
   upgrades: Array<{ url: string; headers: IncomingHttpHeaders; protocols: string[]; model: string | null; tls: false; status: number }>;
   /** `type` of every well-formed client event. */
@@ -194,7 +194,7 @@ export async function startOpenAiEmulator(options: OpenAiEmulatorOptions = {}): 
       ws.send(JSON.stringify({ type: 'error', event_id: shared.newId('event'), error: e }));
       shared.closeSocket(ws, code, reason);
     };
-    // Auth first (spec §13 item 2): Bearer header or browser subprotocol.
+    // Auth first (docs/protocols/openai-realtime.md#connection): Bearer header or browser subprotocol.
     const bearer = /^Bearer\s+(.+)$/i.exec(String(headers.authorization ?? ''))?.[1];
     const subKey = protocols.find((p) => p.startsWith('openai-insecure-api-key.'))?.slice('openai-insecure-api-key.'.length);
     if ((bearer ?? subKey) !== opts.apiKey) {
@@ -208,7 +208,7 @@ export async function startOpenAiEmulator(options: OpenAiEmulatorOptions = {}): 
         'invalid_request_error.invalid_api_key',
       );
     }
-    // Beta shape: refused like today's service (spec §1, §13 item 3).
+    // Beta shape: refused like today's service (docs/protocols/openai-realtime.md#ga-and-beta; unverified beyond third-party traces).
     if (/realtime=v1/i.test(String(headers['openai-beta'] ?? '')) || protocols.includes('openai-beta.realtime-v1')) {
       return refuse(
         {
@@ -220,7 +220,7 @@ export async function startOpenAiEmulator(options: OpenAiEmulatorOptions = {}): 
         'beta_api_shape_disabled',
       );
     }
-    // Missing model: error then close (code and text unverified; spec §13 item 1 only asks for both).
+    // Missing model: error then close (code and text unverified: not documented).
     if (!model) return refuse({ type: 'invalid_request_error', code: 'missing_model', message: "Missing required parameter: 'model'." }, 4000, 'missing_model');
     const session = new EmulatedSession(ws, shared, model);
     sessions.set(ws, session);

@@ -2,7 +2,7 @@
  * Twilio, spoken from Twilio's end: places calls against a callbridge server the way Twilio does
  * (signed voice webhook → TwiML → signed media-stream upgrade → `connected`/`start`/paced `media`),
  * plays back what the server sends, and ends calls by caller hang-up or REST action.
- * Wire spec: ../shared/spec/twilio.md §1, §2, §3, §5 and the §8 emulator checklist.
+ * Wire facts: docs/protocols/twilio.md (voice webhook, signatures, stream messages, marks, and its #emulator section).
  *
  * ```ts
  * const carrier = new TwilioCarrierEmulator({ authToken, speed: 4 });
@@ -25,7 +25,7 @@ export type { CallEvents, CarrierError, ClearRecord, ClosedInfo, MarkRecord, Rec
 export type { OutboundMessage, Violation } from './twilio/outbound-check';
 export type { SignatureMode } from './twilio/signed-post';
 
-/** Status-callback events a call can subscribe to (spec §6.1, §6.4); default `completed` only. */
+/** Status-callback events a call can subscribe to; default `completed` only (https://www.twilio.com/docs/voice/api/call-resource#statuscallback). */
 export type StatusEvent = 'initiated' | 'ringing' | 'answered' | 'completed';
 
 export interface PlaceCallOptions {
@@ -49,7 +49,7 @@ export interface PlaceCallOptions {
   callSid?: string;
   /** Override the carrier's playback/pacing speed for this call. */
   speed?: number;
-  /** Public status-callback URL and subscribed events (spec §6.4, §8 item 19). */
+  /** Public status-callback URL and subscribed events (docs/protocols/twilio.md#status-callbacks). */
   statusCallback?: { url: string; events?: StatusEvent[] };
 }
 
@@ -115,7 +115,7 @@ export class TwilioCarrierEmulator extends EventEmitter<CarrierEvents> {
   }
 
   /**
-   * Place a call (checklist §8 items 1–7): signed webhook, TwiML, signed upgrade, `connected` + `start`.
+   * Place a call (docs/protocols/twilio.md#emulator): signed webhook, TwiML, signed upgrade, `connected` + `start`.
    * Resolves once `start` is sent, or with a call already closed when the webhook (11200), TwiML (12100)
    * or upgrade (31920) failed (see `call.errors`), or when the TwiML has no `<Stream>`.
    * @throws only on programming errors (bad URLs in the options).
@@ -164,7 +164,8 @@ export class TwilioCarrierEmulator extends EventEmitter<CarrierEvents> {
       this.liveCalls.delete(callSid);
       status('completed', call.endReason === 'failed' ? 'failed' : 'completed');
     });
-    // Twilio: non-2xx or unreachable → 11200; no <Response> → 12100 (spec §1.2, §8 item 3).
+    // Twilio: non-2xx or unreachable → 11200; no <Response> → 12100
+    // (https://www.twilio.com/docs/api/errors/11200, https://www.twilio.com/docs/api/errors/12100).
     if (res.status !== 200) {
       call.fail({ code: 11200, message: `webhook answered ${res.status || res.error}` }, { by: 'carrier', code: 0, reason: 'webhook failed (11200)' });
       return call;
@@ -190,7 +191,8 @@ export class TwilioCarrierEmulator extends EventEmitter<CarrierEvents> {
   }
 
   /**
-   * Apply a REST action to a live call: `stop` + close (spec §6.2, §6.3, §8 items 15, 17).
+   * Apply a REST action to a live call: `stop` + close (docs/protocols/twilio.md#calls-rest;
+   * https://www.twilio.com/docs/voice/media-streams/websocket-messages#stop-message).
    * @returns false when the call is unknown or no longer live (the REST mock answers 404 20404).
    */
   applyRestAction(action: Omit<RestAction, 'at'>): boolean {
@@ -213,7 +215,8 @@ export class TwilioCarrierEmulator extends EventEmitter<CarrierEvents> {
 
   /** Open the media socket as Twilio does; records 31920 and returns false on any non-101 answer. */
   private async openStream(call: EmulatedCall, opts: PlaceCallOptions, webhookUrl: string, parsed: ParsedTwiml): Promise<boolean> {
-    // Relative URLs resolve against the webhook URL; only wss is dialled; the query is dropped (spec §1.3, §8 item 5).
+    // Relative URLs resolve against the webhook URL; only wss is dialled; the query is dropped
+    // (https://www.twilio.com/docs/voice/twiml/stream).
     const resolved = new URL(parsed.streamUrl!, webhookUrl);
     if (resolved.protocol === 'https:' && !/^[a-z]+:/i.test(parsed.streamUrl!)) resolved.protocol = 'wss:';
     if (resolved.protocol !== 'wss:') {
@@ -232,7 +235,7 @@ export class TwilioCarrierEmulator extends EventEmitter<CarrierEvents> {
     call.twiml.dialUrl = dialUrl;
     const headers: Record<string, string> = {};
     const mode = opts.signature ?? 'valid';
-    // Upgrade signature: the wss:// URL without query, params {} (spec §2.3).
+    // Upgrade signature: the wss:// URL without query, params {} (docs/protocols/twilio.md#signatures; https://www.twilio.com/docs/usage/security).
     if (mode !== 'missing')
       headers['X-Twilio-Signature'] = twilio.getExpectedTwilioSignature(mode === 'valid' ? this.authToken : this.authToken + 'forged', signedUrl, {});
     const ws = new WebSocket(dialUrl, { headers, perMessageDeflate: false });

@@ -1,6 +1,6 @@
 /**
  * ELEVENLABS_REGION=india: the signed-URL request and the conversation socket both go to the India
- * residency host (spec/elevenlabs-convai.md §1). The region table is pointed at two loopback
+ * residency host (docs/protocols/elevenlabs.md#hosts-and-regions). The region table is pointed at two loopback
  * emulators, one standing for the India host and one for the global host, and the test checks which
  * one the connector reaches.
  */

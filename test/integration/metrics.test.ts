@@ -1,6 +1,6 @@
 /**
  * `/metrics` scraped over HTTP after a real call and parsed with a strict Prometheus text parser:
- * every contract name (../shared/CONTRACT.md "Metrics") is present with its type and labels.
+ * every contract name (README.md "Probes, metrics and logs") is present with its type and labels.
  */
 import { fixture, startBridge, until, type Bridge } from '../helpers/bridge';
 import { parsePrometheusText, sampleValue } from '../helpers/metrics-parser';

@@ -1,5 +1,5 @@
 /**
- * The OpenAI emulator behaves like the service where spec/openai-realtime.md §13 says it must,
+ * The OpenAI emulator behaves like the service where docs/protocols/openai-realtime.md#emulator says it must,
  * checked with a raw `ws` client (no callbridge code in the loop).
  */
 import WebSocket from 'ws';

@@ -1,5 +1,5 @@
 /**
- * The OpenAI Realtime adapter against the OpenAI emulator over loopback sockets (spec/openai-realtime.md).
+ * The OpenAI Realtime adapter against the OpenAI emulator over loopback sockets (docs/protocols/openai-realtime.md).
  */
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
@@ -208,7 +208,7 @@ describe('OpenAI Realtime adapter: conversation', () => {
         .of('audio')
         .filter((a) => a.itemId === first.itemId)
         .reduce((n, a) => n + a.payload.length, 0) / 8;
-    leg.truncate!(first.itemId!, 999_999); // more than was ever sent: the adapter clamps (spec §10)
+    leg.truncate!(first.itemId!, 999_999); // more than was ever sent: the adapter clamps (docs/protocols/openai-realtime.md#barge-in-and-truncation)
     const t = await emu.waitFor((s) => s.truncates[0]);
     expect(t).toMatchObject({ itemId: first.itemId, ok: true, requestedMs: Math.floor(sentMs) });
     expect(t.requestedMs).toBeLessThanOrEqual(greeting.audioMs);

@@ -1,7 +1,8 @@
 /**
  * Exotel codec and outbound framer: both field spellings, values as strings or numbers, bad input
  * as counted reasons (never a throw), and outbound chunks in 320-byte multiples with marks after
- * their audio (spec/exotel.md §3, §4).
+ * their audio (docs/protocols/exotel.md#stream-messages, #spellings, #audio-and-chunking;
+ * https://developer.exotel.com/docs/agentstream/websocket-protocol).
  */
 import { createExotelCodec } from '../../src/carriers/exotel/codec';
 import { ExotelOutbound, exotelChunkBytes, type OutboundClock } from '../../src/carriers/exotel/outbound';

@@ -1,5 +1,5 @@
 /**
- * The Exotel emulator's own rules (spec/exotel.md §8 items 8–12): what it refuses or flags in frames
+ * The Exotel emulator's own rules (docs/protocols/exotel.md#emulator): what it refuses or flags in frames
  * from the server, and its playout of `clear` (the chunk playing finishes, queued ones are dropped).
  */
 import { checkExotelFrame } from '../emulators/exotel/outbound-check';

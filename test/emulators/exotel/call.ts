@@ -1,10 +1,11 @@
 /**
- * One emulated Exotel Voicebot stream, spoken from Exotel's end (spec/exotel.md §3, §5, §8 items 5–14):
+ * One emulated Exotel Voicebot stream, spoken from Exotel's end (docs/protocols/exotel.md#emulator;
+ * https://developer.exotel.com/docs/agentstream/websocket-protocol):
  * `connected`, `start`, caller `media` as base64 PCM16LE at the stream rate paced by the wall clock
  * (~100 ms per message, 20 ms selectable), `dtmf`, `stop`; what the server sends is checked
  * (./outbound-check.ts), played at 16/32/48 bytes per ms, marks echoed when playout passes them,
  * `clear` drops queued chunks but lets the one playing finish.
- * `variant: 'camel'` speaks the spellings of §3.2 (camelCase keys, numbers, `linear16`, `caller_hangup`).
+ * `variant: 'camel'` speaks the spellings of docs/protocols/exotel.md#spellings (camelCase keys, numbers, `linear16`, `caller_hangup`).
  */
 import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
@@ -199,7 +200,7 @@ export class ExotelStreamCall extends EventEmitter<Events> {
     if (!this.ending && this.ws) this.ws.send(data, { binary });
   }
 
-  /** Caller hangs up (`callended`) or the applet ends (`stopped`): `stop`, then close (spec §5). */
+  /** Caller hangs up (`callended`) or the applet ends (`stopped`): `stop`, then close (https://developer.exotel.com/docs/agentstream/websocket-protocol). */
   hangup(reason: 'callended' | 'stopped' = 'callended'): Promise<ExotelClosed> {
     if (this.ending || !this.ws) return this.closed;
     this.ending = true;

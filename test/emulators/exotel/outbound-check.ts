@@ -1,6 +1,7 @@
 /**
  * Checks one callbridge → Exotel WebSocket frame the way the emulator models Exotel
- * (spec/exotel.md §3.3, §4 and §8 items 8–9): only JSON text frames `media`, `mark`, `clear`;
+ * (docs/protocols/exotel.md#stream-messages, #audio-and-chunking; https://developer.exotel.com/docs/agentstream/stream-voicebot-applet):
+ * only JSON text frames `media`, `mark`, `clear`;
  * `stream_sid` optional but, when present, the active one; media payloads canonical base64 PCM16 whose
  * length is a multiple of 320 bytes and at most 100 000 bytes. Chunks under 3 200 bytes are flagged,
  * not refused (Exotel's own samples send 1 600-byte frames that work).

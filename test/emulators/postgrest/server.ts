@@ -1,6 +1,6 @@
 /**
  * A PostgREST-compatible test server over a real PostgreSQL (through `pg`), answering exactly the
- * requests supabase-js 2.109.0 sends for callbridge's store (LIBRARIES.md §Storage):
+ * requests supabase-js 2.109.0 sends for callbridge's store (docs/protocols/postgrest.md#requests-supabase-js-sends):
  *
  * | supabase-js | request | answer |
  * |---|---|---|

@@ -2,7 +2,7 @@
  * One emulated Twilio call's media stream, spoken from Twilio's end: sends `connected`, `start`,
  * real-time paced caller `media` (silence between clips), `dtmf` and `stop`; checks and plays what the
  * server sends back (see ./playout.ts, ./outbound-check.ts) and records everything for assertions.
- * Wire facts: spec/twilio.md §3.1, §4, §5, §8 items 7–16
+ * Wire facts: docs/protocols/twilio.md#stream-messages, #audio, #marks-clear-and-stop, #emulator
  * (https://www.twilio.com/docs/voice/media-streams/websocket-messages).
  */
 import { EventEmitter } from 'node:events';
@@ -17,7 +17,7 @@ import type { CallEvents, CallSetup, CarrierError, ClearRecord, ClosedInfo, Mark
 
 export type { CallEvents, CallSetup, CarrierError, ClearRecord, ClosedInfo, MarkRecord, Received } from './types';
 
-/** 20 ms of μ-law at 8 kHz: the inbound frame size (spec §4, unverified in Twilio's docs). */
+/** 20 ms of μ-law at 8 kHz: the inbound frame size (unverified: not stated in Twilio's docs). */
 export const FRAME_BYTES = 160;
 export const FRAME_MS = 20;
 
@@ -103,7 +103,7 @@ export class EmulatedCall extends EventEmitter<CallEvents> {
     ws.on('message', (data, isBinary) => this.onFrame(data as Buffer, isBinary));
     ws.on('close', (code, reason) => this.onSocketClose(code, reason.toString()));
     ws.on('error', (err) => this.notes.push(`socket error: ${err.message}`));
-    // connected carries no sequenceNumber and no streamSid (spec §3.1).
+    // connected carries no sequenceNumber and no streamSid (https://www.twilio.com/docs/voice/media-streams/websocket-messages#connected-message).
     this.send({ event: 'connected', protocol: 'Call', version: '1.0.0' });
     this.t0 = performance.now();
     this.playout = new Playout(this.speed, 0, {
@@ -145,7 +145,10 @@ export class EmulatedCall extends EventEmitter<CallEvents> {
     this.caller.push(mulaw);
   }
 
-  /** Send a `dtmf` message for one key (`0-9`, `*`, `#`; spec §3.1: track `inbound_track`). */
+  /**
+   * Send a `dtmf` message for one key (`0-9`, `*`, `#`; track `inbound_track`:
+   * https://www.twilio.com/docs/voice/media-streams/websocket-messages#dtmf-message).
+   */
   sendDtmf(digit: string): void {
     if (this.ending) return;
     this.send({ event: 'dtmf', streamSid: this.streamSid, sequenceNumber: String(++this.seq), dtmf: { track: 'inbound_track', digit } });
@@ -159,7 +162,7 @@ export class EmulatedCall extends EventEmitter<CallEvents> {
 
   /**
    * The caller hangs up: `stop` (with `stop.accountSid`, `stop.callSid`), then close the socket and send
-   * nothing more (spec §5, §8 item 15). Resolves when the socket has closed.
+   * nothing more (https://www.twilio.com/docs/voice/media-streams/websocket-messages#stop-message). Resolves when the socket has closed.
    */
   hangup(reason = 'hangup'): Promise<ClosedInfo> {
     if (this.ending || !this.ws) return this.closed;
@@ -170,7 +173,7 @@ export class EmulatedCall extends EventEmitter<CallEvents> {
       { event: 'stop', sequenceNumber: String(++this.seq), stop: { accountSid: this.accountSid, callSid: this.callSid }, streamSid: this.streamSid },
       true,
     );
-    // Twilio's close code is unverified (spec §5); 1000 is the plain "normal closure".
+    // Twilio's close code is unverified (not documented); 1000 is the plain "normal closure".
     this.ws.close(1000, 'call ended');
     const ws = this.ws;
     const force = setTimeout(() => ws.terminate(), 2000);
@@ -233,7 +236,8 @@ export class EmulatedCall extends EventEmitter<CallEvents> {
       this.callerClips[this.callerClips.length - 1]!.bytes += filled;
     }
     this.frameIndex++;
-    // timestamp = media ms since stream start; at speed 1 this equals wall ms (spec §3.1, §4).
+    // timestamp = media ms since stream start; at speed 1 this equals wall ms
+    // (https://www.twilio.com/docs/voice/media-streams/websocket-messages#media-message).
     this.send({
       event: 'media',
       sequenceNumber: String(++this.seq),
@@ -304,7 +308,7 @@ export class EmulatedCall extends EventEmitter<CallEvents> {
     this.stopPacing();
     if (byServer) {
       this.endReason ??= 'server-close';
-      // Server closed: no stop is sent; the TwiML after </Connect> runs (spec §5, §8 item 16).
+      // Server closed: no stop is sent (unverified); the TwiML after </Connect> runs (https://www.twilio.com/docs/voice/twiml/connect).
       if (this.twiml.connectAction) this.notes.push(`<Connect action> would be requested: ${this.twiml.connectAction}`);
       else if (this.twiml.afterConnect.includes('Pause')) this.notes.push('<Pause> after </Connect>: the line stays open after the server closed the stream');
       else if (this.twiml.afterConnect.length && this.twiml.afterConnect[0] !== 'Hangup')

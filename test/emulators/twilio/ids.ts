@@ -1,7 +1,7 @@
 /**
  * Twilio SIDs for the emulators: two letters + 32 lower-case hex digits (`CA…` call, `MZ…` stream,
- * `AC…` account, `PN…` phone number). Source: spec/twilio.md conventions
- * (https://www.twilio.com/docs/voice/media-streams/websocket-messages).
+ * `AC…` account, `PN…` phone number). Source: docs/protocols/twilio.md#identifiers
+ * (https://www.twilio.com/docs/voice/media-streams/websocket-messages#start-message).
  */
 import { randomBytes } from 'node:crypto';
 

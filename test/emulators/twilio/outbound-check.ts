@@ -1,8 +1,9 @@
 /**
- * Checks one callbridge → Twilio WebSocket frame the way Twilio does (spec/twilio.md §3.2, §8 items 9–10):
+ * Checks one callbridge → Twilio WebSocket frame the way Twilio does (docs/protocols/twilio.md#stream-messages;
+ * https://www.twilio.com/docs/voice/media-streams/websocket-messages):
  * only JSON text frames with exactly the fields of `media`, `mark` or `clear` and the active `streamSid`.
  * Codes: 31950 binary frame (https://www.twilio.com/docs/api/errors/31950); 31951 anything else malformed
- * (https://www.twilio.com/docs/api/errors/31951). Invalid messages are dropped (spec §3.2: assumed).
+ * (https://www.twilio.com/docs/api/errors/31951). Invalid messages are dropped (unverified: Twilio does not say).
  */
 
 /** A valid outbound message, exactly as Twilio accepts it. */
@@ -42,7 +43,7 @@ export function isCanonicalBase64(s: string): boolean {
   return CANONICAL_B64.test(s) && Buffer.from(s, 'base64').toString('base64') === s;
 }
 
-/** File headers that must never appear in a μ-law payload (spec §4: "header bytes forbidden"). */
+/** File headers that must never appear in a μ-law payload (raw audio only: docs/protocols/twilio.md#audio). */
 export function fileHeaderOf(bytes: Buffer): string | undefined {
   const head = bytes.subarray(0, 4).toString('latin1');
   if (head === 'RIFF') return 'RIFF';

@@ -1,5 +1,5 @@
 /**
- * Twilio's outbound playback buffer as the emulator models it (spec/twilio.md §5, §8 items 11–13):
+ * Twilio's outbound playback buffer as the emulator models it (docs/protocols/twilio.md#marks-clear-and-stop):
  * `media` payloads queue in arrival order and play at 8 bytes (μ-law samples) per ms of wall-clock
  * time × speed; a `mark` sits at its queue position and is echoed when playout passes it (at once when
  * nothing is queued); `clear` discards queued audio and echoes every pending mark in order; more than
@@ -8,7 +8,7 @@
  */
 import { MULAW_SILENCE } from '../../../src/audio/g711';
 
-/** 8 kHz, 1 byte a sample (spec §4). */
+/** 8 kHz, 1 byte a sample (docs/protocols/twilio.md#audio). */
 export const MULAW_BYTES_PER_MS = 8;
 /** Twilio buffers at most 10 minutes of outbound audio (31931). */
 export const MAX_BUFFERED_BYTES = 10 * 60 * 1000 * MULAW_BYTES_PER_MS;
@@ -18,7 +18,8 @@ type QueueItem = { kind: 'audio'; bytes: Buffer; off: number } | { kind: 'mark';
 /**
  * The carrier's audio shape and `clear` rule. Default: Twilio (μ-law 8 kHz, 8 bytes per ms, silence
  * 0xFF, `clear` drops everything queued). Exotel: PCM16 at 16/32/48 bytes per ms, silence 0x00, and
- * `clear` lets the chunk already playing finish (spec/exotel.md §5).
+ * `clear` lets the chunk already playing finish (docs/protocols/exotel.md#marks-clear-and-stop;
+ * https://developer.exotel.com/docs/agentstream/stream-voicebot-applet).
  */
 export interface PlayoutShape {
   bytesPerMs?: number;

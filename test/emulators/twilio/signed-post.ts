@@ -1,8 +1,8 @@
 /**
- * Twilio's HTTP side of a call: the §1.1 voice-request parameters, signed form POSTs (voice webhook,
+ * Twilio's HTTP side of a call: the voice-request parameters, signed form POSTs (voice webhook,
  * status callbacks) and the public-URL → loopback mapping the emulators dial.
  * Signing uses the SDK helper `twilio.getExpectedTwilioSignature` over the exact public URL + params
- * (spec/twilio.md §2.1, §2.2; https://www.twilio.com/docs/usage/security).
+ * (docs/protocols/twilio.md#signatures; https://www.twilio.com/docs/usage/security#validating-requests).
  */
 import { performance } from 'node:perf_hooks';
 import twilio from 'twilio';
@@ -19,7 +19,7 @@ function countryOf(number: string): string {
 }
 
 /**
- * Every §1.1 voice-request parameter for a call (spec/twilio.md §1.1;
+ * Every voice-request parameter for a call (docs/protocols/twilio.md#voice-webhook;
  * https://www.twilio.com/docs/voice/twiml#twilios-request-to-your-application). Geo fields are sent
  * with a country only (cities etc. empty, as Twilio does when the lookup has nothing).
  */

@@ -1,7 +1,7 @@
 /**
  * A small TwiML reader for the Twilio carrier emulator: enough XML to find `<Connect><Stream>` (or
  * one-way `<Start><Stream>`), its `<Parameter>`s and the verbs after `</Connect>`.
- * Facts: spec/twilio.md §1.2 (https://www.twilio.com/docs/voice/twiml/stream,
+ * Facts: docs/protocols/twilio.md#twiml-connect-stream (https://www.twilio.com/docs/voice/twiml/stream,
  * https://www.twilio.com/docs/voice/twiml/connect, https://www.twilio.com/docs/voice/twiml/dial).
  */
 
