@@ -2,7 +2,7 @@
  * `npm run call -- --url <http(s) base> [--audio file.wav] [--bargein file.wav] [--to …] [--from …]
  *   [--speed 1] [--out out/agent.wav] [--public-url …] [--quiet-ms 4000] [--speak-at-once]`
  *
- * Call simulator (../shared/CONTRACT.md "Commands"): places a signed Twilio call (or, with
+ * Call simulator (README.md "Trying a call without a phone"): places a signed Twilio call (or, with
  * `--carrier exotel`, an Exotel Voicebot call through `/inbound?carrier=exotel`) against a running
  * callbridge server, streams the WAV in real time, saves what the agent said to a WAV and prints
  * timings (and the transcript when ADMIN_API_KEY is set). Signs with TWILIO_AUTH_TOKEN from the

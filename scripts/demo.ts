@@ -1,7 +1,7 @@
 /**
  * `npm run demo [-- --provider elevenlabs|openai] [--carrier twilio|exotel] [--fast] [--speed N]`
  *
- * The main job on embedded defaults (../shared/CONTRACT.md "Commands"): starts callbridge, an emulated
+ * The main job on embedded defaults (README.md "Set-up: two commands"): starts callbridge, an emulated
  * Twilio (carrier + REST) and an emulated provider with a scripted agent, all on loopback, then places
  * a call that streams real speech: greeting, the caller's request, the agent's answer, a barge-in
  * during the next answer, and a final answer. Prints the live transcript with timings and the call

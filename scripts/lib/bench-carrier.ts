@@ -1,7 +1,7 @@
 /**
  * Bench carrier: a light Twilio load generator for many concurrent calls (the full emulator in
  * test/emulators/twilio/ checks every frame and models playout, too heavy for 1,000 calls).
- * Per call: signed `POST /inbound` (spec/twilio.md §2), the `<Stream>` socket with a signed upgrade,
+ * Per call: signed `POST /inbound` (docs/protocols/twilio.md#signatures), the `<Stream>` socket with a signed upgrade,
  * `connected` + `start` with the TwiML's `<Parameter>`s, then one 160-byte μ-law `media` frame every
  * 20 ms of wall time (one shared 5 ms ticker for all calls, catching up if late), each stamped with
  * its send time (./bench-stamp.ts). Marks are echoed on receipt (a load generator has no playout).

@@ -1,6 +1,6 @@
 /**
- * Bench provider: a minimal ElevenLabs ConvAI end (signed URL + WebSocket, spec/elevenlabs-convai.md
- * §2, §5–§6) run as its own process by scripts/bench-bridge.ts, so its work is not charged to the
+ * Bench provider: a minimal ElevenLabs ConvAI end (signed URL + WebSocket, docs/protocols/elevenlabs.md
+ * #signed-url, #client-messages, #server-events) run as its own process by scripts/bench-bridge.ts, so its work is not charged to the
  * bridge. Per conversation: `conversation_initiation_metadata` (μ-law 8 kHz both ways), one greeting
  * frame at once (call-setup time), then every `user_audio_chunk` echoed straight back as `audio`.
  *

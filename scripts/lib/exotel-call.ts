@@ -1,6 +1,6 @@
 /**
  * An Exotel call for the call simulator (./simulate-call.ts): places it with the Exotel carrier
- * emulator (dynamic applet URL → stream, spec/exotel.md §8) and presents it with the same members as
+ * emulator (dynamic applet URL → stream, docs/protocols/exotel.md#emulator) and presents it with the same members as
  * a Twilio `EmulatedCall`, so one scenario drives both carriers. Audio reported by `played()` is
  * converted from the stream's PCM16 to μ-law 8 kHz (8 bytes per ms), the unit the scenario uses.
  */

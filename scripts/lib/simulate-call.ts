@@ -2,7 +2,7 @@
  * The call simulator's core (used by `npm run call` and `scripts/demo.ts`): one inbound Twilio call
  * placed with the carrier emulator against a running callbridge server (local or deployed), caller
  * speech streamed in real time × speed, an optional barge-in, hang-up once the agent goes quiet, and
- * what the agent said saved as a WAV. Wire behaviour: ../shared/spec/twilio.md §8 (see
+ * what the agent said saved as a WAV. Wire behaviour: docs/protocols/twilio.md#emulator (see
  * test/emulators/twilio-carrier.ts).
  */
 import { mkdirSync } from 'node:fs';
