@@ -5,7 +5,7 @@
  *
  * | route | answer |
  * |---|---|
- * | `POST /api/calls {to, carrier?, provider?, prompt?, firstMessage?}` | 201 `{callSid}`; 400 with field errors; 503 draining / budget spent; 502 the carrier refused |
+ * | `POST /api/calls {to, carrier?, provider?, prompt?, firstMessage?}` | 201 `{callSid}`; 400 field errors; 503 draining / budget spent; 502 carrier refused |
  * | `GET /api/calls/active` | `{count, calls: LiveCallInfo[]}` |
  * | `GET /api/calls/:callSid` | the call record (+ `carrierStatus` from status callbacks); 404 |
  * | `POST /api/calls/:callSid/hangup` | 200 `{callSid, result: 'hangup'}`; 404 not live; 502 |

@@ -73,7 +73,7 @@ function refuse(socket: Duplex, status: number, text: string): void {
 
 /** Attach the media-stream endpoint to `server`. Returns the WebSocketServer (closed by the caller). */
 export function attachMediaSocket(server: Server, deps: MediaSocketDeps): WebSocketServer {
-  const { cfg, log, metrics } = deps;
+  const { metrics } = deps;
   const wss = new WebSocketServer({ noServer: true, maxPayload: HARD_MAX_PAYLOAD, perMessageDeflate: false });
 
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {

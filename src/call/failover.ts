@@ -54,7 +54,8 @@ export function continuationPrompt(basePrompt: string, turns: TranscriptTurn[]):
     `Conversation so far${skipped ? ` (the last ${recent.length} of ${turns.length} turns)` : ''}:`,
     ...lines,
     '',
-    'Continue from there. Do not greet the caller again and do not ask again for anything they already told you; if their last request is unanswered, answer it.',
+    'Continue from there. Do not greet the caller again and do not ask again for anything they already told you; ' +
+      'if their last request is unanswered, answer it.',
   ].join('\n');
 }
 

@@ -48,7 +48,8 @@ export function turnRowOf(callSid: string, t: ArrivedTurn): TurnRow {
     call_sid: callSid,
     seq: t.arrival,
     role: t.role,
-    text: t.text.replace(/\u0000/g, ''),
+    // PostgreSQL text cannot hold NUL (SQLSTATE 22021), so a provider's stray \u0000 is dropped.
+    text: t.text.replaceAll('\u0000', ''),
     interrupted: t.interrupted,
     at_ms: Math.max(0, Math.round(t.atMs)),
   };
