@@ -19,3 +19,18 @@ export class CallbridgeError extends Error {
     return this.category === 'rate_limit' || this.category === 'connectivity' || this.category === 'server';
   }
 }
+
+/** The categories an HTTP API answer can have; 'connectivity' is for requests that got no answer at all. */
+export type HttpErrorCategory = Exclude<ErrorCategory, 'application'>;
+
+/**
+ * Category of a non-2xx HTTP status (https://www.rfc-editor.org/rfc/rfc9110#section-15):
+ * 401/403 → 'auth', 429 → 'rate_limit', 5xx → 'server', any other status (400, 404, 409, 422 …) → 'bad_request'.
+ * An API that reports quota exhaustion under another status (Google's 403 rateLimitExceeded) refines this itself.
+ */
+export function httpStatusCategory(status: number): HttpErrorCategory {
+  if (status === 401 || status === 403) return 'auth';
+  if (status === 429) return 'rate_limit';
+  if (status >= 500) return 'server';
+  return 'bad_request';
+}

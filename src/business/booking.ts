@@ -152,8 +152,12 @@ export class Booking {
         await this.d.calendar.insertEvent(ev);
         return true;
       } catch (err) {
-        const retry = err instanceof CalendarError && err.retryable && i < attempts;
-        this.d.log.warn({ err: (err as Error).message, attempt: i, eventId: ev.id, retry }, 'calendar insert failed');
+        const known = err instanceof CalendarError ? err : undefined;
+        const retry = !!known?.retryable && i < attempts;
+        this.d.log.warn(
+          { err: (err as Error).message, code: known?.code, category: known?.category, attempt: i, eventId: ev.id, retry },
+          'calendar insert failed',
+        );
         if (!retry) {
           this.d.log.error({ eventId: ev.id, start: ev.start }, 'appointment kept in the store but not in the calendar; add it by hand');
           return false;

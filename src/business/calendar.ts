@@ -3,6 +3,7 @@
  * GOOGLE_SERVICE_ACCOUNT_JSON and GOOGLE_CALENDAR_ID are set) and the embedded calendar (the
  * store's `appointments` table, which every booking is written to in any case).
  */
+import { CallbridgeError, type HttpErrorCategory } from '../errors';
 
 /** A busy period, epoch ms, [startMs, endMs). */
 export interface Interval {
@@ -39,22 +40,37 @@ export interface CalendarBackend {
   insertEvent(ev: CalendarEvent): Promise<{ id: string; htmlLink?: string }>;
 }
 
-export type CalendarErrorCategory = 'auth' | 'bad_request' | 'rate_limit' | 'connectivity' | 'server';
+export type CalendarErrorCategory = HttpErrorCategory;
 
-/** A calendar call failed; `retryable` for 429, 5xx and network errors. */
-export class CalendarError extends Error {
-  constructor(
-    readonly code: `CB_CALENDAR_${string}`,
-    message: string,
-    readonly category: CalendarErrorCategory,
-    opts?: ErrorOptions,
-  ) {
-    super(message, opts);
-    this.name = 'CalendarError';
-  }
+/** What Google said, when it answered: the HTTP status and the first `errors[].reason` (e.g. `rateLimitExceeded`, `notFound`). */
+export interface CalendarErrorDetails extends ErrorOptions {
+  status?: number;
+  reason?: string;
+}
 
-  get retryable(): boolean {
-    return this.category === 'rate_limit' || this.category === 'connectivity' || this.category === 'server';
+/**
+ * A calendar call failed. `retryable` (from the category) for rate limits, 5xx and network errors.
+ * Codes (https://developers.google.com/calendar/api/guides/errors):
+ * - `CB_CALENDAR_AUTH` ('auth'): 401, or 403 other than a rate limit (key refused, calendar not shared)
+ * - `CB_CALENDAR_RATE_LIMIT` ('rate_limit'): 429, or 403 with reason rateLimitExceeded / userRateLimitExceeded
+ * - `CB_CALENDAR_NOT_FOUND` ('bad_request'): 404, or a freeBusy answer whose calendar entry says notFound
+ * - `CB_CALENDAR_BAD_REQUEST` ('bad_request'): any other 4xx (400 invalid event, 409 …) or freeBusy calendar entry error
+ * - `CB_CALENDAR_SERVER` ('server'): 5xx, or a freeBusy calendar entry with reason internalError
+ * - `CB_CALENDAR_UNREACHABLE` ('connectivity'): no answer (refused, reset, DNS, the per-request timeout)
+ */
+export class CalendarError extends CallbridgeError {
+  declare readonly code: `CB_CALENDAR_${string}`;
+  declare readonly category: CalendarErrorCategory;
+  /** HTTP status of Google's answer; undefined when there was none. */
+  readonly status?: number;
+  /** Google's error reason, when the answer carried one. */
+  readonly reason?: string;
+
+  constructor(code: `CB_CALENDAR_${string}`, message: string, category: CalendarErrorCategory, details: CalendarErrorDetails = {}) {
+    const { status, reason, ...opts } = details;
+    super(code, message, category, opts);
+    this.status = status;
+    this.reason = reason;
   }
 }
 

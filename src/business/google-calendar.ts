@@ -10,14 +10,30 @@
  * is not used: share the calendar with the service account's email instead.
  */
 import { auth, calendar, type calendar_v3 } from '@googleapis/calendar';
-import { CalendarError, type CalendarBackend, type CalendarEvent, type Interval } from './calendar';
+import { httpStatusCategory } from '../errors';
+import { CalendarError, type CalendarBackend, type CalendarErrorCategory, type CalendarEvent, type Interval } from './calendar';
 import type { ServiceAccountKey } from './service-account';
 
 export { loadServiceAccount, type ServiceAccountKey } from './service-account';
 
 export const CALENDAR_SCOPE = 'https://www.googleapis.com/auth/calendar';
 
-/** Gaxios error → CalendarError with a category (https://developers.google.com/calendar/api/guides/errors). */
+/** Google's reasons for quota exhaustion, which it may send with 403 instead of 429. */
+const RATE_LIMIT_REASONS = new Set(['rateLimitExceeded', 'userRateLimitExceeded']);
+
+const CODES = {
+  auth: 'CB_CALENDAR_AUTH',
+  rate_limit: 'CB_CALENDAR_RATE_LIMIT',
+  bad_request: 'CB_CALENDAR_BAD_REQUEST',
+  server: 'CB_CALENDAR_SERVER',
+  connectivity: 'CB_CALENDAR_UNREACHABLE',
+} as const satisfies Record<CalendarErrorCategory, `CB_CALENDAR_${string}`>;
+
+/**
+ * Gaxios error → CalendarError (https://developers.google.com/calendar/api/guides/errors): the status
+ * decides (see httpStatusCategory), except 403 with a rate-limit reason → 'rate_limit' and 404 →
+ * CB_CALENDAR_NOT_FOUND; no status at all (refused, reset, timeout) → 'connectivity'.
+ */
 function toCalendarError(what: string, err: unknown): CalendarError {
   const e = err as {
     status?: number;
@@ -28,13 +44,24 @@ function toCalendarError(what: string, err: unknown): CalendarError {
   const status = e.status ?? e.response?.status ?? (typeof e.code === 'number' ? e.code : undefined);
   const reason = e.response?.data?.error?.errors?.[0]?.reason;
   const msg = `${what}: ${e.message ?? String(err)}`;
-  if (status === undefined) return new CalendarError('CB_CALENDAR_UNREACHABLE', msg, 'connectivity', { cause: err });
-  // Google reports quota exhaustion as 403 with reason rateLimitExceeded / userRateLimitExceeded.
-  if (status === 403 && reason && /RateLimitExceeded$/i.test(reason)) return new CalendarError('CB_CALENDAR_RATE_LIMIT', msg, 'rate_limit', { cause: err });
-  if (status === 401 || status === 403) return new CalendarError('CB_CALENDAR_AUTH', msg, 'auth', { cause: err });
-  if (status === 429) return new CalendarError('CB_CALENDAR_RATE_LIMIT', msg, 'rate_limit', { cause: err });
-  if (status >= 500) return new CalendarError('CB_CALENDAR_SERVER', msg, 'server', { cause: err });
-  return new CalendarError('CB_CALENDAR_BAD_REQUEST', msg, 'bad_request', { cause: err });
+  if (status === undefined) return new CalendarError(CODES.connectivity, msg, 'connectivity', { cause: err });
+  const category = reason && RATE_LIMIT_REASONS.has(reason) ? 'rate_limit' : httpStatusCategory(status);
+  const code = status === 404 ? 'CB_CALENDAR_NOT_FOUND' : CODES[category];
+  return new CalendarError(code, msg, category, { cause: err, status, reason });
+}
+
+/**
+ * A freeBusy answer (HTTP 200) whose calendar entry carries `errors`, or has no entry for the calendar.
+ * Google documents the reasons notFound, internalError, groupTooBig and tooManyCalendarsRequested
+ * (https://developers.google.com/calendar/api/v3/reference/freebusy/query): internalError → 'server',
+ * notFound or no entry → CB_CALENDAR_NOT_FOUND, anything else → CB_CALENDAR_BAD_REQUEST.
+ */
+function calendarEntryError(calendarId: string, reasons: string[]): CalendarError {
+  const msg = `freeBusy: ${calendarId}: ${reasons.join(', ') || 'calendar missing from the answer'}`;
+  const reason = reasons[0];
+  if (reasons.includes('internalError')) return new CalendarError(CODES.server, msg, 'server', { reason });
+  if (reasons.every((r) => r === 'notFound')) return new CalendarError('CB_CALENDAR_NOT_FOUND', msg, 'bad_request', { reason });
+  return new CalendarError(CODES.bad_request, msg, 'bad_request', { reason });
 }
 
 export interface GoogleCalendarOptions {
@@ -83,10 +110,11 @@ export class GoogleCalendar implements CalendarBackend {
       throw toCalendarError('freeBusy', err);
     }
     const cal = res.data.calendars?.[this.calendarId];
-    if (!cal || cal.errors?.length) {
-      const reason = cal?.errors?.map((e) => e.reason).join(', ') ?? 'calendar missing from the answer';
-      throw new CalendarError('CB_CALENDAR_NOT_FOUND', `freeBusy: ${this.calendarId}: ${reason}`, 'bad_request');
-    }
+    if (!cal || cal.errors?.length)
+      throw calendarEntryError(
+        this.calendarId,
+        (cal?.errors ?? []).map((e) => e.reason ?? 'unknown'),
+      );
     return (cal.busy ?? []).map((b) => ({ startMs: Date.parse(b.start!), endMs: Date.parse(b.end!) }));
   }
 
@@ -115,7 +143,7 @@ export class GoogleCalendar implements CalendarBackend {
       return { id: res.data.id ?? ev.id, htmlLink: res.data.htmlLink ?? undefined };
     } catch (err) {
       const e = toCalendarError('events.insert', err);
-      if ((err as { status?: number }).status === 409) return { id: ev.id };
+      if (e.status === 409) return { id: ev.id };
       throw e;
     }
   }

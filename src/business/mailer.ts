@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Resend } from 'resend';
+import { CallbridgeError, httpStatusCategory, type HttpErrorCategory } from '../errors';
 import { toEml } from './eml';
 
 export interface EmailMessage {
@@ -22,25 +23,53 @@ export interface Mailer {
   /**
    * Send `msg` once per `idempotencyKey`.
    * @returns Resend's email id, or the outbox file path.
-   * @throws EmailError (`retryable` for network failures, 429, 5xx and a concurrent duplicate).
+   * @throws EmailError; `retryable` (from its category) for network failures, 429, 5xx and a concurrent duplicate.
    */
   send(msg: EmailMessage, idempotencyKey: string): Promise<{ id: string }>;
 }
 
-/** A send failed; `name` is Resend's error name (https://resend.com/docs/api-reference/errors). */
-export class EmailError extends Error {
+/**
+ * A send failed. `errorName` is Resend's error name and `statusCode` its HTTP status, null when
+ * Resend never answered (https://resend.com/docs/api-reference/errors). Codes and categories:
+ * - `CB_EMAIL_UNREACHABLE` ('connectivity'): no answer (the SDK reports statusCode null)
+ * - `CB_EMAIL_AUTH` ('auth'): 401 missing / restricted key, 403 invalid key or a sender domain not verified
+ * - `CB_EMAIL_IN_PROGRESS` ('rate_limit'): 409 concurrent_idempotent_requests, the same key still being
+ *   processed; Resend's advice is to try again later, so it is retryable like a rate limit
+ * - `CB_EMAIL_RATE_LIMIT` ('rate_limit'): 429 (rate_limit_exceeded, daily / monthly quota)
+ * - `CB_EMAIL_REJECTED` ('bad_request'): any other 4xx (400, 409 invalid_idempotent_request, 422 validation_error …)
+ * - `CB_EMAIL_SERVER` ('server'): 5xx, or a 2xx answer without an email id
+ */
+export class EmailError extends CallbridgeError {
+  declare readonly code: `CB_EMAIL_${string}`;
+  declare readonly category: HttpErrorCategory;
+
   constructor(
+    code: `CB_EMAIL_${string}`,
     message: string,
+    category: HttpErrorCategory,
     readonly errorName: string,
     readonly statusCode: number | null,
+    opts?: ErrorOptions,
   ) {
-    super(message);
-    this.name = 'EmailError';
+    super(code, message, category, opts);
   }
+}
 
-  get retryable(): boolean {
-    return this.statusCode === null || this.statusCode === 429 || this.statusCode >= 500 || this.errorName === 'concurrent_idempotent_requests';
-  }
+const EMAIL_CODES = {
+  auth: 'CB_EMAIL_AUTH',
+  rate_limit: 'CB_EMAIL_RATE_LIMIT',
+  bad_request: 'CB_EMAIL_REJECTED',
+  server: 'CB_EMAIL_SERVER',
+  connectivity: 'CB_EMAIL_UNREACHABLE',
+} as const satisfies Record<HttpErrorCategory, `CB_EMAIL_${string}`>;
+
+/** Resend's `{ name, message, statusCode }` error value → EmailError (see EmailError for the mapping). */
+function toEmailError(error: { name: string; message: string; statusCode: number | null }): EmailError {
+  const msg = `resend: ${error.message}`;
+  if (error.statusCode === null) return new EmailError(EMAIL_CODES.connectivity, msg, 'connectivity', error.name, null);
+  if (error.name === 'concurrent_idempotent_requests') return new EmailError('CB_EMAIL_IN_PROGRESS', msg, 'rate_limit', error.name, error.statusCode);
+  const category = httpStatusCategory(error.statusCode);
+  return new EmailError(EMAIL_CODES[category], msg, category, error.name, error.statusCode);
 }
 
 /** Resend SDK 6.x: errors come back as values (`{ data, error }`), never thrown. */
@@ -58,7 +87,8 @@ export class ResendMailer implements Mailer {
       { from: msg.from, to: msg.to.split(',').map((a) => a.trim()), subject: msg.subject, text: msg.text, ...(msg.html ? { html: msg.html } : {}) },
       { idempotencyKey },
     );
-    if (error || !data) throw new EmailError(`resend: ${error?.message ?? 'empty answer'}`, error?.name ?? 'application_error', error?.statusCode ?? null);
+    if (error) throw toEmailError(error);
+    if (!data?.id) throw new EmailError(EMAIL_CODES.server, 'resend: answer without an email id', 'server', 'application_error', null);
     return { id: data.id };
   }
 }

@@ -45,8 +45,10 @@ export async function sendOnce(
       deps.log.info({ key, kind, via: deps.mailer.kind, id }, 'email sent');
       return { sent: true, id };
     } catch (err) {
-      const retry = (!(err instanceof EmailError) || err.retryable) && i < attempts;
-      deps.log.warn({ key, err: (err as Error).message, attempt: i, retry }, 'email send failed');
+      // Only a mailer's EmailError says whether a retry may help; anything else (a full disk, a store hiccup) is tried again.
+      const known = err instanceof EmailError ? err : undefined;
+      const retry = (!known || known.retryable) && i < attempts;
+      deps.log.warn({ key, err: (err as Error).message, code: known?.code, category: known?.category, attempt: i, retry }, 'email send failed');
       if (!retry) {
         await deps.store.updateEmail(key, { status: 'failed' }).catch(() => undefined);
         throw err;

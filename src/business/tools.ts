@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import type { Tool, ToolResult } from '../call/tools';
+import { CallbridgeError } from '../errors';
 import type { Logger } from '../observability/logger';
 import type { Store } from '../store/types';
 import type { Booking } from './booking';
@@ -43,7 +44,8 @@ const fail = (error: string, message: string, extra: Record<string, unknown> = {
 });
 
 function storeDown(what: string, log: Logger, err: unknown): ToolResult {
-  log.error({ err: (err as Error).message }, `${what} failed`);
+  const known = err instanceof CallbridgeError ? err : undefined;
+  log.error({ err: (err as Error).message, code: known?.code, category: known?.category }, `${what} failed`);
   return fail('unavailable', `I could not ${what} right now. Apologise, take the caller's details and say someone will call back.`);
 }
 
