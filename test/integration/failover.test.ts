@@ -128,4 +128,16 @@ describe('provider failover', () => {
     const update = b.rest.requests.find((r) => typeof r.form.Twiml === 'string');
     expect(update?.form.Twiml).toMatch(/<Say>Sorry.*<\/Say><Hangup\/>/);
   }, 60_000);
+
+  it('ElevenLabs refuses our key (401) → no failover: a misconfiguration would fail every call the same way, so the apology ends it', async () => {
+    b = await startBridge({ provider: 'elevenlabs', both: true, speed: SPEED, env: { PROVIDER_FAILOVER: 'true' }, elevenlabs: { signedUrlStatus: 401 } });
+    const call = await b.call();
+    await call.closed;
+    const rec = await b.ended(call.callSid);
+    expect(rec.status).toBe('failed');
+    expect(rec.counters.failovers ?? 0).toBe(0);
+    expect(b.oa!.seen.upgrades).toHaveLength(0);
+    expect(b.rest.requests.find((r) => typeof r.form.Twiml === 'string')?.form.Twiml).toMatch(/<Say>Sorry.*<\/Say><Hangup\/>/);
+    expect(await b.metricsText()).toMatch(/callbridge_provider_errors_total\{provider="elevenlabs",category="auth"\} 1/);
+  }, 60_000);
 });
