@@ -16,11 +16,19 @@
  */
 import { parseArgs } from 'node:util';
 import { TOGGLE_NAME } from './types';
-import { UnleashAdmin, type ToggleStatus } from './unleash-admin';
+import { UnleashAdmin, UnleashAdminError, type ToggleStatus } from './unleash-admin';
 
 export const FLAG_USAGE = 'usage: npm run flag -- on | off | rollout <percent 0-100> | status [--env <environment>] [--project <id>]';
 
 type Command = { kind: 'on' | 'off' | 'status' } | { kind: 'rollout'; percent: number };
+
+/** What to check after an Admin API failure, by its category (a change may have been half applied: `status` shows it). */
+const FAILURE_HINTS: Partial<Record<UnleashAdminError['category'], string>> = {
+  auth: 'UNLEASH_ADMIN_TOKEN was refused: it must be an admin API token or a personal access token of this Unleash instance.',
+  connectivity: 'No answer from Unleash: check UNLEASH_URL and that the server is up, then run: npm run flag -- status',
+  rate_limit: 'Unleash is limiting Admin API requests: wait a minute, then run: npm run flag -- status',
+  server: 'Unleash failed on its side; the change may be half applied: run npm run flag -- status',
+};
 
 /** Parse the arguments; returns the problem as a string on bad usage. */
 export function parseFlagArgs(args: string[]): { cmd: Command; env?: string; project?: string } | string {
@@ -101,6 +109,8 @@ export async function runFlagCommand(args: string[], env: Record<string, string 
     return 0;
   } catch (err) {
     out(`flag: ${(err as Error).message}`);
+    const hint = err instanceof UnleashAdminError ? FAILURE_HINTS[err.category] : undefined;
+    if (hint) out(hint);
     return 1;
   }
 }

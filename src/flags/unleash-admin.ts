@@ -8,6 +8,7 @@
  * - `PUT       {api}/admin/projects/{project}/features/{name}/environments/{env}/strategies/{id}`
  * - `POST      {api}/admin/projects/{project}/features/{name}/environments/{env}/on|off`
  */
+import { CallbridgeError, httpStatusCategory, type HttpErrorCategory } from '../errors';
 import { TOGGLE_NAME } from './types';
 
 export interface UnleashAdminOptions {
@@ -18,6 +19,8 @@ export interface UnleashAdminOptions {
   project?: string;
   environment: string;
   toggle?: string;
+  /** Per-request timeout (ms); default 10 000. */
+  timeoutMs?: number;
 }
 
 interface Strategy {
@@ -36,15 +39,43 @@ export interface ToggleStatus {
   strategies: Array<{ name: string; parameters: Record<string, string>; constraints: number }>;
 }
 
-/** Thrown on any non-2xx answer: `status` is the HTTP status (0 = unreachable). */
-export class UnleashAdminError extends Error {
+/**
+ * An Admin API request failed. `status` is the HTTP status (0 = no answer). Codes and categories
+ * (https://docs.getunleash.io/reference/api/unleash):
+ * - `CB_UNLEASH_UNREACHABLE` ('connectivity', status 0): refused, reset, DNS, or no answer within the timeout
+ * - `CB_UNLEASH_AUTH` ('auth'): 401 / 403, the token is wrong or lacks the permission
+ * - `CB_UNLEASH_NOT_FOUND` ('bad_request'): 404 where the toggle or project must exist
+ * - `CB_UNLEASH_BAD_REQUEST` ('bad_request'): any other 4xx (400 invalid strategy, 409 …)
+ * - `CB_UNLEASH_RATE_LIMIT` ('rate_limit'): 429
+ * - `CB_UNLEASH_SERVER` ('server'): 5xx, or a 2xx answer that is not JSON
+ */
+export class UnleashAdminError extends CallbridgeError {
+  declare readonly code: `CB_UNLEASH_${string}`;
+  declare readonly category: HttpErrorCategory;
+
   constructor(
+    code: `CB_UNLEASH_${string}`,
     message: string,
+    category: HttpErrorCategory,
     readonly status: number,
+    opts?: ErrorOptions,
   ) {
-    super(message);
-    this.name = 'UnleashAdminError';
+    super(code, message, category, opts);
   }
+}
+
+const UNLEASH_CODES = {
+  auth: 'CB_UNLEASH_AUTH',
+  rate_limit: 'CB_UNLEASH_RATE_LIMIT',
+  bad_request: 'CB_UNLEASH_BAD_REQUEST',
+  server: 'CB_UNLEASH_SERVER',
+  connectivity: 'CB_UNLEASH_UNREACHABLE',
+} as const satisfies Record<HttpErrorCategory, `CB_UNLEASH_${string}`>;
+
+/** A non-2xx answer → UnleashAdminError by its status (see httpStatusCategory). */
+function statusError(message: string, status: number): UnleashAdminError {
+  const category = httpStatusCategory(status);
+  return new UnleashAdminError(status === 404 ? 'CB_UNLEASH_NOT_FOUND' : UNLEASH_CODES[category], message, category, status);
 }
 
 export class UnleashAdmin {
@@ -52,6 +83,7 @@ export class UnleashAdmin {
   private readonly project: string;
   readonly toggle: string;
   readonly environment: string;
+  private readonly timeoutMs: number;
 
   constructor(private readonly opts: UnleashAdminOptions) {
     const u = new URL(opts.url);
@@ -60,6 +92,7 @@ export class UnleashAdmin {
     this.project = opts.project ?? 'default';
     this.toggle = opts.toggle ?? TOGGLE_NAME;
     this.environment = opts.environment;
+    this.timeoutMs = opts.timeoutMs ?? 10_000;
   }
 
   private featurePath(rest = ''): string {
@@ -72,19 +105,28 @@ export class UnleashAdmin {
 
   private async call<T>(method: string, path: string, body?: unknown, okStatuses: number[] = []): Promise<{ status: number; body: T }> {
     let res: Response;
+    let text: string;
     try {
       res = await fetch(this.api + path, {
         method,
         headers: { Authorization: this.opts.token, 'Content-Type': 'application/json', Accept: 'application/json' },
         body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(10_000),
+        signal: AbortSignal.timeout(this.timeoutMs),
       });
+      text = await res.text(); // the timeout covers the body too
     } catch (err) {
-      throw new UnleashAdminError(`Unleash admin API unreachable at ${this.api}: ${(err as Error).message}`, 0);
+      const why = (err as Error).name === 'TimeoutError' ? `no answer within ${this.timeoutMs} ms` : (err as Error).message;
+      throw new UnleashAdminError(UNLEASH_CODES.connectivity, `Unleash admin API unreachable at ${this.api}: ${why}`, 'connectivity', 0, { cause: err });
     }
-    const text = await res.text();
-    if (!res.ok && !okStatuses.includes(res.status)) throw new UnleashAdminError(`${method} ${path} → ${res.status}: ${text.slice(0, 300)}`, res.status);
-    return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T };
+    if (!res.ok && !okStatuses.includes(res.status)) throw statusError(`${method} ${path} → ${res.status}: ${text.slice(0, 300)}`, res.status);
+    try {
+      return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T };
+    } catch (err) {
+      if (!res.ok) return { status: res.status, body: undefined as T }; // an accepted 404 is read by its status alone
+      throw new UnleashAdminError(UNLEASH_CODES.server, `${method} ${path} → ${res.status}: not JSON: ${text.slice(0, 300)}`, 'server', res.status, {
+        cause: err,
+      });
+    }
   }
 
   /** Create the toggle (type release) unless it exists. Resolves true when it was created. */
