@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { z } from 'zod';
 import { loadAmbience, type AmbienceSource } from './audio/ambience';
 import { businessProblems, businessVars } from './business/config';
+import { CallbridgeError } from './errors';
 
 /** `''` → undefined, so `PORT=` behaves like an unset variable (zod's coerce would make it 0). */
 const blank = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v);
@@ -155,11 +156,10 @@ export interface Config extends Env {
   background?: AmbienceSource;
 }
 
-/** Thrown by `loadConfig`; `message` has one line per bad variable. */
-export class ConfigError extends Error {
+/** Thrown by `loadConfig` (code `CB_CONFIG`, category 'application': fix the environment, do not retry); `message` has one line per bad variable. */
+export class ConfigError extends CallbridgeError {
   constructor(readonly problems: string[]) {
-    super(problems.join('\n'));
-    this.name = 'ConfigError';
+    super('CB_CONFIG', problems.join('\n'), 'application');
   }
 }
 
