@@ -34,3 +34,18 @@ export function httpStatusCategory(status: number): HttpErrorCategory {
   if (status >= 500) return 'server';
   return 'bad_request';
 }
+
+/** The code suffix of each HTTP error category, so every API's codes read alike (`CB_EL_AUTH`, `CB_OPENAI_RATE_LIMIT` …). */
+const HTTP_CODE_SUFFIX: Record<HttpErrorCategory, string> = {
+  auth: 'AUTH',
+  rate_limit: 'RATE_LIMIT',
+  server: 'SERVER',
+  bad_request: 'BAD_REQUEST',
+  connectivity: 'UNREACHABLE',
+};
+
+/** A CallbridgeError for a non-2xx HTTP `status`: category by httpStatusCategory, code `<prefix>_<AUTH|RATE_LIMIT|SERVER|BAD_REQUEST>`. */
+export function httpStatusError(prefix: `CB_${string}`, status: number, message: string, opts?: ErrorOptions): CallbridgeError {
+  const category = httpStatusCategory(status);
+  return new CallbridgeError(`${prefix}_${HTTP_CODE_SUFFIX[category]}`, message, category, opts);
+}

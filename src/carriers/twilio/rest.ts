@@ -6,7 +6,7 @@
 import twilio from 'twilio';
 import type { Config } from '../../config';
 import type { CallControl } from '../types';
-import { CallbridgeError } from '../../errors';
+import { CallbridgeError, httpStatusCategory } from '../../errors';
 import { dialTwiml, sayAndHangupTwiml } from './twiml';
 
 type TwilioClient = ReturnType<typeof twilio>;
@@ -23,8 +23,7 @@ function clientFor(cfg: Config): TwilioClient {
 function mapError(err: unknown, what: string): CallbridgeError {
   const e = err as { status?: number; code?: number; message?: string };
   const status = e.status ?? 0;
-  const category =
-    status === 401 || status === 403 ? 'auth' : status === 429 ? 'rate_limit' : status >= 500 ? 'server' : status >= 400 ? 'bad_request' : 'connectivity';
+  const category = status >= 400 ? httpStatusCategory(status) : 'connectivity';
   return new CallbridgeError('CB_TWILIO_REST', `${what} failed: ${e.message ?? String(err)}${e.code ? ` (Twilio code ${e.code})` : ''}`, category, {
     cause: err,
   });

@@ -3,7 +3,7 @@
  * Close codes and error types: spec/elevenlabs-convai.md §10 ([asyncapi] `WebSocketCloseCode`,
  * `ErrorType`); REST statuses: §2 ([doc-signed]; 401/404 unverified, 422 documented).
  */
-import { CallbridgeError } from '../../errors';
+import { CallbridgeError, httpStatusError } from '../../errors';
 
 /** Error types the server sends with 1008 for a malformed or refused request, not for auth. */
 const CONTRACT_ERRORS = new Set([
@@ -18,11 +18,7 @@ const CONTRACT_ERRORS = new Set([
 /** An HTTP status (signed-URL call or refused upgrade) → error. */
 export function statusError(status: number, what: string, detail?: string): CallbridgeError {
   const msg = `${what} failed with HTTP ${status}${detail ? `: ${detail}` : ''}`;
-  if (status === 401 || status === 403) return new CallbridgeError('CB_EL_AUTH', msg, 'auth');
-  if (status === 429) return new CallbridgeError('CB_EL_RATE_LIMIT', msg, 'rate_limit');
-  if (status >= 500) return new CallbridgeError('CB_EL_SERVER', msg, 'server');
-  if (status >= 400) return new CallbridgeError('CB_EL_BAD_REQUEST', msg, 'bad_request');
-  return new CallbridgeError('CB_EL_PROTOCOL', msg, 'server');
+  return status >= 400 ? httpStatusError('CB_EL', status, msg) : new CallbridgeError('CB_EL_PROTOCOL', msg, 'server');
 }
 
 /** The WebSocket upgrade was answered with `status` instead of 101. */

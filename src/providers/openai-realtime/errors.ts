@@ -2,7 +2,7 @@
  * OpenAI Realtime failures → CallbridgeError categories (spec/openai-realtime.md §12). Failover and
  * retries read `category`; codes are stable.
  */
-import { CallbridgeError } from '../../errors';
+import { CallbridgeError, httpStatusError } from '../../errors';
 import type { RealtimeError } from './wire';
 
 /** Close code after `error` `invalid_api_key` (spec §12, python sample issue #4). */
@@ -13,10 +13,7 @@ export const CLOSE_BETA_DISABLED = 4000;
 /** HTTP status on the upgrade: 401/403 → auth (403 = no model access, spec §12), 429 → rate_limit, 5xx → server. */
 export function upgradeError(status: number): CallbridgeError {
   const msg = `OpenAI Realtime refused the WebSocket upgrade with HTTP ${status}`;
-  if (status === 401 || status === 403) return new CallbridgeError('CB_OPENAI_AUTH', msg, 'auth');
-  if (status === 429) return new CallbridgeError('CB_OPENAI_RATE_LIMIT', msg, 'rate_limit');
-  if (status >= 500) return new CallbridgeError('CB_OPENAI_SERVER', msg, 'server');
-  return new CallbridgeError('CB_OPENAI_UPGRADE', msg, 'bad_request');
+  return httpStatusError('CB_OPENAI', status, msg);
 }
 
 /** A socket-level failure (refused, reset, DNS, TLS) → connectivity. */
