@@ -9,6 +9,7 @@ import { PendingCalls } from '../call/pending';
 import { CallRegistry } from '../call/registry';
 import { flagRouter, type Router as CallRouter } from '../call/router';
 import { ToolRegistry } from '../call/tools';
+import type { Clock } from '../clock';
 import type { Config } from '../config';
 import { createFlagSource, type FlagSource } from '../flags';
 import { CARRIERS, DEFAULT_CARRIER } from '../carriers';
@@ -20,6 +21,7 @@ import { createStore } from '../store';
 import type { Store } from '../store/types';
 import { recordUnbridgedCalls } from './unbridged-calls';
 import { createConnectors, isProviderName, PROVIDERS, type Connectors } from '../providers';
+import type { OpenSocket } from '../providers/socket';
 import type { ProviderModule } from '../providers/types';
 import { adminRouter } from './admin-api';
 import { admitCall, type AdmitRequest } from './call-admission';
@@ -46,6 +48,10 @@ export interface ServerOverrides {
   tools?: ToolRegistry;
   /** Default: createStore(cfg) (Supabase when SUPABASE_URL is set, else embedded under DATA_DIR). */
   store?: Store;
+  /** Time and timers of calls and provider legs (default: the process clock). */
+  clock?: Clock;
+  /** How provider legs open their sockets (default: `ws`). */
+  openSocket?: OpenSocket;
 }
 
 export interface CallbridgeServer {
@@ -83,7 +89,7 @@ export function buildServer(cfg: Config, log: Logger, o: ServerOverrides = {}): 
   const business = createBusiness(cfg, store, log);
   for (const t of business.tools) tools.register(t);
   const providers = o.providers ?? PROVIDERS;
-  const connectors = o.connectors ?? createConnectors(cfg, log, providers);
+  const connectors = o.connectors ?? createConnectors(cfg, log, providers, { clock: o.clock, openSocket: o.openSocket });
   const isProvider = (name: unknown) => isProviderName(name, providers);
   const flags = o.router ? undefined : (o.flags ?? createFlagSource(cfg, log));
   const router = o.router ?? flagRouter(cfg, flags);
@@ -149,6 +155,7 @@ export function buildServer(cfg: Config, log: Logger, o: ServerOverrides = {}): 
     controls,
     connectors,
     store,
+    clock: o.clock,
     ipLimit: ops.mediaSockets,
     streams: new Map([...carriers].map(([name, c]) => [name, c.stream])),
     defaultCarrier: DEFAULT_CARRIER,

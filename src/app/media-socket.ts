@@ -15,6 +15,7 @@ import type { PendingCall, PendingCalls } from '../call/pending';
 import type { CallRegistry } from '../call/registry';
 import { CallSession } from '../call/session';
 import type { ToolRegistry } from '../call/tools';
+import type { Clock } from '../clock';
 import type { Config } from '../config';
 import { CallbridgeError } from '../errors';
 import type { CallControl, CallControls, CarrierCodec, CarrierCommand, CarrierSink, CarrierStream } from '../carriers/types';
@@ -49,6 +50,8 @@ export interface MediaSocketDeps {
   store?: Store;
   /** Provider connectors, for failover (PROVIDER_FAILOVER). */
   connectors?: Connectors;
+  /** The sessions' clock (default: the process clock). */
+  clock?: Clock;
   /** Concurrent media sockets per client address (MAX_MEDIA_SOCKETS_PER_IP); 429 before the handshake beyond. */
   ipLimit?: AddressLimiter;
   /** Stream rules by `?carrier=` value (every carrier of the registry). */
@@ -187,6 +190,7 @@ function onConnection(ws: WebSocket, socket: Duplex, stream: CarrierStream<Pendi
         connectors: deps.connectors,
         onEnded: (record) => deps.registry.end(record),
         store: deps.store,
+        clock: deps.clock,
       });
       deps.registry.add(session);
       void session.start();

@@ -8,51 +8,27 @@
  * Protocol facts: spec/twilio.md §5 (marks, clear, stop), spec/elevenlabs-convai.md §8,
  * spec/openai-realtime.md §10 (barge-in and truncation).
  */
-import { performance } from 'node:perf_hooks';
 import { createConverter, type Converter } from '../audio/convert';
-import { durationMs, type AudioFormat } from '../audio/format';
-import type { Config } from '../config';
-import type { CallControl, CarrierCommand, CarrierEvent } from '../carriers/types';
+import type { AudioFormat } from '../audio/format';
+import { systemClock, type Clock } from '../clock';
+import type { CarrierEvent } from '../carriers/types';
 import type { Logger } from '../observability/logger';
-import type { Metrics } from '../observability/metrics';
-import type { Store } from '../store/types';
 import type { CallContext, ProviderEvent, ProviderLeg } from '../providers/types';
 import { newCallRecord, type CallRecord } from './call-record';
+import { EarlyAudio } from './early-audio';
 import { CallEnd } from './ending';
 import { ProviderFailover } from './failover';
-import type { Connectors } from '../providers';
 import type { PendingCall } from './pending';
 import { OutboundAudio } from './outbound-audio';
 import { PlaybackTracker } from './playback';
 import type { LiveCall } from './registry';
-import type { ToolAfter, ToolRegistry } from './tools';
+import type { CarrierPort, SessionDeps } from './session-deps';
+import type { ToolAfter } from './tools';
 import { CallPersister } from './persist';
 import { Transcript } from './transcript';
 
-/** The carrier leg as the session sees it (the media socket implements it). */
-export interface CarrierPort {
-  send(cmd: CarrierCommand): void;
-  /** Close the media socket; with `<Hangup/>` after `<Connect>` this ends the call (spec/twilio.md §1.2). */
-  close(code: number, reason: string): void;
-  readonly isOpen: boolean;
-}
-
+export type { CarrierPort, SessionDeps } from './session-deps';
 export type { CallControl } from '../carriers/types';
-
-export interface SessionDeps {
-  cfg: Config;
-  log: Logger;
-  metrics: Metrics;
-  /** Control of this call's carrier. */
-  control: CallControl;
-  tools: ToolRegistry;
-  /** Both providers' connectors: with PROVIDER_FAILOVER, the other one takes over a failed call. */
-  connectors?: Connectors;
-  /** Called once with the final record when the call is over. */
-  onEnded: (record: CallRecord) => void;
-  /** Where the call row and its turns are stored (src/call/persist.ts); none: not persisted. */
-  store?: Store;
-}
 
 type StartEvent = Extract<CarrierEvent, { type: 'start' }>;
 
@@ -69,7 +45,8 @@ export class CallSession implements LiveCall {
   private readonly playback = new PlaybackTracker();
   private readonly outbound: OutboundAudio;
   private readonly carrierFormat: AudioFormat;
-  private readonly t0 = performance.now();
+  private readonly clock: Clock;
+  private readonly t0: number;
   private leg?: ProviderLeg;
   /** Bumped when a leg is dropped for failover, so its late events are ignored. */
   private legGen = 0;
@@ -77,8 +54,7 @@ export class CallSession implements LiveCall {
   private failover?: ProviderFailover;
   private toProvider?: Converter;
   private toCarrier?: Converter;
-  private early: Buffer[] = [];
-  private earlyBytes = 0;
+  private readonly early: EarlyAudio;
   private readonly interruptedItems = new Set<string>();
   private readonly firstAudioAt = new Map<string, number>();
   private readonly userSpeechAt: number[] = [];
@@ -93,20 +69,26 @@ export class CallSession implements LiveCall {
   ) {
     this.callSid = start.callSid;
     this.carrierFormat = start.format;
+    this.early = new EarlyAudio(start.format, MAX_EARLY_AUDIO_MS);
+    const clock = (this.clock = deps.clock ?? systemClock);
+    this.t0 = clock.now();
     this.outbound = new OutboundAudio({
       format: start.format,
       send: (c) => carrier.send(c),
       markFor: (id, ms) => this.playback.sent(id, ms),
       ambience: deps.cfg.background,
+      now: () => clock.now(),
+      ticker: deps.ticker,
     });
     this.log = deps.log.child({ callSid: start.callSid, streamSid: start.streamSid, carrier: pending.carrier, provider: pending.provider });
-    this.record = newCallRecord(pending, start);
+    this.record = newCallRecord(pending, start, clock.wallMs());
     this.end = new CallEnd({
       callSid: this.callSid,
       record: this.record,
       log: this.log,
       control: deps.control,
       playback: this.playback,
+      clock,
       carrierOpen: () => carrier.isOpen,
       teardown: (reason) => this.teardown(reason),
     });
@@ -115,7 +97,7 @@ export class CallSession implements LiveCall {
   }
 
   private nowMs(): number {
-    return Math.round(performance.now() - this.t0);
+    return Math.round(this.clock.now() - this.t0);
   }
 
   snapshot(): CallRecord {
@@ -198,17 +180,14 @@ export class CallSession implements LiveCall {
   private callerAudio(payload: Buffer, counted = false): void {
     if (!counted) this.record.counters.framesIn++;
     if (!this.leg || !this.toProvider) {
-      this.early.push(payload);
-      this.earlyBytes += payload.length;
-      const maxBytes = (MAX_EARLY_AUDIO_MS * payload.length) / Math.max(1, durationMs(this.carrierFormat, payload.length));
-      while (this.earlyBytes > maxBytes && this.early.length > 1) this.earlyBytes -= this.early.shift()!.length;
+      this.early.hold(payload);
       return;
     }
-    const t = performance.now();
+    const t = this.clock.now();
     const out = this.toProvider(payload);
     if (out.length) this.leg.sendAudio(out);
     this.deps.metrics.framesTotal.inc({ leg: 'carrier', direction: 'in' });
-    this.deps.metrics.frameForwardSeconds.observe((performance.now() - t) / 1000);
+    this.deps.metrics.frameForwardSeconds.observe((this.clock.now() - t) / 1000);
   }
 
   private onProvider(ev: ProviderEvent): void {
@@ -249,7 +228,7 @@ export class CallSession implements LiveCall {
     this.toCarrier = createConverter(output, this.carrierFormat);
     this.record.conversationId = conversationId;
     this.record.status = 'in-progress';
-    this.record.answeredAt ??= new Date().toISOString();
+    this.record.answeredAt ??= new Date(this.clock.wallMs()).toISOString();
     this.record.timings.providerReadyMs ??= this.nowMs();
     this.persist?.saveCall(this.snapshot());
     this.log.info(
@@ -261,21 +240,18 @@ export class CallSession implements LiveCall {
 
   /** Send caller audio held while the provider connected, in order, once leg and formats are known. */
   private flushEarly(): void {
-    if (!this.leg || !this.toProvider || this.early.length === 0) return;
-    const early = this.early;
-    this.early = [];
-    this.earlyBytes = 0;
-    for (const chunk of early) this.callerAudio(chunk, true);
+    if (!this.leg || !this.toProvider || this.early.isEmpty) return;
+    for (const chunk of this.early.take()) this.callerAudio(chunk, true);
   }
 
   private agentAudio(payload: Buffer, itemId?: string): void {
     if (!this.toCarrier || !this.carrier.isOpen) return;
     if (itemId !== undefined && this.interruptedItems.has(itemId)) return;
-    const t = performance.now();
+    const t = this.clock.now();
     const out = this.toCarrier(payload);
     if (!out.length) return;
     this.outbound.push(out, itemId);
-    this.deps.metrics.frameForwardSeconds.observe((performance.now() - t) / 1000);
+    this.deps.metrics.frameForwardSeconds.observe((this.clock.now() - t) / 1000);
     this.deps.metrics.framesTotal.inc({ leg: 'provider', direction: 'in' });
     this.record.counters.framesOut++;
     if (this.record.timings.firstAgentAudioMs === undefined) {
@@ -317,15 +293,15 @@ export class CallSession implements LiveCall {
   }
 
   private async toolCall(id: string, name: string, args: unknown): Promise<void> {
-    const t = performance.now();
+    const t = this.clock.now();
     const res = await this.deps.tools.run(name, args, { callSid: this.callSid, from: this.record.from, transferNumber: this.deps.cfg.TRANSFER_NUMBER });
-    this.log.info({ tool: name, ok: !res.isError, ms: Math.round(performance.now() - t) }, 'tool call');
+    this.log.info({ tool: name, ok: !res.isError, ms: Math.round(this.clock.now() - t) }, 'tool call');
     if (this.end.ended) return;
     this.leg?.sendToolResult(id, res.output, res.isError);
     if (res.after) {
       this.pendingAfter = res.after;
       // Let the agent say its last words, then act (spec/twilio.md §7 trip-wire 9).
-      setTimeout(() => void this.runAfter(), 1500).unref();
+      this.clock.setTimeout(() => void this.runAfter(), 1500).unref();
     }
   }
 
@@ -377,7 +353,13 @@ export class CallSession implements LiveCall {
   /** PROVIDER_FAILOVER: the other provider continues this call (call/failover.ts). False when off or it fails too. */
   private async failOver(err: Error): Promise<boolean> {
     if (!this.deps.connectors || !this.ctx) return false;
-    this.failover ??= new ProviderFailover({ cfg: this.deps.cfg, connectors: this.deps.connectors, metrics: this.deps.metrics, log: this.log });
+    this.failover ??= new ProviderFailover({
+      cfg: this.deps.cfg,
+      connectors: this.deps.connectors,
+      metrics: this.deps.metrics,
+      log: this.log,
+      clock: this.clock,
+    });
     if (!this.failover.available) return false;
     const old = this.leg;
     this.leg = this.toProvider = this.toCarrier = undefined; // caller audio is buffered meanwhile

@@ -3,6 +3,7 @@
  * timer per call: the interval runs only while someone is subscribed and never keeps the process
  * alive. `npm run bench` prints the cost of both designs (scripts/bench-audio.ts).
  */
+import { systemClock, type Clock, type Timer } from '../clock';
 
 /** Subscribe callbacks to a periodic tick. */
 export interface Ticker {
@@ -13,10 +14,13 @@ export interface Ticker {
 /** Tick period (ms): half the 20 ms frame, so a frame is never more than 10 ms late. */
 export const TICK_MS = 10;
 
-/** A ticker over one `setInterval` of `periodMs`. A callback that throws is removed (and does not stop the others). */
-export function createTicker(periodMs = TICK_MS): Ticker {
+/**
+ * A ticker over one `clock.setInterval` of `periodMs`. A callback that throws is removed (and does not
+ * stop the others).
+ */
+export function createTicker(periodMs = TICK_MS, clock: Clock = systemClock): Ticker {
   const subs = new Set<() => void>();
-  let timer: NodeJS.Timeout | undefined;
+  let timer: Timer | undefined;
   const run = () => {
     for (const fn of subs) {
       try {
@@ -26,7 +30,7 @@ export function createTicker(periodMs = TICK_MS): Ticker {
       }
     }
     if (subs.size === 0 && timer) {
-      clearInterval(timer);
+      clock.clearInterval(timer);
       timer = undefined;
     }
   };
@@ -34,7 +38,7 @@ export function createTicker(periodMs = TICK_MS): Ticker {
     add(fn) {
       subs.add(fn);
       if (!timer) {
-        timer = setInterval(run, periodMs);
+        timer = clock.setInterval(run, periodMs);
         timer.unref();
       }
     },

@@ -7,6 +7,7 @@ import type { ProviderName } from '../identity';
 import type { Logger } from '../observability/logger';
 import { elevenLabsProvider } from './elevenlabs';
 import { openAiRealtimeProvider } from './openai-realtime';
+import type { ProviderDeps } from './socket';
 import type { ProviderConnector, ProviderModule } from './types';
 
 export { CONVAI_PROVIDER, FAILOVER_ORDER, LEGACY_PROVIDER, defaultProvider, failoverTarget, routableProviders } from './routing';
@@ -22,7 +23,7 @@ export function isProviderName(name: unknown, modules: readonly ProviderModule[]
   return typeof name === 'string' && modules.some((m) => m.name === name);
 }
 
-/** One connector per provider of `modules`. */
-export function createConnectors(cfg: Config, log: Logger, modules: readonly ProviderModule[] = PROVIDERS): Connectors {
-  return Object.fromEntries(modules.map((m) => [m.name, m.connector(cfg, log)]));
+/** One connector per provider of `modules`; `deps` (sockets, clock) default to the real ones. */
+export function createConnectors(cfg: Config, log: Logger, modules: readonly ProviderModule[] = PROVIDERS, deps: Partial<ProviderDeps> = {}): Connectors {
+  return Object.fromEntries(modules.map((m) => [m.name, m.connector(cfg, log, deps)]));
 }

@@ -5,6 +5,7 @@ import type { AudioFormat } from '../audio/format';
 import type { Config } from '../config';
 import type { Logger } from '../observability/logger';
 import type { CallIdentity, ProviderName } from '../identity';
+import type { ProviderDeps } from './socket';
 
 /** What a provider leg reports to the session. */
 export type ProviderEvent =
@@ -74,8 +75,8 @@ export interface PreparedProvider {
 /** A registry entry (src/providers/index.ts): one per provider folder. */
 export interface ProviderModule {
   readonly name: ProviderName;
-  /** Build this provider's connector for a server. */
-  connector(cfg: Config, log: Logger): ProviderConnector;
+  /** Build this provider's connector for a server; `deps` (sockets, clock) default to the real ones. */
+  connector(cfg: Config, log: Logger, deps?: Partial<ProviderDeps>): ProviderConnector;
   /** The settings this provider lacks to take calls (variable names, e.g. `OPENAI_API_KEY`); empty when ready. */
   missingConfig(cfg: Config): string[];
 }

@@ -18,15 +18,12 @@
  * - on `clear`, drops everything queued here and sends `clear` at once (barge-in, STYLE.md §7).
  */
 import { bytesPerMs, type AudioFormat } from '../../audio/format';
+import { systemClock, type Clock, type Timer } from '../../clock';
 import type { CarrierCommand } from '../types';
 import { EXOTEL_CHUNK_ALIGN_BYTES, EXOTEL_MAX_CHUNK_BYTES, EXOTEL_MIN_CHUNK_BYTES } from './wire';
 
-/** Timers and time, injectable for tests. */
-export interface OutboundClock {
-  now(): number;
-  setTimeout(fn: () => void, ms: number): NodeJS.Timeout;
-  clearTimeout(t: NodeJS.Timeout): void;
-}
+/** Timers and time, injectable for tests: the part of the call's Clock (src/clock.ts) the framer uses. */
+export type OutboundClock = Pick<Clock, 'now' | 'setTimeout' | 'clearTimeout'>;
 
 export interface ExotelOutboundOptions {
   /** The stream's format (PCM16LE at 8/16/24 kHz). */
@@ -39,12 +36,6 @@ export interface ExotelOutboundOptions {
   flushAfterMs?: number;
   clock?: OutboundClock;
 }
-
-const realClock: OutboundClock = {
-  now: () => performance.now(),
-  setTimeout: (fn, ms) => setTimeout(fn, ms),
-  clearTimeout: (t) => clearTimeout(t),
-};
 
 /**
  * The outbound chunk size for a format (bytes): 100 ms of audio, at least 3 200 B, rounded up to a
@@ -80,8 +71,8 @@ export class ExotelOutbound {
   /** Wire bytes of audio written so far, and at each mark written (for re-synchronising on echoes). */
   private sentBytes = 0;
   private readonly markAt = new Map<string, number>();
-  private pumpTimer?: NodeJS.Timeout;
-  private flushTimer?: NodeJS.Timeout;
+  private pumpTimer?: Timer;
+  private flushTimer?: Timer;
   private closed = false;
 
   constructor(private readonly opts: ExotelOutboundOptions) {
@@ -89,7 +80,7 @@ export class ExotelOutbound {
     this.bpm = bytesPerMs(opts.format);
     this.leadMs = opts.leadMs ?? 300;
     this.flushAfterMs = opts.flushAfterMs ?? 60;
-    this.clock = opts.clock ?? realClock;
+    this.clock = opts.clock ?? systemClock;
   }
 
   /** Bytes held here (tail plus ready chunks), not yet on the wire. */

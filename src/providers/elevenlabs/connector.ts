@@ -16,9 +16,10 @@ import { encodeInitiation } from './codec';
 import { statusError } from './close-errors';
 import { openElevenLabsLeg, type ElevenLabsLegOptions } from './leg';
 import { elevenLabsApiBase, type ElevenLabsRegion } from './regions';
+import { providerDeps, type ProviderDeps } from '../socket';
 
-/** Tunables, mainly for tests; every field has a production default. */
-export interface ElevenLabsConnectorOptions {
+/** Tunables, mainly for tests; every field has a production default (real sockets, the process clock). */
+export interface ElevenLabsConnectorOptions extends Partial<ProviderDeps> {
   /** Signed-URL request timeout. Default 5 000 ms (the carrier webhook is waiting). */
   signedUrlTimeoutMs?: number;
   /** Host per ELEVENLABS_REGION. Default REGION_API_BASE (tests map regions to loopback emulators). */
@@ -44,6 +45,7 @@ export function createElevenLabsConnector(cfg: Config, log: Logger, opts: Eleven
   const sdk = () =>
     (client ??= new ElevenLabsClient({ apiKey: cfg.elevenLabsApiKey, baseUrl, maxRetries: 0, timeoutInSeconds: (opts.signedUrlTimeoutMs ?? 5000) / 1000 }));
   const plog = log.child({ provider: 'elevenlabs' });
+  const world = providerDeps(opts);
 
   return {
     name: 'elevenlabs',
@@ -52,7 +54,7 @@ export function createElevenLabsConnector(cfg: Config, log: Logger, opts: Eleven
       const agentId = cfg.ELEVENLABS_AGENT_ID;
       if (!cfg.elevenLabsApiKey) throw new CallbridgeError('CB_EL_AUTH', 'ELEVENLABS_API_KEY is not set', 'auth');
       if (!agentId) throw new CallbridgeError('CB_EL_CONFIG', 'ELEVENLABS_AGENT_ID is not set', 'bad_request');
-      const t0 = performance.now();
+      const t0 = world.clock.now();
       let signedUrl: string;
       try {
         const res = await sdk().conversationalAi.conversations.getSignedUrl({ agentId });
@@ -63,10 +65,10 @@ export function createElevenLabsConnector(cfg: Config, log: Logger, opts: Eleven
       if (typeof signedUrl !== 'string' || !/^wss?:\/\//.test(signedUrl)) {
         throw new CallbridgeError('CB_EL_PROTOCOL', 'ElevenLabs signed URL response has no ws(s) signed_url', 'server');
       }
-      clog.info({ ms: Math.round(performance.now() - t0) }, 'elevenlabs signed URL fetched');
+      clog.info({ ms: Math.round(world.clock.now() - t0) }, 'elevenlabs signed URL fetched');
       return {
         connect: (cctx, onEvent) =>
-          openElevenLabsLeg({ ...opts.leg, signedUrl, initiation: initiationFor(cfg, cctx), log: plog.child({ callSid: cctx.callSid }) }, onEvent),
+          openElevenLabsLeg({ ...opts.leg, ...world, signedUrl, initiation: initiationFor(cfg, cctx), log: plog.child({ callSid: cctx.callSid }) }, onEvent),
       };
     },
   };

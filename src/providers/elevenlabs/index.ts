@@ -4,6 +4,6 @@ import { createElevenLabsConnector } from './connector';
 
 export const elevenLabsProvider: ProviderModule = {
   name: 'elevenlabs',
-  connector: (cfg, log) => createElevenLabsConnector(cfg, log),
+  connector: (cfg, log, deps) => createElevenLabsConnector(cfg, log, deps),
   missingConfig: (cfg) => (cfg.elevenLabsApiKey && cfg.ELEVENLABS_AGENT_ID ? [] : ['ELEVENLABS_API_KEY/ELEVENLABS_AGENT_ID']),
 };

@@ -8,15 +8,17 @@
  * the last `interruption_event.event_id` is dropped. Close codes per §10 ([asyncapi]
  * `WebSocketCloseCode`): 1000 = the agent ended; anything else is a provider failure.
  */
-import WebSocket from 'ws';
+import type { Clock, Timer } from '../../clock';
 import { CallbridgeError } from '../../errors';
 import type { Logger } from '../../observability/logger';
+import { SOCKET_CLOSED, SOCKET_CONNECTING, SOCKET_OPEN, type ProviderDeps, type ProviderSocket } from '../socket';
 import type { ProviderEvent, ProviderLeg } from '../types';
 import { encodePong, encodeToolResult, encodeUserAudio, parseServerMessage, type ElInbound } from './codec';
 import { closeError, upgradeError } from './close-errors';
 import { DEFAULT_INPUT_FORMAT, fromElevenLabsFormat } from './formats';
 
-export interface ElevenLabsLegOptions {
+/** `openSocket` and `clock` (ProviderDeps) are how the leg reaches the world: fakes in unit tests. */
+export interface ElevenLabsLegOptions extends ProviderDeps {
   /** The `signed_url` exactly as the REST call returned it (never rewritten, spec §1). */
   signedUrl: string;
   /** The encoded `conversation_initiation_client_data` frame, sent on open. */
@@ -56,14 +58,15 @@ class ElevenLabsLeg implements ProviderLeg {
   readonly caps = { truncate: false };
   readonly opened: Promise<ProviderLeg>;
 
-  private readonly ws: WebSocket;
+  private readonly ws: ProviderSocket;
   private readonly log: Logger;
+  private readonly clock: Clock;
   private state: State = 'connecting';
   /** Set by `close()`: nothing is emitted afterwards. */
   private silenced = false;
   private closing?: Promise<void>;
   private settle!: { resolve: (leg: ProviderLeg) => void; reject: (err: CallbridgeError) => void };
-  private metadataTimer?: NodeJS.Timeout;
+  private metadataTimer?: Timer;
   private early: Buffer[] = [];
   private earlyBytes = 0;
   /** Events held between metadata and the deferred `ready`; `null` once delivered. */
@@ -80,8 +83,9 @@ class ElevenLabsLeg implements ProviderLeg {
     private readonly onEvent: (ev: ProviderEvent) => void,
   ) {
     this.log = opts.log;
+    this.clock = opts.clock;
     this.opened = new Promise((resolve, reject) => (this.settle = { resolve, reject }));
-    const ws = new WebSocket(opts.signedUrl, { perMessageDeflate: false, maxPayload: opts.maxPayload ?? 1024 * 1024 });
+    const ws = opts.openSocket(opts.signedUrl, { maxPayload: opts.maxPayload ?? 1024 * 1024 });
     this.ws = ws;
     ws.on('error', (err) => {
       // Always followed by 'close' (ws guarantees it); the close handler decides what it means.
@@ -99,13 +103,13 @@ class ElevenLabsLeg implements ProviderLeg {
       this.onMessage(parseServerMessage(data.toString()));
     });
     ws.on('close', (code, reason) => this.onClose(code, reason.toString()));
-    this.metadataTimer = setTimeout(() => this.metadataTimeout(), opts.metadataTimeoutMs ?? 10_000);
+    this.metadataTimer = this.clock.setTimeout(() => this.metadataTimeout(), opts.metadataTimeoutMs ?? 10_000);
   }
 
   sendAudio(payload: Buffer): void {
     if (this.state === 'ready') {
       const ws = this.ws;
-      if (ws.readyState !== WebSocket.OPEN) return;
+      if (ws.readyState !== SOCKET_OPEN) return;
       if (ws.bufferedAmount > (this.opts.maxBufferedBytes ?? 1024 * 1024)) {
         if (this.droppedChunks++ === 0) this.log.warn({ bufferedAmount: ws.bufferedAmount }, 'elevenlabs socket backlog: dropping caller audio');
         return;
@@ -120,7 +124,7 @@ class ElevenLabsLeg implements ProviderLeg {
   }
 
   sendToolResult(callId: string, output: string, isError: boolean): void {
-    if (this.state !== 'ready' || this.ws.readyState !== WebSocket.OPEN) {
+    if (this.state !== 'ready' || this.ws.readyState !== SOCKET_OPEN) {
       this.log.warn({ toolCallId: callId }, 'tool result after the elevenlabs socket closed');
       return;
     }
@@ -132,17 +136,17 @@ class ElevenLabsLeg implements ProviderLeg {
     this.silenced = true;
     const wasConnecting = this.state === 'connecting';
     this.state = 'closed';
-    clearTimeout(this.metadataTimer);
+    this.clock.clearTimeout(this.metadataTimer);
     const ws = this.ws;
     this.closing = new Promise<void>((resolve) => {
-      if (ws.readyState === WebSocket.CLOSED) return resolve();
-      const cap = setTimeout(() => ws.terminate(), this.opts.closeTimeoutMs ?? 2000);
+      if (ws.readyState === SOCKET_CLOSED) return resolve();
+      const cap = this.clock.setTimeout(() => ws.terminate(), this.opts.closeTimeoutMs ?? 2000);
       ws.once('close', () => {
-        clearTimeout(cap);
+        this.clock.clearTimeout(cap);
         resolve();
       });
-      if (ws.readyState === WebSocket.OPEN) ws.close(1000, Buffer.from(reason).subarray(0, MAX_CLOSE_REASON).toString());
-      else if (ws.readyState === WebSocket.CONNECTING) ws.terminate();
+      if (ws.readyState === SOCKET_OPEN) ws.close(1000, Buffer.from(reason).subarray(0, MAX_CLOSE_REASON).toString());
+      else if (ws.readyState === SOCKET_CONNECTING) ws.terminate();
     });
     if (wasConnecting) this.settle.reject(new CallbridgeError('CB_EL_CLOSED', 'ElevenLabs leg closed before the conversation started', 'connectivity'));
     return this.closing;
@@ -176,7 +180,7 @@ class ElevenLabsLeg implements ProviderLeg {
         this.emit({ type: 'audio', payload: Buffer.from(m.base64, 'base64'), itemId: String(m.eventId) });
         return;
       case 'ping':
-        if (this.ws.readyState === WebSocket.OPEN) this.ws.send(encodePong(m.eventId));
+        if (this.ws.readyState === SOCKET_OPEN) this.ws.send(encodePong(m.eventId));
         return;
       case 'metadata':
         return this.onMetadata(m);
@@ -223,14 +227,15 @@ class ElevenLabsLeg implements ProviderLeg {
       this.log.debug('duplicate conversation metadata ignored');
       return;
     }
-    clearTimeout(this.metadataTimer);
+    this.clock.clearTimeout(this.metadataTimer);
     const outputFormat = fromElevenLabsFormat(m.outputFormat);
     const inputFormat = fromElevenLabsFormat(m.inputFormat ?? DEFAULT_INPUT_FORMAT);
     if (!outputFormat || !inputFormat) {
       this.failConnect(
         new CallbridgeError(
           'CB_EL_FORMAT',
-          `ElevenLabs agent audio format unsupported on calls (output ${String(m.outputFormat)}, input ${String(m.inputFormat)}); use ulaw_8000 or pcm_8000/16000/24000`,
+          `ElevenLabs agent audio format unsupported on calls (output ${String(m.outputFormat)}, input ${String(m.inputFormat)}); ` +
+            'use ulaw_8000 or pcm_8000/16000/24000',
           'bad_request',
         ),
       );
@@ -260,17 +265,17 @@ class ElevenLabsLeg implements ProviderLeg {
   private failConnect(err: CallbridgeError): void {
     this.state = 'closed';
     this.silenced = true;
-    clearTimeout(this.metadataTimer);
+    this.clock.clearTimeout(this.metadataTimer);
     this.settle.reject(err);
     this.closing = new Promise<void>((resolve) => {
-      if (this.ws.readyState === WebSocket.CLOSED) return resolve();
+      if (this.ws.readyState === SOCKET_CLOSED) return resolve();
       this.ws.once('close', () => resolve());
       this.ws.terminate();
     });
   }
 
   private onClose(code: number, reason: string): void {
-    clearTimeout(this.metadataTimer);
+    this.clock.clearTimeout(this.metadataTimer);
     const was = this.state;
     this.state = 'closed';
     if (this.silenced) return;

@@ -8,10 +8,10 @@
  * Docs: https://developers.openai.com/docs/guides/realtime (GA interface),
  * https://platform.openai.com/docs/guides/realtime#beta-to-ga-migration (why no `OpenAI-Beta` header).
  */
-import WebSocket from 'ws';
 import type { Config } from '../../config';
 import { CallbridgeError } from '../../errors';
 import type { Logger } from '../../observability/logger';
+import { providerDeps, type ProviderDeps } from '../socket';
 import type { CallContext, PreparedProvider, ProviderConnector, ProviderEvent, ProviderLeg } from '../types';
 import { OpenAiLeg } from './leg';
 import { buildSessionPlan } from './session-config';
@@ -22,7 +22,8 @@ const MAX_PAYLOAD_BYTES = 4 * 1024 * 1024;
 /** Default deadline from dialling to `session.updated` (ms). */
 const CONNECT_TIMEOUT_MS = 10_000;
 
-export interface OpenAiConnectorOptions {
+/** Tunables, mainly for tests; every field has a production default (real sockets, the process clock). */
+export interface OpenAiConnectorOptions extends Partial<ProviderDeps> {
   /** Deadline from dialling to a configured session (ms). Default 10,000. */
   connectTimeoutMs?: number;
 }
@@ -55,12 +56,13 @@ export function realtimeUrl(cfg: Pick<Config, 'OPENAI_REALTIME_URL' | 'OPENAI_RE
  *   `end` {reason: 'session_expired'}, `error` {fatal: true} on any close we did not ask for.
  */
 export function createOpenAiConnector(cfg: Config, log: Logger, opts: OpenAiConnectorOptions = {}): ProviderConnector {
+  const world = providerDeps(opts);
   return {
     name: 'openai',
     async prepare(): Promise<PreparedProvider> {
       const apiKey = cfg.OPENAI_API_KEY;
       if (!apiKey) throw new CallbridgeError('CB_OPENAI_AUTH', 'OPENAI_API_KEY is not set', 'auth');
-      return { connect: (ctx, onEvent) => connectLeg(cfg, apiKey, log, ctx, onEvent, opts.connectTimeoutMs ?? CONNECT_TIMEOUT_MS) };
+      return { connect: (ctx, onEvent) => connectLeg(cfg, apiKey, log, world, ctx, onEvent, opts.connectTimeoutMs ?? CONNECT_TIMEOUT_MS) };
     },
   };
 }
@@ -69,6 +71,7 @@ async function connectLeg(
   cfg: Config,
   apiKey: string,
   root: Logger,
+  { openSocket, clock }: ProviderDeps,
   ctx: CallContext,
   onEvent: (ev: ProviderEvent) => void,
   timeoutMs: number,
@@ -76,21 +79,16 @@ async function connectLeg(
   const log = root.child({ provider: 'openai', callSid: ctx.callSid });
   const plan = buildSessionPlan(ctx, cfg);
   const url = realtimeUrl(cfg);
-  const started = Date.now();
-  const ws = new WebSocket(url, {
-    headers: { Authorization: `Bearer ${apiKey}` },
-    perMessageDeflate: false,
-    maxPayload: MAX_PAYLOAD_BYTES,
-    handshakeTimeout: timeoutMs,
-  });
+  const started = clock.now();
+  const ws = openSocket(url, { headers: { Authorization: `Bearer ${apiKey}` }, maxPayload: MAX_PAYLOAD_BYTES, handshakeTimeoutMs: timeoutMs });
   // The leg attaches 'error' (and every other listener) in this same tick.
-  const leg = new OpenAiLeg(ws, { plan, firstMessage: ctx.firstMessage ?? cfg.FIRST_MESSAGE, timeoutMs, log, onEvent });
+  const leg = new OpenAiLeg(ws, { plan, firstMessage: ctx.firstMessage ?? cfg.FIRST_MESSAGE, timeoutMs, log, onEvent, clock });
   try {
     await leg.ready;
   } catch (err) {
-    log.warn({ err: (err as Error).message, category: (err as CallbridgeError).category, ms: Date.now() - started }, 'openai connect failed');
+    log.warn({ err: (err as Error).message, category: (err as CallbridgeError).category, ms: Math.round(clock.now() - started) }, 'openai connect failed');
     throw err;
   }
-  log.info({ ms: Date.now() - started, format: plan.wire.type }, 'openai session configured');
+  log.info({ ms: Math.round(clock.now() - started), format: plan.wire.type }, 'openai session configured');
   return leg;
 }

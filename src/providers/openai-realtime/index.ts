@@ -4,6 +4,6 @@ import { createOpenAiConnector } from './connector';
 
 export const openAiRealtimeProvider: ProviderModule = {
   name: 'openai',
-  connector: (cfg, log) => createOpenAiConnector(cfg, log),
+  connector: (cfg, log, deps) => createOpenAiConnector(cfg, log, deps),
   missingConfig: (cfg) => (cfg.OPENAI_API_KEY ? [] : ['OPENAI_API_KEY']),
 };

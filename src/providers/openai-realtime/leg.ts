@@ -5,10 +5,11 @@
  * §12 (errors and close codes); types from `openai` 6.49.0 `resources/realtime/realtime.d.ts`;
  * https://platform.openai.com/docs/guides/realtime-conversations (truncation, function calling).
  */
-import WebSocket from 'ws';
 import { bytesPerMs } from '../../audio/format';
+import type { Clock, Timer } from '../../clock';
 import { CallbridgeError } from '../../errors';
 import type { Logger } from '../../observability/logger';
+import { SOCKET_CLOSED, SOCKET_CONNECTING, SOCKET_OPEN, type ProviderSocket, type SocketData } from '../socket';
 import type { ProviderEvent, ProviderLeg } from '../types';
 import { closeError, serverError, socketError, timeoutError, upgradeError } from './errors';
 import { confirmsFormats, greetingEvents, type SessionPlan } from './session-config';
@@ -44,6 +45,8 @@ export interface LegOptions {
   timeoutMs: number;
   log: Logger;
   onEvent: (ev: ProviderEvent) => void;
+  /** Handshake deadline and close cap run on this clock. */
+  clock: Clock;
 }
 
 function remember<K, V>(map: Map<K, V>, key: K, value: V): void {
@@ -52,7 +55,7 @@ function remember<K, V>(map: Map<K, V>, key: K, value: V): void {
 }
 
 /**
- * A `ProviderLeg` over an already-created `ws` client socket. Construct it in the same tick as the
+ * A `ProviderLeg` over an already-created client socket (`ws`, or a fake in unit tests). Construct it in the same tick as the
  * socket (its listeners include `'error'`), then await `ready`: it resolves on a `session.updated`
  * that confirms the planned formats and rejects with a CallbridgeError otherwise ('auth' for
  * HTTP 401/403 or `invalid_api_key`/close 3000, 'connectivity' for refused sockets, closes and the
@@ -69,7 +72,7 @@ export class OpenAiLeg implements ProviderLeg {
   private state: State = 'handshake';
   private resolveReady!: () => void;
   private rejectReady!: (err: CallbridgeError) => void;
-  private readonly timer: NodeJS.Timeout;
+  private readonly timer: Timer;
   private httpStatus?: number;
   private lastError?: Pick<RealtimeError, 'type' | 'code' | 'message' | 'param'>;
   private expired = false;
@@ -89,7 +92,7 @@ export class OpenAiLeg implements ProviderLeg {
   private readonly bytesPerMs: number;
 
   constructor(
-    private readonly ws: WebSocket,
+    private readonly ws: ProviderSocket,
     private readonly opts: LegOptions,
   ) {
     this.bytesPerMs = bytesPerMs(opts.plan.format);
@@ -98,7 +101,7 @@ export class OpenAiLeg implements ProviderLeg {
       this.rejectReady = reject;
     });
     this.ready.catch(() => undefined); // the connector awaits it; never an unhandled rejection
-    this.timer = setTimeout(
+    this.timer = opts.clock.setTimeout(
       () => this.fail(timeoutError(opts.timeoutMs, this.state === 'handshake' ? 'session.created/session.updated' : 'start')),
       opts.timeoutMs,
     );
@@ -165,16 +168,16 @@ export class OpenAiLeg implements ProviderLeg {
     if (this.closing) return this.closing;
     const wasHandshake = this.state === 'handshake' || this.state === 'configured';
     this.state = 'closing';
-    clearTimeout(this.timer);
+    this.opts.clock.clearTimeout(this.timer);
     if (wasHandshake) this.rejectReady(new CallbridgeError('CB_OPENAI_CLOSED', `closed before ready: ${reason}`, 'application'));
     this.closing = new Promise<void>((resolve) => {
-      if (this.ws.readyState === WebSocket.CLOSED) return resolve();
-      const cap = setTimeout(() => this.ws.terminate(), CLOSE_CAP_MS);
+      if (this.ws.readyState === SOCKET_CLOSED) return resolve();
+      const cap = this.opts.clock.setTimeout(() => this.ws.terminate(), CLOSE_CAP_MS);
       this.ws.once('close', () => {
-        clearTimeout(cap);
+        this.opts.clock.clearTimeout(cap);
         resolve();
       });
-      if (this.ws.readyState === WebSocket.CONNECTING) this.ws.terminate();
+      if (this.ws.readyState === SOCKET_CONNECTING) this.ws.terminate();
       else this.ws.close(1000, Buffer.from(reason).subarray(0, 120).toString());
     }).then(() => {
       this.state = 'closed';
@@ -185,7 +188,7 @@ export class OpenAiLeg implements ProviderLeg {
   // ---- socket events ----
 
   private send(ev: RealtimeClientEvent): void {
-    if (this.ws.readyState === WebSocket.OPEN) this.ws.send(JSON.stringify(ev));
+    if (this.ws.readyState === SOCKET_OPEN) this.ws.send(JSON.stringify(ev));
   }
 
   private emit(ev: ProviderEvent): void {
@@ -195,7 +198,7 @@ export class OpenAiLeg implements ProviderLeg {
   private fail(err: CallbridgeError): void {
     if (this.state !== 'handshake' && this.state !== 'configured') return;
     this.state = 'closed';
-    clearTimeout(this.timer);
+    this.opts.clock.clearTimeout(this.timer);
     this.rejectReady(err);
     this.ws.terminate();
   }
@@ -209,7 +212,7 @@ export class OpenAiLeg implements ProviderLeg {
   }
 
   private onClose(code: number, reason: string): void {
-    clearTimeout(this.timer);
+    this.opts.clock.clearTimeout(this.timer);
     if (this.state === 'handshake' || this.state === 'configured') {
       this.fail(this.httpStatus !== undefined ? upgradeError(this.httpStatus) : closeError(code, reason, this.lastError));
       return;
@@ -221,7 +224,7 @@ export class OpenAiLeg implements ProviderLeg {
     this.state = 'closed';
   }
 
-  private onMessage(data: WebSocket.RawData, isBinary: boolean): void {
+  private onMessage(data: SocketData, isBinary: boolean): void {
     if (this.state === 'closing' || this.state === 'closed') return;
     let msg: unknown;
     try {
@@ -314,7 +317,7 @@ export class OpenAiLeg implements ProviderLeg {
       return;
     }
     this.state = 'configured';
-    clearTimeout(this.timer);
+    this.opts.clock.clearTimeout(this.timer);
     this.resolveReady();
     setImmediate(() => this.start());
   }
