@@ -44,8 +44,13 @@ const HTTP_CODE_SUFFIX: Record<HttpErrorCategory, string> = {
   connectivity: 'UNREACHABLE',
 };
 
-/** A CallbridgeError for a non-2xx HTTP `status`: category by httpStatusCategory, code `<prefix>_<AUTH|RATE_LIMIT|SERVER|BAD_REQUEST>`. */
+/** The code of an HTTP API failure of `category`: `<prefix>_<AUTH|RATE_LIMIT|SERVER|BAD_REQUEST|UNREACHABLE>`. */
+export function httpErrorCode<P extends `CB_${string}`>(prefix: P, category: HttpErrorCategory): `${P}_${string}` {
+  return `${prefix}_${HTTP_CODE_SUFFIX[category]}`;
+}
+
+/** A CallbridgeError for a non-2xx HTTP `status`: category by httpStatusCategory, code by httpErrorCode. */
 export function httpStatusError(prefix: `CB_${string}`, status: number, message: string, opts?: ErrorOptions): CallbridgeError {
   const category = httpStatusCategory(status);
-  return new CallbridgeError(`${prefix}_${HTTP_CODE_SUFFIX[category]}`, message, category, opts);
+  return new CallbridgeError(httpErrorCode(prefix, category), message, category, opts);
 }

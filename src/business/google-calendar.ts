@@ -10,8 +10,8 @@
  * is not used: share the calendar with the service account's email instead.
  */
 import { auth, calendar, type calendar_v3 } from '@googleapis/calendar';
-import { httpStatusCategory } from '../errors';
-import { CalendarError, type CalendarBackend, type CalendarErrorCategory, type CalendarEvent, type Interval } from './calendar';
+import { httpErrorCode, httpStatusCategory } from '../errors';
+import { CalendarError, type CalendarBackend, type CalendarEvent, type Interval } from './calendar';
 import type { ServiceAccountKey } from './service-account';
 
 export { loadServiceAccount, type ServiceAccountKey } from './service-account';
@@ -20,14 +20,6 @@ export const CALENDAR_SCOPE = 'https://www.googleapis.com/auth/calendar';
 
 /** Google's reasons for quota exhaustion, which it may send with 403 instead of 429. */
 const RATE_LIMIT_REASONS = new Set(['rateLimitExceeded', 'userRateLimitExceeded']);
-
-const CODES = {
-  auth: 'CB_CALENDAR_AUTH',
-  rate_limit: 'CB_CALENDAR_RATE_LIMIT',
-  bad_request: 'CB_CALENDAR_BAD_REQUEST',
-  server: 'CB_CALENDAR_SERVER',
-  connectivity: 'CB_CALENDAR_UNREACHABLE',
-} as const satisfies Record<CalendarErrorCategory, `CB_CALENDAR_${string}`>;
 
 /**
  * Gaxios error → CalendarError (https://developers.google.com/calendar/api/guides/errors): the status
@@ -44,9 +36,9 @@ function toCalendarError(what: string, err: unknown): CalendarError {
   const status = e.status ?? e.response?.status ?? (typeof e.code === 'number' ? e.code : undefined);
   const reason = e.response?.data?.error?.errors?.[0]?.reason;
   const msg = `${what}: ${e.message ?? String(err)}`;
-  if (status === undefined) return new CalendarError(CODES.connectivity, msg, 'connectivity', { cause: err });
+  if (status === undefined) return new CalendarError(httpErrorCode('CB_CALENDAR', 'connectivity'), msg, 'connectivity', { cause: err });
   const category = reason && RATE_LIMIT_REASONS.has(reason) ? 'rate_limit' : httpStatusCategory(status);
-  const code = status === 404 ? 'CB_CALENDAR_NOT_FOUND' : CODES[category];
+  const code = status === 404 ? 'CB_CALENDAR_NOT_FOUND' : httpErrorCode('CB_CALENDAR', category);
   return new CalendarError(code, msg, category, { cause: err, status, reason });
 }
 
@@ -59,9 +51,9 @@ function toCalendarError(what: string, err: unknown): CalendarError {
 function calendarEntryError(calendarId: string, reasons: string[]): CalendarError {
   const msg = `freeBusy: ${calendarId}: ${reasons.join(', ') || 'calendar missing from the answer'}`;
   const reason = reasons[0];
-  if (reasons.includes('internalError')) return new CalendarError(CODES.server, msg, 'server', { reason });
+  if (reasons.includes('internalError')) return new CalendarError(httpErrorCode('CB_CALENDAR', 'server'), msg, 'server', { reason });
   if (reasons.every((r) => r === 'notFound')) return new CalendarError('CB_CALENDAR_NOT_FOUND', msg, 'bad_request', { reason });
-  return new CalendarError(CODES.bad_request, msg, 'bad_request', { reason });
+  return new CalendarError(httpErrorCode('CB_CALENDAR', 'bad_request'), msg, 'bad_request', { reason });
 }
 
 export interface GoogleCalendarOptions {

@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Resend } from 'resend';
-import { CallbridgeError, httpStatusCategory, type HttpErrorCategory } from '../errors';
+import { CallbridgeError, httpErrorCode, httpStatusCategory, type HttpErrorCategory } from '../errors';
 import { toEml } from './eml';
 
 export interface EmailMessage {
@@ -36,7 +36,7 @@ export interface Mailer {
  * - `CB_EMAIL_IN_PROGRESS` ('rate_limit'): 409 concurrent_idempotent_requests, the same key still being
  *   processed; Resend's advice is to try again later, so it is retryable like a rate limit
  * - `CB_EMAIL_RATE_LIMIT` ('rate_limit'): 429 (rate_limit_exceeded, daily / monthly quota)
- * - `CB_EMAIL_REJECTED` ('bad_request'): any other 4xx (400, 409 invalid_idempotent_request, 422 validation_error …)
+ * - `CB_EMAIL_BAD_REQUEST` ('bad_request'): any other 4xx (400, 409 invalid_idempotent_request, 422 validation_error …)
  * - `CB_EMAIL_SERVER` ('server'): 5xx, or a 2xx answer without an email id
  */
 export class EmailError extends CallbridgeError {
@@ -55,21 +55,13 @@ export class EmailError extends CallbridgeError {
   }
 }
 
-const EMAIL_CODES = {
-  auth: 'CB_EMAIL_AUTH',
-  rate_limit: 'CB_EMAIL_RATE_LIMIT',
-  bad_request: 'CB_EMAIL_REJECTED',
-  server: 'CB_EMAIL_SERVER',
-  connectivity: 'CB_EMAIL_UNREACHABLE',
-} as const satisfies Record<HttpErrorCategory, `CB_EMAIL_${string}`>;
-
 /** Resend's `{ name, message, statusCode }` error value → EmailError (see EmailError for the mapping). */
 function toEmailError(error: { name: string; message: string; statusCode: number | null }): EmailError {
   const msg = `resend: ${error.message}`;
-  if (error.statusCode === null) return new EmailError(EMAIL_CODES.connectivity, msg, 'connectivity', error.name, null);
+  if (error.statusCode === null) return new EmailError(httpErrorCode('CB_EMAIL', 'connectivity'), msg, 'connectivity', error.name, null);
   if (error.name === 'concurrent_idempotent_requests') return new EmailError('CB_EMAIL_IN_PROGRESS', msg, 'rate_limit', error.name, error.statusCode);
   const category = httpStatusCategory(error.statusCode);
-  return new EmailError(EMAIL_CODES[category], msg, category, error.name, error.statusCode);
+  return new EmailError(httpErrorCode('CB_EMAIL', category), msg, category, error.name, error.statusCode);
 }
 
 /** Resend SDK 6.x: errors come back as values (`{ data, error }`), never thrown. */
@@ -88,7 +80,7 @@ export class ResendMailer implements Mailer {
       { idempotencyKey },
     );
     if (error) throw toEmailError(error);
-    if (!data?.id) throw new EmailError(EMAIL_CODES.server, 'resend: answer without an email id', 'server', 'application_error', null);
+    if (!data?.id) throw new EmailError(httpErrorCode('CB_EMAIL', 'server'), 'resend: answer without an email id', 'server', 'application_error', null);
     return { id: data.id };
   }
 }

@@ -8,7 +8,7 @@
  * - `PUT       {api}/admin/projects/{project}/features/{name}/environments/{env}/strategies/{id}`
  * - `POST      {api}/admin/projects/{project}/features/{name}/environments/{env}/on|off`
  */
-import { CallbridgeError, httpStatusCategory, type HttpErrorCategory } from '../errors';
+import { CallbridgeError, httpErrorCode, httpStatusCategory, type HttpErrorCategory } from '../errors';
 import { TOGGLE_NAME } from './types';
 
 export interface UnleashAdminOptions {
@@ -64,18 +64,10 @@ export class UnleashAdminError extends CallbridgeError {
   }
 }
 
-const UNLEASH_CODES = {
-  auth: 'CB_UNLEASH_AUTH',
-  rate_limit: 'CB_UNLEASH_RATE_LIMIT',
-  bad_request: 'CB_UNLEASH_BAD_REQUEST',
-  server: 'CB_UNLEASH_SERVER',
-  connectivity: 'CB_UNLEASH_UNREACHABLE',
-} as const satisfies Record<HttpErrorCategory, `CB_UNLEASH_${string}`>;
-
 /** A non-2xx answer → UnleashAdminError by its status (see httpStatusCategory). */
 function statusError(message: string, status: number): UnleashAdminError {
   const category = httpStatusCategory(status);
-  return new UnleashAdminError(status === 404 ? 'CB_UNLEASH_NOT_FOUND' : UNLEASH_CODES[category], message, category, status);
+  return new UnleashAdminError(status === 404 ? 'CB_UNLEASH_NOT_FOUND' : httpErrorCode('CB_UNLEASH', category), message, category, status);
 }
 
 export class UnleashAdmin {
@@ -116,16 +108,24 @@ export class UnleashAdmin {
       text = await res.text(); // the timeout covers the body too
     } catch (err) {
       const why = (err as Error).name === 'TimeoutError' ? `no answer within ${this.timeoutMs} ms` : (err as Error).message;
-      throw new UnleashAdminError(UNLEASH_CODES.connectivity, `Unleash admin API unreachable at ${this.api}: ${why}`, 'connectivity', 0, { cause: err });
+      throw new UnleashAdminError(httpErrorCode('CB_UNLEASH', 'connectivity'), `Unleash admin API unreachable at ${this.api}: ${why}`, 'connectivity', 0, {
+        cause: err,
+      });
     }
     if (!res.ok && !okStatuses.includes(res.status)) throw statusError(`${method} ${path} → ${res.status}: ${text.slice(0, 300)}`, res.status);
     try {
       return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T };
     } catch (err) {
       if (!res.ok) return { status: res.status, body: undefined as T }; // an accepted 404 is read by its status alone
-      throw new UnleashAdminError(UNLEASH_CODES.server, `${method} ${path} → ${res.status}: not JSON: ${text.slice(0, 300)}`, 'server', res.status, {
-        cause: err,
-      });
+      throw new UnleashAdminError(
+        httpErrorCode('CB_UNLEASH', 'server'),
+        `${method} ${path} → ${res.status}: not JSON: ${text.slice(0, 300)}`,
+        'server',
+        res.status,
+        {
+          cause: err,
+        },
+      );
     }
   }
 

@@ -49,9 +49,9 @@ describe('EmailError categories', () => {
     });
   });
 
-  it('validation (422) and a reused key with another payload (409) → CB_EMAIL_REJECTED, bad_request', async () => {
+  it('validation (422) and a reused key with another payload (409) → CB_EMAIL_BAD_REQUEST, bad_request', async () => {
     await expect(mailer.send({ ...msg, from: 'not an address' }, key())).rejects.toMatchObject({
-      code: 'CB_EMAIL_REJECTED',
+      code: 'CB_EMAIL_BAD_REQUEST',
       category: 'bad_request',
       retryable: false,
       statusCode: 422,
@@ -59,7 +59,7 @@ describe('EmailError categories', () => {
     const k = key();
     await mailer.send(msg, k);
     await expect(mailer.send({ ...msg, text: 'changed' }, k)).rejects.toMatchObject({
-      code: 'CB_EMAIL_REJECTED',
+      code: 'CB_EMAIL_BAD_REQUEST',
       category: 'bad_request',
       retryable: false,
       errorName: 'invalid_idempotent_request',
