@@ -102,6 +102,7 @@ export function buildServer(cfg: Config, log: Logger, o: ServerOverrides = {}): 
     claim: (callSid: string, token: string | undefined) => pending.claim(callSid, token),
     statuses: ops.book,
     placedCall: (rid: string) => ops.outbound.take(rid),
+    clock: o.clock,
   };
   const carriers = new Map<string, Carrier<PendingCall>>((o.carriers ?? CARRIERS).map((m) => [m.name, m.create<PendingCall>(carrierDeps)]));
   const controls: CallControls = Object.fromEntries([...carriers].map(([name, c]) => [name, c.control]));

@@ -5,6 +5,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Router } from 'express';
 import type { AudioFormat } from '../audio/format';
+import type { Clock } from '../clock';
 import type { Config } from '../config';
 import type { CallDirection, CallIdentity, CarrierName, ProviderName } from '../identity';
 import type { Logger } from '../observability/logger';
@@ -181,6 +182,8 @@ export interface CarrierDeps<Call = unknown> {
   statuses: CarrierStatusSink;
   /** The options of a call placed through `POST /api/calls`, by the request id its answer URL carries (taken once). */
   placedCall(rid: string): Promise<PlacedCallOptions | undefined>;
+  /** Time and timers for outbound framing (default: the process clock). */
+  clock?: Clock;
 }
 
 /** One carrier as a server uses it: the media-stream rules, call control, webhooks and URLs of placed calls. */

@@ -7,6 +7,7 @@
  * - codec at the URL's `sample-rate` (hyphen documented, `sample_rate` also read; spec §1.4);
  * - outbound audio framed in 320-byte multiples and paced (./outbound.ts).
  */
+import type { Clock } from '../../clock';
 import type { Config } from '../../config';
 import type { CarrierStartEvent, CarrierStream } from '../types';
 import { basicAuthOk, secretEquals } from './auth';
@@ -22,6 +23,8 @@ export interface ExotelStreamDeps<Call> {
   live: ExotelLiveCalls;
   /** Admit a call that arrived on the static applet URL (no dynamic-URL request came first). */
   admitStatic(start: CarrierStartEvent): Call | undefined;
+  /** Time and timers of the outbound framer (default: the process clock). */
+  clock?: Clock;
 }
 
 /** The `sample-rate` (or `sample_rate`) of a stream URL, else `fallback`. */
@@ -51,7 +54,7 @@ export function exotelStream<Call>(deps: ExotelStreamDeps<Call>): CarrierStream<
       if (cfg.EXOTEL_STREAM_TOKEN && secretEquals(token, cfg.EXOTEL_STREAM_TOKEN)) return deps.admitStatic(start);
       return undefined;
     },
-    outbound: (start, write) => new ExotelOutbound({ format: start.format, write }),
+    outbound: (start, write) => new ExotelOutbound({ format: start.format, write, clock: deps.clock }),
     attached: (callSid, close) => live.attach(callSid, close),
   };
 }
