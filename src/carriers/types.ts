@@ -1,6 +1,6 @@
 /**
  * The carrier seam: a carrier's wire ⇄ these events and commands. The session never sees a wire
- * field name; a carrier codec never sees a session. See ../shared/ARCHITECTURE.md.
+ * field name; a carrier codec never sees a session. See README.md "Architecture".
  */
 import type { IncomingMessage } from 'node:http';
 import type { Router } from 'express';

@@ -1,5 +1,5 @@
 /**
- * Exotel signs nothing (spec/exotel.md §2): callbridge authenticates the stream with its own per-call
+ * Exotel signs nothing (docs/protocols/exotel.md#authentication): callbridge authenticates the stream with its own per-call
  * token in the stream URL's query, optional HTTP Basic credentials (Exotel turns `wss://user:pass@host`
  * into `Authorization: Basic …`, https://developer.exotel.com/docs/agentstream/stream-voicebot-applet),
  * and an optional token on its webhooks. All comparisons are constant-time.

@@ -2,8 +2,8 @@
  * Exotel Voicebot stream codec: wire JSON ⇄ CarrierEvent / CarrierCommand. Pure: no sockets, no timers.
  *
  * In: `connected`, `start`, `media`, `dtmf`, `mark`, `stop` (and `closed`, treated like `stop`), in any
- * of the spellings of spec/exotel.md §3.2. Out: `media`, `mark`, `clear` with snake_case `stream_sid`
- * (spec §3.3). Audio is PCM16 little-endian mono at the stream's `sample_rate` (spec §4).
+ * of the spellings of docs/protocols/exotel.md#spellings. Out: `media`, `mark`, `clear` with snake_case `stream_sid`
+ * (docs/protocols/exotel.md#stream-messages). Audio is PCM16 little-endian mono at the stream's `sample_rate` (docs/protocols/exotel.md#audio-and-chunking).
  * Sources: https://developer.exotel.com/docs/agentstream/websocket-protocol,
  * https://developer.exotel.com/docs/agentstream/stream-voicebot-applet.
  */
@@ -15,7 +15,7 @@ import { child, field, isObject, parseRate, text, type ExotelOutbound, type Exot
 const bad = (reason: Extract<ParseResult, { ok: false }>['reason']): ParseResult => ({ ok: false, reason });
 const ok = (event: CarrierEvent): ParseResult => ({ ok: true, event });
 
-/** `media_format.encoding` values that all mean PCM16LE (spec §3.1 CONFLICT: `audio/x-raw`, `raw`, `linear16`). */
+/** `media_format.encoding` values that all mean PCM16LE (Exotel's pages disagree: docs/protocols/exotel.md#stream-messages). */
 const PCM_ENCODINGS = new Set(['audio/x-raw', 'raw', 'linear16', 'slin', 'audio/l16', 'pcm', 'pcm16', 's16le']);
 
 /** Custom parameters as strings (numbers accepted), any casing of the key `custom_parameters`. */
@@ -50,7 +50,8 @@ function parseStart(msg: WireObject, fallbackRate: ExotelRate): ParseResult {
   }
   const encoding = text(mf, 'encoding');
   if (encoding !== undefined && !PCM_ENCODINGS.has(encoding.toLowerCase())) {
-    // spec §4 CONFLICT: Voicebot audio is PCM16LE whatever the label says; log what arrived.
+    // Exotel's pages disagree on the default encoding (docs/protocols/exotel.md#audio-and-chunking): Voicebot audio is PCM16LE
+    // whatever the label says; log what arrived.
     warnings.push(`start.media_format.encoding ${JSON.stringify(encoding)} is not a PCM label: treating the audio as PCM16LE`);
   }
   const params = paramsOf(start);
@@ -85,14 +86,14 @@ function parseControl(event: string, msg: WireObject, fallbackRate: ExotelRate):
       return digit ? ok({ type: 'dtmf', digit }) : bad('bad_shape');
     }
     case 'stop':
-    case 'closed': // sample code handles an inbound `closed` like `stop` (spec §3.2)
+    case 'closed': // Exotel's sample code handles an inbound `closed` like `stop` (docs/protocols/exotel.md#spellings)
       return ok({ type: 'stop', reason: text(child(msg, 'stop'), 'reason') ?? event });
     default:
       return bad('unknown_event');
   }
 }
 
-/** `media` → audio; hot path, narrowed by hand (STYLE.md §3). Odd-length PCM is dropped to keep sample alignment. */
+/** `media` → audio; hot path, narrowed by hand (no schema validation per frame). Odd-length PCM is dropped to keep sample alignment. */
 function parseMedia(msg: WireObject): ParseResult {
   const media = field(msg, 'media');
   if (!isObject(media)) return bad('bad_shape');
@@ -107,7 +108,7 @@ function parseMedia(msg: WireObject): ParseResult {
 /**
  * The Exotel codec for one stream. `fallbackRate` is the `sample-rate` the stream URL asked for
  * (Hz); it is used when `start.media_format.sample_rate` is missing or unsupported.
- * `parse` never throws; `serialize` emits exactly the fields of spec §3.3, omitting `stream_sid`
+ * `parse` never throws; `serialize` emits exactly the fields of https://developer.exotel.com/docs/agentstream/websocket-protocol, omitting `stream_sid`
  * only when `start` carried none (Exotel documents it as not required).
  */
 export function createExotelCodec(fallbackRate: ExotelRate = 8000): CarrierCodec {

@@ -1,7 +1,7 @@
 /**
  * Per-process Exotel call state that the stream, the call control and the webhooks share:
- * live streams by CallSid (control closes them: Exotel has no REST hang-up or transfer, spec/exotel.md
- * §6.4–6.5), pending transfers by CallSid (read by the Connect applet's dynamic URL), and tokens minted
+ * live streams by CallSid (control closes them: Exotel has no REST hang-up or transfer, docs/protocols/exotel.md#transfer-and-hang-up),
+ * pending transfers by CallSid (read by the Connect applet's dynamic URL), and tokens minted
  * for a dynamic-URL request that carried no CallSid.
  */
 

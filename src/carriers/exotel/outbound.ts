@@ -3,7 +3,7 @@
  *
  * Exotel wants every outbound `media` payload to be a multiple of 320 bytes, at least 3.2 KB and at
  * most 100 KB; smaller chunks distort, non-multiples leave gaps, and an unpaced burst is reported to
- * end the call after ~4 s (spec/exotel.md §4, trip-wires 4–6;
+ * end the call after ~4 s (unverified beyond Exotel's samples; docs/protocols/exotel.md#audio-and-chunking;
  * https://developer.exotel.com/docs/agentstream/stream-voicebot-applet). The session forwards
  * provider chunks of any size, so this layer:
  * - accumulates PCM16 and cuts `chunkBytes` chunks (max(3 200 B, 100 ms), a 320-multiple);
@@ -15,7 +15,7 @@
  * - sends chunks no more than `leadMs` ahead of playback: estimated by the wall clock and re-synchronised
  *   by every mark echo (Exotel echoes a mark once the audio before it has played), so pacing follows
  *   the carrier's real playout;
- * - on `clear`, drops everything queued here and sends `clear` at once (barge-in, STYLE.md §7).
+ * - on `clear`, drops everything queued here and sends `clear` at once (barge-in: `clear` goes out before anything else).
  */
 import { bytesPerMs, type AudioFormat } from '../../audio/format';
 import { systemClock, type Clock, type Timer } from '../../clock';
@@ -161,7 +161,7 @@ export class ExotelOutbound {
   private cutTail(): void {
     if (this.tailBytes > 0) {
       const padded = Math.ceil(this.tailBytes / EXOTEL_CHUNK_ALIGN_BYTES) * EXOTEL_CHUNK_ALIGN_BYTES;
-      const bytes = Buffer.alloc(padded); // PCM16 silence is 0x0000 (spec §4)
+      const bytes = Buffer.alloc(padded); // PCM16 silence is 0x0000 (docs/protocols/exotel.md#audio-and-chunking)
       Buffer.concat(this.tail, this.tailBytes).copy(bytes);
       this.ready.push({ kind: 'audio', bytes });
       this.cut += this.tailBytes;

@@ -1,17 +1,17 @@
 /**
  * Exotel call control. There is no official Exotel Node SDK, so the v1 Connect API is called with
  * `fetch`; hang-up and transfer have no v1 REST request and are done the way the platform allows:
- * by closing the Voicebot stream so the flow moves to its next applet (spec/exotel.md §6.4–6.5).
+ * by closing the Voicebot stream so the flow moves to its next applet (docs/protocols/exotel.md#transfer-and-hang-up).
  *
  * - placeCall: `POST {base}/v1/Accounts/{EXOTEL_ACCOUNT_SID}/Calls/connect.json`, form-encoded,
  *   `Authorization: Basic base64(EXOTEL_API_KEY:EXOTEL_API_TOKEN)` (Node's fetch refuses credentials in
  *   the URL), `From` = the customer (dialled first), `CallerId` = EXOTEL_CALLER_ID, `Url` = the flow
  *   `http://my.exotel.com/{sid}/exoml/start_voice/{EXOTEL_APP_ID}` whose Voicebot applet requests
  *   `/outbound?carrier=exotel`; answer `{"Call":{"Sid":…}}`.
- *   https://developer.exotel.com/docs/voice-v1/api-reference/outgoing-call-to-flow (spec §6.1–6.2).
+ *   https://developer.exotel.com/docs/voice-v1/api-reference/outgoing-call-to-flow (docs/protocols/exotel.md#connect-api).
  * - hangup: close the stream; the flow's Hangup applet (or the Connect applet answering no number) ends the call.
  * - transfer: remember the destination for the CallSid, then close the stream; the Connect applet's
- *   dynamic URL (`GET /webhooks/exotel/connect`) answers it (spec §6.4).
+ *   dynamic URL (`GET /webhooks/exotel/connect`) answers it (https://support.exotel.com/support/solutions/articles/3000096873).
  * - sayAndHangup: callbridge has no speech of its own to play, so it closes the stream and the flow
  *   ends the call (a Greeting applet placed before Hangup in the flow can say goodbye).
  */
@@ -28,7 +28,7 @@ export function exotelApiBase(cfg: Pick<Config, 'EXOTEL_API_BASE' | 'EXOTEL_SUBD
   return (cfg.EXOTEL_API_BASE ?? `https://${cfg.EXOTEL_SUBDOMAIN}`).replace(/\/+$/, '');
 }
 
-/** The flow URL Exotel accepts as `Url` (only this form is allowed, spec §6.2). */
+/** The flow URL Exotel accepts as `Url` (only this form is allowed: https://developer.exotel.com/docs/voice-v1/api-reference/outgoing-call-to-flow). */
 export function exotelFlowUrl(accountSid: string, appId: string): string {
   return `http://my.exotel.com/${encodeURIComponent(accountSid)}/exoml/start_voice/${encodeURIComponent(appId)}`;
 }
@@ -39,14 +39,14 @@ function categoryOf(status: number): ErrorCategory {
   return status >= 500 ? 'server' : 'bad_request';
 }
 
-/** `RestException.Message` or a top-level `Message` of an Exotel error body (nesting unverified, spec §6.2). */
+/** `RestException.Message` or a top-level `Message` of an Exotel error body (nesting unverified; docs/protocols/exotel.md#connect-api). */
 function errorMessage(body: unknown): string | undefined {
   const b = body as { RestException?: { Message?: unknown }; Message?: unknown } | null;
   const m = b?.RestException?.Message ?? b?.Message;
   return typeof m === 'string' ? m.slice(0, 200) : undefined;
 }
 
-/** The form of a Connect API call into the flow (spec §6.2). */
+/** The form of a Connect API call into the flow (https://developer.exotel.com/docs/voice-v1/api-reference/outgoing-call-to-flow). */
 export function connectForm(cfg: Config, req: PlaceCallRequest): URLSearchParams {
   const form = new URLSearchParams({
     From: req.to,
@@ -56,7 +56,7 @@ export function connectForm(cfg: Config, req: PlaceCallRequest): URLSearchParams
     StatusCallback: withToken(req.statusCallbackUrl, cfg.EXOTEL_WEBHOOK_TOKEN),
   });
   // The flow URL is fixed, so per-call options travel as CustomField, which Exotel passes to the
-  // applet's dynamic-URL request and to status callbacks (spec §1.2, §6.2).
+  // applet's dynamic-URL request and to status callbacks (https://developer.exotel.com/docs/voice-v1/api-reference/outgoing-call-to-flow).
   const rid = new URL(req.answerUrl).searchParams.get('rid');
   if (rid) form.set('CustomField', rid.slice(0, 128));
   form.append('StatusCallbackEvents[]', 'answered');

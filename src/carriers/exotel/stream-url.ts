@@ -1,5 +1,5 @@
 /**
- * The stream URL callbridge gives Exotel's Voicebot applet (spec/exotel.md §1.3–1.4):
+ * The stream URL callbridge gives Exotel's Voicebot applet (docs/protocols/exotel.md#call-set-up, #stream-url):
  * `wss://[user:password@]{PUBLIC_URL host}{prefix}/media-stream?carrier=exotel&token={token}&sample-rate={rate}`.
  * Exotel keeps the query string; three parameters stay within its limit of 3 custom parameters and
  * 256 characters; credentials written into the URL are sent as `Authorization: Basic`

@@ -1,10 +1,10 @@
 /**
  * The Exotel stream rules for `WS /media-stream?carrier=exotel&token=…&sample-rate=…`:
  * - upgrade: a `token` in the query is required (else 401), plus Basic credentials when
- *   EXOTEL_STREAM_USER/EXOTEL_STREAM_PASSWORD are set (else 401) (spec/exotel.md §2);
+ *   EXOTEL_STREAM_USER/EXOTEL_STREAM_PASSWORD are set (else 401) (docs/protocols/exotel.md#authentication);
  * - `start`: the token must belong to the call whose `call_sid` starts (issued by the dynamic-URL
  *   answer), or equal EXOTEL_STREAM_TOKEN (static applet URL: the call is admitted now);
- * - codec at the URL's `sample-rate` (hyphen documented, `sample_rate` also read; spec §1.4);
+ * - codec at the URL's `sample-rate` (hyphen documented, `sample_rate` also read; docs/protocols/exotel.md#stream-url);
  * - outbound audio framed in 320-byte multiples and paced (./outbound.ts).
  */
 import type { Clock } from '../../clock';

@@ -1,5 +1,5 @@
 /**
- * Exotel HTTP endpoints (spec/exotel.md §1.2–1.3, §6.3–6.4):
+ * Exotel HTTP endpoints (docs/protocols/exotel.md#call-set-up, #status-callback, #transfer-and-hang-up):
  * - `GET|POST /inbound?carrier=exotel`, `/outbound?carrier=exotel`: the Voicebot applet's dynamic-URL
  *   request → 200 `{"url":"wss://PUBLIC/media-stream?carrier=exotel&token=…&sample-rate=…"}`; the call is
  *   admitted (provider set-up starts now) and the token bound to its `CallSid`. Refused calls → 503.
@@ -21,7 +21,7 @@ export interface ExotelWebhookDeps extends CarrierDeps {
   live: ExotelLiveCalls;
 }
 
-/** Query, then form or JSON body: Exotel's request encodings are partly unverified (spec §1.2, §6.3). */
+/** Query, then form or JSON body: Exotel's request encodings are partly unverified (docs/protocols/exotel.md#call-set-up, #status-callback). */
 function paramsOf(req: Request): Record<string, string> {
   const out: Record<string, string> = {};
   const add = (src: unknown) => {
@@ -41,7 +41,10 @@ function directionOf(path: string): 'inbound' | 'outbound' {
   return path === '/outbound' ? 'outbound' : 'inbound';
 }
 
-/** The Connect applet's dynamic-URL answer (shape of Exotel's sample `handle_programmable_connect`, spec §6.4). */
+/**
+ * The Connect applet's dynamic-URL answer (shape of Exotel's sample `handle_programmable_connect`:
+ * https://github.com/exotel/Agent-Stream/blob/main/integrations/elevenlabs/exotel/bridge.py).
+ */
 export function connectAnswer(to: string | undefined, callerId: string | undefined): Record<string, unknown> {
   return {
     fetch_after_attempt: false,
@@ -78,7 +81,7 @@ export function exotelWebhookRouter(deps: ExotelWebhookDeps): Router {
         callSid,
         carrier: 'exotel',
         direction,
-        // Outbound: CallFrom is the dialled customer, CallTo our ExoPhone (spec §1.2).
+        // Outbound: CallFrom is the dialled customer, CallTo our ExoPhone (https://support.exotel.com/support/solutions/articles/3000096873).
         from: direction === 'inbound' ? caller : exophone,
         to: direction === 'inbound' ? exophone : caller,
         carrierFormat: { encoding: 'pcm16le', sampleRate: rate },
@@ -119,7 +122,7 @@ export function exotelWebhookRouter(deps: ExotelWebhookDeps): Router {
     }
     const callSid = p.CallSid;
     const event = p.EventType ?? 'terminal';
-    // `answered` carries no final Status; it means the call is now in progress (spec §6.3).
+    // `answered` carries no final Status; it means the call is now in progress (https://developer.exotel.com/docs/voice-v1/api-reference/status-callback).
     const status = event === 'answered' ? 'in-progress' : p.Status;
     if (!callSid || !status) {
       res.status(400).json({ error: 'CallSid and Status are required' });

@@ -1,11 +1,11 @@
 /**
  * Exotel Voicebot ("AgentStream") stream wire, spelled as on the wire, plus the chunk-size rules.
  *
- * Sources (see ../shared/spec/exotel.md §3–4):
+ * Sources (see docs/protocols/exotel.md#stream-messages, #audio-and-chunking):
  * - https://developer.exotel.com/docs/agentstream/websocket-protocol (events, values as strings)
  * - https://developer.exotel.com/docs/agentstream/stream-voicebot-applet (same keys, some values numbers;
  *   outbound chunk rules: multiples of 320 bytes, 3.2 KB minimum, 100 KB maximum)
- * Spellings seen in the wild (spec §3.2): `stream_sid`/`streamSid`, `call_sid`/`callSid`,
+ * Spellings seen in the wild (docs/protocols/exotel.md#spellings): `stream_sid`/`streamSid`, `call_sid`/`callSid`,
  * `custom_parameters`/`customParameters`, `media_format`/`mediaFormat`, `sequence_number`/
  * `sequenceNumber`, `Event`, `Payload`. Every lookup here tries snake_case, then camelCase, then
  * PascalCase, so no message is rejected for its casing.
@@ -14,21 +14,24 @@
 /** One JSON object from the wire (any casing). */
 export type WireObject = Record<string, unknown>;
 
-/** callbridge → Exotel: exactly these three messages, always `stream_sid` in snake_case (spec §3.3). */
+/** callbridge → Exotel: exactly these three messages, always `stream_sid` in snake_case (https://developer.exotel.com/docs/agentstream/websocket-protocol). */
 export type ExotelOutbound =
   | { event: 'media'; stream_sid?: string; media: { payload: string } }
   | { event: 'mark'; stream_sid?: string; mark: { name: string } }
   | { event: 'clear'; stream_sid?: string };
 
-/** Sample rates Exotel streams at (Hz), chosen with `sample-rate` on the stream URL (spec §1.4). */
+/** Sample rates Exotel streams at (Hz), chosen with `sample-rate` on the stream URL (https://developer.exotel.com/docs/agentstream/stream-voicebot-applet). */
 export const EXOTEL_RATES = [8000, 16000, 24000] as const;
 export type ExotelRate = (typeof EXOTEL_RATES)[number];
 
-/** Outbound media payloads must be a multiple of this many bytes (spec §4). */
+/** Outbound media payloads must be a multiple of this many bytes (https://developer.exotel.com/docs/agentstream/stream-voicebot-applet). */
 export const EXOTEL_CHUNK_ALIGN_BYTES = 320;
-/** Smallest outbound chunk Exotel asks for (bytes; 200 ms at 8 kHz, 100 ms at 16 kHz) (spec §4). */
+/**
+ * Smallest outbound chunk Exotel asks for (bytes; 200 ms at 8 kHz, 100 ms at 16 kHz)
+ * (https://developer.exotel.com/docs/agentstream/stream-voicebot-applet; docs/protocols/exotel.md#audio-and-chunking).
+ */
 export const EXOTEL_MIN_CHUNK_BYTES = 3200;
-/** Largest 320-multiple under both readings of "100 KB" (100 000 and 102 400 bytes) (spec §4). */
+/** Largest 320-multiple under both readings of "100 KB" (100 000 and 102 400 bytes) (docs/protocols/exotel.md#audio-and-chunking). */
 export const EXOTEL_MAX_CHUNK_BYTES = 99_840;
 
 /** `snake_case` → `camelCase`. */
@@ -72,8 +75,8 @@ export function child(obj: WireObject | undefined, key: string): WireObject | un
 }
 
 /**
- * Parse a sample rate as Exotel writes it: `"8000"`, `8000`, `"16000Hz"`, `"16 kHz"` (spec §3.1,
- * suffixes seen in github.com/exotel/Agent-Stream bridge.py). Returns undefined for anything that is
+ * Parse a sample rate as Exotel writes it: `"8000"`, `8000`, `"16000Hz"`, `"16 kHz"` (docs/protocols/exotel.md#spellings;
+ * suffixes seen in https://github.com/exotel/Agent-Stream/blob/main/integrations/elevenlabs/exotel/bridge.py). Returns undefined for anything that is
  * not 8000, 16000 or 24000 Hz.
  */
 export function parseRate(v: string | undefined): ExotelRate | undefined {

@@ -1,6 +1,6 @@
 /**
  * Twilio Media Streams codec: wire JSON ⇄ CarrierEvent / CarrierCommand. Pure: no sockets, no timers.
- * Source: https://www.twilio.com/docs/voice/media-streams/websocket-messages (spec/twilio.md §3–4).
+ * Source: https://www.twilio.com/docs/voice/media-streams/websocket-messages (docs/protocols/twilio.md#stream-messages, #audio).
  */
 import { MULAW_8K } from '../../audio/format';
 import { parseJsonFrame } from '../json-frame';
@@ -18,7 +18,7 @@ function parseControl(msg: { event?: unknown }): ParseResult {
       const r = TwilioStart.safeParse(msg);
       if (!r.success) return bad('bad_shape');
       const s = r.data.start;
-      // Twilio streams are always μ-law 8 kHz mono (spec §3.1 mediaFormat).
+      // Twilio streams are always μ-law 8 kHz mono (https://www.twilio.com/docs/voice/media-streams/websocket-messages#start-message, mediaFormat).
       if (s.mediaFormat.encoding !== 'audio/x-mulaw' || s.mediaFormat.sampleRate !== 8000) return bad('bad_shape');
       const p = s.customParameters;
       return ok({
@@ -50,7 +50,7 @@ function parseControl(msg: { event?: unknown }): ParseResult {
   }
 }
 
-/** The Twilio codec. `parse` never throws; `serialize` emits exactly the fields of spec §3.2. */
+/** The Twilio codec. `parse` never throws; `serialize` emits exactly the fields Twilio accepts (docs/protocols/twilio.md#stream-messages). */
 export const twilioCodec: CarrierCodec = {
   name: 'twilio',
 

@@ -1,7 +1,8 @@
 /**
  * Twilio Calls REST through the official SDK: place an outbound call, hang up or transfer a live call.
- * Source: https://www.twilio.com/docs/voice/api/call-resource (spec/twilio.md §6).
- * `TWILIO_API_BASE` points the SDK's `api` domain at another base (spec §6.6: `Domain.baseUrl`).
+ * Source: https://www.twilio.com/docs/voice/api/call-resource (docs/protocols/twilio.md#calls-rest).
+ * `TWILIO_API_BASE` points the SDK's `api` domain at another base (`Domain.baseUrl`, read on every request:
+ * https://github.com/twilio/twilio-node/blob/main/src/base/Domain.ts).
  */
 import twilio from 'twilio';
 import type { Config } from '../../config';
@@ -39,7 +40,7 @@ export function createTwilioCallControl(cfg: Config): CallControl {
         await get().calls(callSid).update({ status: 'completed' });
         return true;
       } catch (err) {
-        // 20404: the call already ended (spec §6.2; pipecat's Twilio serializer does the same).
+        // 20404: the call already ended (https://www.twilio.com/docs/api/errors/20404; pipecat's Twilio serializer does the same).
         if ((err as { code?: number }).code === 20404 || (err as { status?: number }).status === 404) return false;
         throw mapError(err, 'Twilio hang-up');
       }
@@ -57,7 +58,7 @@ export function createTwilioCallControl(cfg: Config): CallControl {
       const from = req.from ?? cfg.TWILIO_PHONE_NUMBER;
       if (!from) throw new CallbridgeError('CB_TWILIO_CONFIG', 'TWILIO_PHONE_NUMBER (or a from number) is needed to place a call', 'application');
       try {
-        // https://www.twilio.com/docs/voice/api/call-resource#create-a-call-resource (spec/twilio.md §6.1)
+        // https://www.twilio.com/docs/voice/api/call-resource#create-a-call-resource
         const call = await get().calls.create({
           to: req.to,
           from,

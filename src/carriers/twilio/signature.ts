@@ -1,7 +1,7 @@
 /**
  * X-Twilio-Signature checks with the twilio SDK, always against PUBLIC_URL (never the Host or
  * X-Forwarded-* headers, which break behind tunnels and proxies).
- * Source: https://www.twilio.com/docs/usage/security (spec/twilio.md §2).
+ * Source: https://www.twilio.com/docs/usage/security#validating-requests (docs/protocols/twilio.md#signatures).
  */
 import twilio from 'twilio';
 import { mediaStreamUrl } from './twiml';
@@ -22,7 +22,7 @@ export function webhookSignatureOk(authToken: string, signature: string | undefi
 
 /**
  * True when the media-stream upgrade's signature is valid: URL = the `wss://` stream URL without
- * query, params `{}`, retried with a trailing slash (spec §2.3).
+ * query, params `{}`, retried with a trailing slash (docs/protocols/twilio.md#signatures; https://www.twilio.com/docs/usage/security).
  */
 export function upgradeSignatureOk(authToken: string, signature: string | undefined, publicUrl: string): boolean {
   if (!signature) return false;

@@ -1,7 +1,7 @@
 /**
  * TwiML answers for the voice webhook, built with the twilio SDK's VoiceResponse.
  * Source: https://www.twilio.com/docs/voice/twiml/stream, https://www.twilio.com/docs/voice/twiml/connect
- * (spec/twilio.md §1.2–1.3).
+ * (docs/protocols/twilio.md#twiml-connect-stream).
  */
 import twilio from 'twilio';
 
@@ -19,7 +19,7 @@ export interface StreamTwimlParams {
 
 /**
  * `wss://<PUBLIC_URL host[:port]>/media-stream`. Twilio drops query strings, so nothing per call
- * goes in the URL (spec §1.3); PUBLIC_URL's path prefix is kept.
+ * goes in the URL (https://www.twilio.com/docs/voice/twiml/stream); PUBLIC_URL's path prefix is kept.
  */
 export function mediaStreamUrl(publicUrl: string): string {
   const u = new URL(publicUrl);
@@ -29,7 +29,7 @@ export function mediaStreamUrl(publicUrl: string): string {
 
 /**
  * `<Response><Connect><Stream url=…><Parameter …/></Stream></Connect><Hangup/></Response>`.
- * `<Hangup/>` after `</Connect>` makes "server closed the socket" end the call (spec §1.2).
+ * `<Hangup/>` after `</Connect>` makes "server closed the socket" end the call (https://www.twilio.com/docs/voice/twiml/connect).
  */
 export function connectStreamTwiml(p: StreamTwimlParams): string {
   const vr = new twilio.twiml.VoiceResponse();
@@ -51,7 +51,7 @@ export function sayAndHangupTwiml(message: string): string {
   return vr.toString();
 }
 
-/** `<Response><Dial>number</Dial></Response>` for a live-call transfer (spec §6.3). */
+/** `<Response><Dial>number</Dial></Response>` for a live-call transfer (https://www.twilio.com/docs/voice/api/call-resource#update-a-call-resource). */
 export function dialTwiml(number: string): string {
   const vr = new twilio.twiml.VoiceResponse();
   vr.dial(number);

@@ -1,6 +1,6 @@
 /**
  * Twilio Media Streams wire messages, spelled as on the wire.
- * Source: https://www.twilio.com/docs/voice/media-streams/websocket-messages (see ../shared/spec/twilio.md §3).
+ * Source: https://www.twilio.com/docs/voice/media-streams/websocket-messages (see docs/protocols/twilio.md#stream-messages).
  * Numeric-looking values are strings, except mediaFormat.sampleRate / channels (numbers).
  */
 import { z } from 'zod';
@@ -51,7 +51,7 @@ export const TwilioStop = z.object({
   stop: z.object({ accountSid: z.string().optional(), callSid: z.string().optional() }).optional(),
 });
 
-/** callbridge → Twilio: exactly three message types, each with exactly these fields (spec §3.2). */
+/** callbridge → Twilio: exactly three message types, each with exactly these fields (https://www.twilio.com/docs/api/errors/31951). */
 export type TwilioOutbound =
   | { event: 'media'; streamSid: string; media: { payload: string } }
   | { event: 'mark'; streamSid: string; mark: { name: string } }
