@@ -1,5 +1,5 @@
 /**
- * The provider seam: a voice AI provider's wire ⇄ these events. See ../shared/ARCHITECTURE.md.
+ * The provider seam: a voice AI provider's wire ⇄ these events. See README.md "Architecture".
  */
 import type { AudioFormat } from '../audio/format';
 import type { Config } from '../config';

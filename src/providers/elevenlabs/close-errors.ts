@@ -1,7 +1,9 @@
 /**
- * ElevenLabs failures → `CallbridgeError` categories (failover reads `category`, STYLE.md §8).
- * Close codes and error types: spec/elevenlabs-convai.md §10 ([asyncapi] `WebSocketCloseCode`,
- * `ErrorType`); REST statuses: §2 ([doc-signed]; 401/404 unverified, 422 documented).
+ * ElevenLabs failures → `CallbridgeError` categories (failover reads `category`).
+ * Close codes and error types: docs/protocols/elevenlabs.md#close-codes-and-errors (AsyncAPI `WebSocketCloseCode`,
+ * `ErrorType`: https://github.com/elevenlabs/packages/blob/main/packages/types/schemas/agent.asyncapi.yaml).
+ * REST statuses: docs/protocols/elevenlabs.md#signed-url (https://elevenlabs.io/docs/eleven-agents/api-reference/conversations/get-signed-url;
+ * 401/404 unverified, 422 documented).
  */
 import { CallbridgeError, httpStatusError } from '../../errors';
 

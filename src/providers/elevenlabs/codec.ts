@@ -1,10 +1,11 @@
 /**
- * ElevenLabs ConvAI messages ⇄ narrowed values, with no sockets or state (STYLE.md §1, §3).
+ * ElevenLabs ConvAI messages ⇄ narrowed values, with no sockets or state.
  *
  * `parseServerMessage` runs for every frame (agent audio arrives dozens of times a second), so it
  * narrows by hand instead of schema-validating; field names are checked at compile time through
  * the `wire.ts` aliases. It never throws: malformed or foreign input comes back as `null` or
- * `{ kind: 'other' }`. Wire facts: spec/elevenlabs-convai.md §5–§6 (sources [types], [asyncapi]).
+ * `{ kind: 'other' }`. Wire facts: docs/protocols/elevenlabs.md#client-messages, #server-events
+ * (https://elevenlabs.io/docs/eleven-agents/api-reference/eleven-agents/websocket).
  */
 import type {
   ElAgentResponseCorrectionMessage,
@@ -126,25 +127,26 @@ export function parseServerMessage(text: string): ElInbound | null {
 
 /**
  * `{"user_audio_chunk":"<base64>"}` built by concatenation: base64 needs no JSON escaping, and this
- * runs 50 times a second per call. The one client message without a `type` (spec §3, [asyncapi]).
+ * runs 50 times a second per call. The one client message without a `type`
+ * (https://github.com/elevenlabs/packages/blob/main/packages/types/schemas/agent.asyncapi.yaml).
  */
 export function encodeUserAudio(payload: Buffer): string {
   return '{"user_audio_chunk":"' + payload.toString('base64') + '"}';
 }
 
-/** `{"type":"pong","event_id":N}`: echo of `ping_event.event_id` (spec §10). */
+/** `{"type":"pong","event_id":N}`: echo of `ping_event.event_id` (https://elevenlabs.io/docs/eleven-agents/customization/events/client-events). */
 export function encodePong(eventId: number): string {
   const msg: ElPongMessage = { type: 'pong', event_id: eventId };
   return JSON.stringify(msg);
 }
 
-/** `client_tool_result`; `result` must be a string (spec §9, [client] `BaseConversation.js`). */
+/** `client_tool_result`; `result` must be a string (https://github.com/elevenlabs/packages/blob/main/packages/client/src/BaseConversation.ts). */
 export function encodeToolResult(toolCallId: string, result: string, isError: boolean): string {
   const msg: ElClientToolResultMessage = { type: 'client_tool_result', tool_call_id: toolCallId, result, is_error: isError };
   return JSON.stringify(msg);
 }
 
-/** What callbridge overrides per call (spec §5). */
+/** What callbridge overrides per call (docs/protocols/elevenlabs.md#client-messages). */
 export interface InitiationInput {
   prompt: string;
   firstMessage: string;
@@ -152,7 +154,7 @@ export interface InitiationInput {
   userId?: string;
 }
 
-/** The first client frame: `conversation_initiation_client_data` with overrides (spec §4–§5). */
+/** The first client frame: `conversation_initiation_client_data` with overrides (docs/protocols/elevenlabs.md#conversation-socket, #client-messages). */
 export function encodeInitiation(input: InitiationInput): string {
   const msg: ElInitiationMessage = {
     type: 'conversation_initiation_client_data',

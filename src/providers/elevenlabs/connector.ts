@@ -3,7 +3,7 @@
  * carrier webhook is being answered; `connect` opens the conversation socket (leg.ts).
  *
  * Signed URL: `GET {base}/v1/convai/conversation/get-signed-url?agent_id=…` with `xi-api-key`
- * → `{ "signed_url": "wss://…" }` (spec/elevenlabs-convai.md §2; [doc-signed]
+ * → `{ "signed_url": "wss://…" }` (docs/protocols/elevenlabs.md#signed-url;
  * https://elevenlabs.io/docs/eleven-agents/api-reference/conversations/get-signed-url; SDK
  * `@elevenlabs/elevenlabs-js` 2.73.0 `conversationalAi.conversations.getSignedUrl`).
  */
@@ -75,7 +75,7 @@ export function createElevenLabsConnector(cfg: Config, log: Logger, opts: Eleven
 }
 
 /**
- * The first frame for this call (spec §5): prompt and first message overrides, and dynamic
+ * The first frame for this call (docs/protocols/elevenlabs.md#client-messages): prompt and first message overrides, and dynamic
  * variables `call_sid`, `caller_number`, `business_name` for `{{…}}` placeholders.
  */
 export function initiationFor(cfg: Pick<Config, 'SYSTEM_PROMPT' | 'FIRST_MESSAGE' | 'BUSINESS_NAME'>, ctx: CallContext): string {
@@ -99,7 +99,7 @@ export function signedUrlError(err: unknown): CallbridgeError {
   );
 }
 
-/** `detail` is a string or `{ message }` (spec §2; [client] `utils/errors.js`), or FastAPI's list. */
+/** `detail` is a string or `{ message }` (https://github.com/elevenlabs/packages/blob/main/packages/client/src/utils/errors.ts), or FastAPI's list. */
 function detailOf(body: unknown): string | undefined {
   const d = (body as { detail?: unknown } | null | undefined)?.detail;
   if (typeof d === 'string') return d.slice(0, 200);

@@ -1,9 +1,9 @@
 /**
  * ElevenLabs audio format names ⇄ callbridge `AudioFormat`.
  *
- * Formats are agent settings reported in `conversation_initiation_metadata` (spec §5, §7; enum from
+ * Formats are agent settings reported in `conversation_initiation_metadata` (docs/protocols/elevenlabs.md#audio-formats; enum from
  * `@elevenlabs/types` `ConversationInitiationMetadataEvent`); `<pcm|ulaw>_<rate>` is how the official
- * client parses them (`@elevenlabs/client` `utils/BaseConnection.js`). PCM is 16-bit little-endian
+ * client parses them (https://github.com/elevenlabs/packages/blob/main/packages/client/src/utils/BaseConnection.ts). PCM is 16-bit little-endian
  * mono (byte order unverified for ElevenLabs; the official client plays it as 16-bit LE).
  */
 import type { AudioFormat } from '../../audio/format';
@@ -20,7 +20,10 @@ const FORMATS: Readonly<Record<ElevenLabsAudioFormat, AudioFormat | null>> = Obj
   pcm_48000: null,
 });
 
-/** The official client's default when the metadata omits `user_input_audio_format` (spec §6). */
+/**
+ * The official client's default when the metadata omits `user_input_audio_format`
+ * (https://github.com/elevenlabs/packages/blob/main/packages/client/src/utils/WebSocketConnection.ts).
+ */
 export const DEFAULT_INPUT_FORMAT: ElevenLabsAudioFormat = 'pcm_16000';
 
 /**

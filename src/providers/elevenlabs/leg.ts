@@ -1,12 +1,14 @@
 /**
  * One ElevenLabs Conversational AI WebSocket for one call: the `ProviderLeg` the session drives.
  *
- * Lifecycle (spec/elevenlabs-convai.md §4): open the signed URL verbatim, send
- * `conversation_initiation_client_data` first, wait for `conversation_initiation_metadata` (always
- * the first server message, [client] `utils/WebSocketConnection.js`), then stream. Barge-in follows
- * the official client's rule (§8, [client] `VoiceConversation.js`): audio whose `event_id` is below
- * the last `interruption_event.event_id` is dropped. Close codes per §10 ([asyncapi]
- * `WebSocketCloseCode`): 1000 = the agent ended; anything else is a provider failure.
+ * Lifecycle (docs/protocols/elevenlabs.md#conversation-socket): open the signed URL verbatim, send
+ * `conversation_initiation_client_data` first, wait for `conversation_initiation_metadata` (always the first
+ * server message: https://github.com/elevenlabs/packages/blob/main/packages/client/src/utils/WebSocketConnection.ts),
+ * then stream. Barge-in follows the official client's rule (docs/protocols/elevenlabs.md#interruption,
+ * https://github.com/elevenlabs/packages/blob/main/packages/client/src/VoiceConversation.ts): audio whose `event_id`
+ * is below the last `interruption_event.event_id` is dropped. Close codes per
+ * docs/protocols/elevenlabs.md#close-codes-and-errors (AsyncAPI `WebSocketCloseCode`): 1000 = the agent ended;
+ * anything else is a provider failure.
  */
 import type { Clock, Timer } from '../../clock';
 import { CallbridgeError } from '../../errors';
@@ -19,7 +21,7 @@ import { DEFAULT_INPUT_FORMAT, fromElevenLabsFormat } from './formats';
 
 /** `openSocket` and `clock` (ProviderDeps) are how the leg reaches the world: fakes in unit tests. */
 export interface ElevenLabsLegOptions extends ProviderDeps {
-  /** The `signed_url` exactly as the REST call returned it (never rewritten, spec §1). */
+  /** The `signed_url` exactly as the REST call returned it (never rewritten, docs/protocols/elevenlabs.md#hosts-and-regions). */
   signedUrl: string;
   /** The encoded `conversation_initiation_client_data` frame, sent on open. */
   initiation: string;
@@ -36,7 +38,7 @@ export interface ElevenLabsLegOptions extends ProviderDeps {
 
 type State = 'connecting' | 'ready' | 'closed';
 
-/** Caller audio kept until metadata names the input format (spec §4): ~16 s of μ-law. */
+/** Caller audio kept until metadata names the input format (docs/protocols/elevenlabs.md#conversation-socket): ~16 s of μ-law. */
 const MAX_EARLY_BYTES = 128 * 1024;
 /** ws rejects close reasons over 123 bytes (RFC 6455 §5.5). */
 const MAX_CLOSE_REASON = 120;
@@ -54,7 +56,7 @@ export function openElevenLabsLeg(opts: ElevenLabsLegOptions, onEvent: (ev: Prov
 
 class ElevenLabsLeg implements ProviderLeg {
   readonly name = 'elevenlabs' as const;
-  /** ElevenLabs tracks what was spoken itself: there is no truncate message (spec §8). */
+  /** ElevenLabs tracks what was spoken itself: there is no truncate message (docs/protocols/elevenlabs.md#interruption). */
   readonly caps = { truncate: false };
   readonly opened: Promise<ProviderLeg>;
 
@@ -175,7 +177,7 @@ class ElevenLabsLeg implements ProviderLeg {
     if (m === null) return this.onMalformed('malformed message');
     switch (m.kind) {
       case 'audio':
-        // Official client rule (spec §8): play only audio with event_id ≥ the last interruption's.
+        // Official client rule (docs/protocols/elevenlabs.md#interruption): play only audio with event_id ≥ the last interruption's.
         if (this.state !== 'ready' || m.eventId < this.lastInterruptId) return;
         this.emit({ type: 'audio', payload: Buffer.from(m.base64, 'base64'), itemId: String(m.eventId) });
         return;

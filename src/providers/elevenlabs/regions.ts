@@ -1,13 +1,13 @@
 /**
- * ElevenLabs hosts per data-residency region (spec/elevenlabs-convai.md §1; sources: AsyncAPI
- * `servers` in elevenlabs/packages `packages/types/schemas/agent.asyncapi.yaml`, and
- * `@elevenlabs/client` `utils/location.js`).
+ * ElevenLabs hosts per data-residency region (docs/protocols/elevenlabs.md#hosts-and-regions; sources: AsyncAPI
+ * `servers` in https://github.com/elevenlabs/packages/blob/main/packages/types/schemas/agent.asyncapi.yaml, and
+ * https://github.com/elevenlabs/packages/blob/main/packages/client/src/utils/location.ts).
  */
 import type { Config } from '../../config';
 
 export type ElevenLabsRegion = Config['ELEVENLABS_REGION'];
 
-/** HTTPS REST base per region. `us` is the global host, never `api.us.elevenlabs.io` (spec §1). */
+/** HTTPS REST base per region. `us` is the global host, never `api.us.elevenlabs.io` (docs/protocols/elevenlabs.md#hosts-and-regions). */
 export const REGION_API_BASE: Readonly<Record<ElevenLabsRegion, string>> = Object.freeze({
   us: 'https://api.elevenlabs.io',
   eu: 'https://api.eu.residency.elevenlabs.io',
@@ -29,8 +29,8 @@ export function elevenLabsApiBase(
 
 /**
  * The WebSocket base derived from an HTTPS base: same host, port and path prefix, scheme
- * `https:`→`wss:`, `http:`→`ws:` (CONTRACT.md rule; spec §1). Only for public agents: a signed URL
- * already names its host and is used verbatim.
+ * `https:`→`wss:`, `http:`→`ws:` (callbridge's rule for ELEVENLABS_API_BASE; docs/protocols/elevenlabs.md#hosts-and-regions).
+ * Only for public agents: a signed URL already names its host and is used verbatim.
  * @throws TypeError when `apiBase` is not an absolute URL.
  */
 export function elevenLabsWsBase(apiBase: string): string {

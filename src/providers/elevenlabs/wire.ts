@@ -2,7 +2,7 @@
  * ElevenLabs Conversational AI WebSocket wire types: aliases over `@elevenlabs/types` 0.23.0
  * (`generated/types/asyncapi-types.ts`, generated from the AsyncAPI contract), so a misspelt
  * snake_case field fails to compile. Types only: `import type` is erased, so the ESM-only package
- * never loads at run time. Spec: ../shared/spec/elevenlabs-convai.md §5–§6.
+ * never loads at run time. Wire facts: docs/protocols/elevenlabs.md#client-messages, #server-events.
  */
 import type {
   AgentResponse,
@@ -27,7 +27,7 @@ import type {
 /** `ulaw_8000`, `pcm_16000`, … (the same seven values for input and output). */
 export type ElevenLabsAudioFormat = ConversationInitiationMetadataEventAgentOutputAudioFormat;
 
-// Server → client (spec §6).
+// Server → client (https://elevenlabs.io/docs/eleven-agents/customization/events/client-events).
 export type ElMetadataMessage = ConversationMetadata;
 export type ElAudioMessage = Audio;
 export type ElAgentResponseMessage = AgentResponse;
@@ -41,7 +41,7 @@ export type ElErrorMessage = ErrorMessage;
 export type ElErrorEvent = ErrorEvent;
 export type ElErrorType = ErrorEventErrorType;
 
-// Client → server (spec §5).
+// Client → server (https://elevenlabs.io/docs/eleven-agents/customization/events/client-to-server-events).
 export type ElUserAudioMessage = UserAudio;
 export type ElPongMessage = Pong;
 export type ElClientToolResultMessage = ClientToolResult;
@@ -63,5 +63,5 @@ export type ElServerMessage =
 /** Every client message callbridge sends. */
 export type ElClientMessage = ElUserAudioMessage | ElPongMessage | ElClientToolResultMessage | ElInitiationMessage;
 
-/** WebSocket close codes the server uses (spec §10; AsyncAPI `WebSocketCloseCode`). */
+/** WebSocket close codes the server uses (docs/protocols/elevenlabs.md#close-codes-and-errors; AsyncAPI `WebSocketCloseCode`). */
 export const EL_CLOSE = { normal: 1000, operational: 1002, contract: 1008, crash: 1011 } as const;

@@ -1,10 +1,10 @@
 /**
  * The OpenAI Realtime (GA) provider connector: opens one `ws` socket per call.
  *
- * `OpenAIRealtimeWS` from the SDK always rewrites the scheme to wss ([sdk] `realtime/internal-base.js`
- * `buildRealtimeURL`; LIBRARIES.md "AI providers"), while `OPENAI_REALTIME_URL` may be a plain
- * `ws://` emulator, so the socket is opened with `ws` 8 directly, as spec/openai-realtime.md §2
- * allows: same URL, same `Authorization` header, identical events.
+ * `OpenAIRealtimeWS` from the SDK (openai 6.49.0) always rewrites the scheme to wss, so an `http://`/`ws://`
+ * base still dials TLS (`buildRealtimeURL`, https://github.com/openai/openai-node/blob/main/src/realtime/internal-base.ts),
+ * while `OPENAI_REALTIME_URL` may be a plain `ws://` emulator, so the socket is opened with `ws` 8 directly
+ * (docs/protocols/openai-realtime.md#connection): same URL, same `Authorization` header, identical events.
  * Docs: https://developers.openai.com/docs/guides/realtime (GA interface),
  * https://platform.openai.com/docs/guides/realtime#beta-to-ga-migration (why no `OpenAI-Beta` header).
  */
@@ -31,7 +31,8 @@ export interface OpenAiConnectorOptions extends Partial<ProviderDeps> {
 /**
  * The Realtime URL for `cfg`: `OPENAI_REALTIME_URL` (any ws/wss URL) or
  * `wss://api.openai.com/v1/realtime`, plus `model=<OPENAI_REALTIME_MODEL>` unless the URL already
- * names a model (spec §2, [sdk] `buildRealtimeURL`).
+ * names a model (docs/protocols/openai-realtime.md#connection;
+ * `buildRealtimeURL` in https://github.com/openai/openai-node/blob/main/src/realtime/internal-base.ts).
  */
 export function realtimeUrl(cfg: Pick<Config, 'OPENAI_REALTIME_URL' | 'OPENAI_REALTIME_MODEL'>): string {
   const url = new URL(cfg.OPENAI_REALTIME_URL ?? OPENAI_REALTIME_DEFAULT_URL);

@@ -1,16 +1,16 @@
 /**
- * OpenAI Realtime failures → CallbridgeError categories (spec/openai-realtime.md §12). Failover and
+ * OpenAI Realtime failures → CallbridgeError categories (docs/protocols/openai-realtime.md#errors-and-limits). Failover and
  * retries read `category`; codes are stable.
  */
 import { CallbridgeError, httpStatusError } from '../../errors';
 import type { RealtimeError } from './wire';
 
-/** Close code after `error` `invalid_api_key` (spec §12, python sample issue #4). */
+/** Close code after `error` `invalid_api_key` (unverified: seen in a 2024 trace, not documented). */
 export const CLOSE_INVALID_API_KEY = 3000;
-/** Close code after `error` `beta_api_shape_disabled` (spec §1, [beta-off]). */
+/** Close code after `error` `beta_api_shape_disabled` (unverified: seen in third-party traces, not documented). */
 export const CLOSE_BETA_DISABLED = 4000;
 
-/** HTTP status on the upgrade: 401/403 → auth (403 = no model access, spec §12), 429 → rate_limit, 5xx → server. */
+/** HTTP status on the upgrade: 401/403 → auth (403 = no model access, unverified), 429 → rate_limit, 5xx → server. */
 export function upgradeError(status: number): CallbridgeError {
   const msg = `OpenAI Realtime refused the WebSocket upgrade with HTTP ${status}`;
   return httpStatusError('CB_OPENAI', status, msg);
@@ -33,8 +33,8 @@ export function serverError(e: Pick<RealtimeError, 'type' | 'code' | 'message' |
 
 /**
  * The server closed the socket without us asking. 3000 → auth; 4000 (beta shape) → bad_request;
- * 1011 → server; anything else → connectivity (spec §12: treat any close not ours as a provider
- * failure). `last` is the latest `error` event seen, which names the cause more precisely.
+ * 1011 → server; anything else → connectivity (no close-code list is documented, so any close not ours is a
+ * provider failure: docs/protocols/openai-realtime.md#errors-and-limits). `last` is the latest `error` event seen, which names the cause more precisely.
  */
 export function closeError(code: number, reason: string, last?: Pick<RealtimeError, 'type' | 'code' | 'message' | 'param'>): CallbridgeError {
   if (code === CLOSE_INVALID_API_KEY || last?.code === 'invalid_api_key') {

@@ -1,8 +1,8 @@
 /**
  * One call's OpenAI Realtime (GA) WebSocket: handshake (session.created → session.update →
  * session.updated), caller audio in, agent audio out, barge-in truncation and function calls.
- * Wire facts: spec/openai-realtime.md §3 (event order), §5/§6 (events), §10 (truncate), §11 (tools),
- * §12 (errors and close codes); types from `openai` 6.49.0 `resources/realtime/realtime.d.ts`;
+ * Wire facts: docs/protocols/openai-realtime.md (#event-order, #client-events, #server-events, #barge-in-and-truncation,
+ * #function-calls, #errors-and-limits); types from `openai` 6.49.0 `resources/realtime/realtime.d.ts`;
  * https://platform.openai.com/docs/guides/realtime-conversations (truncation, function calling).
  */
 import { bytesPerMs } from '../../audio/format';
@@ -79,9 +79,9 @@ export class OpenAiLeg implements ProviderLeg {
   private early: Buffer[] = [];
   private earlyBytes = 0;
   private droppedFrames = 0;
-  /** Bytes of agent audio forwarded per item (spec §10 step 1). */
+  /** Bytes of agent audio forwarded per item (docs/protocols/openai-realtime.md#barge-in-and-truncation). */
   private readonly sentBytes = new Map<string, number>();
-  /** Responses whose later deltas are dropped (cancelled or barged in: spec §10 step 3c). */
+  /** Responses whose later deltas are dropped (cancelled or barged in: docs/protocols/openai-realtime.md#barge-in-and-truncation). */
   private readonly droppedResponses = new Map<string, true>();
   private readonly cutItems = new Map<string, true>();
   private activeResponse?: string;
@@ -117,7 +117,10 @@ export class OpenAiLeg implements ProviderLeg {
 
   // ---- ProviderLeg ----
 
-  /** Caller audio in the negotiated input format → `input_audio_buffer.append` (base64; spec §5). */
+  /**
+   * Caller audio in the negotiated input format → `input_audio_buffer.append`
+   * (base64; https://platform.openai.com/docs/api-reference/realtime-client-events/input_audio_buffer/append).
+   */
   sendAudio(payload: Buffer): void {
     if (this.state === 'handshake' || this.state === 'configured') {
       this.early.push(payload);
@@ -136,7 +139,7 @@ export class OpenAiLeg implements ProviderLeg {
 
   /**
    * `conversation.item.create` `function_call_output`; `isError` wraps a non-JSON output as
-   * `{"error": output}` (spec §11: no error flag exists on the item). After every call of that
+   * `{"error": output}` (no error flag exists on the item: docs/protocols/openai-realtime.md#function-calls). After every call of that
    * response is answered and its `response.done` arrived, one `response.create` follows.
    */
   sendToolResult(callId: string, output: string, isError: boolean): void {
@@ -147,8 +150,9 @@ export class OpenAiLeg implements ProviderLeg {
   }
 
   /**
-   * `conversation.item.truncate` at `playedMs` (rounded, clamped to [0, ms forwarded for the item]:
-   * the server errors on an overshoot, spec §10). Later deltas of the item are dropped.
+   * `conversation.item.truncate` at `playedMs` (rounded, clamped to [0, ms forwarded for the item]: the server
+   * errors on an overshoot, https://platform.openai.com/docs/api-reference/realtime-client-events/conversation/item/truncate).
+   * Later deltas of the item are dropped.
    */
   truncate(itemId: string, playedMs: number): void {
     if (this.state !== 'ready') return;
@@ -238,7 +242,7 @@ export class OpenAiLeg implements ProviderLeg {
       return;
     }
     const ev = msg as RealtimeServerEvent;
-    // Hot path first, narrowed by hand (STYLE.md §3).
+    // Hot path first, narrowed by hand (no schema validation per audio delta).
     if (ev.type === 'response.output_audio.delta') return this.onAudioDelta(ev.delta, ev.item_id, ev.response_id);
     switch (ev.type) {
       case 'session.created':
@@ -247,7 +251,7 @@ export class OpenAiLeg implements ProviderLeg {
       case 'error':
         return this.onError(msg);
       case 'input_audio_buffer.speech_started':
-        // Server VAD barge-in trigger (spec §10 step 3): with interrupt_response the server cancels
+        // Server VAD barge-in trigger (docs/protocols/openai-realtime.md#barge-in-and-truncation): with interrupt_response the server cancels
         // the active response itself; deltas still in flight are dropped here.
         if (this.activeResponse) remember(this.droppedResponses, this.activeResponse, true);
         return this.emit({ type: 'interruption' });
@@ -322,7 +326,7 @@ export class OpenAiLeg implements ProviderLeg {
     setImmediate(() => this.start());
   }
 
-  /** After connect() resolved: announce ready, flush early caller audio, greet (spec §3, §5). */
+  /** After connect() resolved: announce ready, flush early caller audio, greet (docs/protocols/openai-realtime.md#event-order, #client-events). */
   private start(): void {
     if (this.state !== 'configured') return;
     this.state = 'ready';
@@ -384,7 +388,7 @@ export class OpenAiLeg implements ProviderLeg {
     this.emit({ type: 'tool_call', id: call_id, name, args });
   }
 
-  /** One `response.create` once tool outputs are complete, never while a response is active (spec §11). */
+  /** One `response.create` once tool outputs are complete, never while a response is active (docs/protocols/openai-realtime.md#function-calls). */
   private maybeCreateResponse(): void {
     if (this.tools.takeDue()) this.createOwed = true;
     if (!this.createOwed || this.activeResponse !== undefined || this.createRequested) return;
@@ -394,7 +398,7 @@ export class OpenAiLeg implements ProviderLeg {
   }
 }
 
-/** `output` if it is already JSON, else `{"error": output}` (spec §11 example). */
+/** `output` if it is already JSON, else `{"error": output}` (docs/protocols/openai-realtime.md#function-calls). */
 function asErrorJson(output: string): string {
   try {
     JSON.parse(output);

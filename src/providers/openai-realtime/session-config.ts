@@ -1,5 +1,5 @@
 /**
- * Builds the GA `session.update` and the greeting events for one call (spec/openai-realtime.md §4, §5).
+ * Builds the GA `session.update` and the greeting events for one call (docs/protocols/openai-realtime.md#session-configuration, #client-events).
  */
 import type { AudioFormat } from '../../audio/format';
 import type { Config } from '../../config';
@@ -14,7 +14,7 @@ import {
   type SessionUpdateEvent,
 } from './wire';
 
-/** Server VAD as callbridge runs it on phone lines (spec §9; [ga] RealtimeAudioInputTurnDetection.ServerVad). */
+/** Server VAD as callbridge runs it on phone lines (docs/protocols/openai-realtime.md#turn-detection; GA type RealtimeAudioInputTurnDetection.ServerVad). */
 export const TURN_DETECTION = {
   type: 'server_vad',
   threshold: 0.5,
@@ -24,7 +24,7 @@ export const TURN_DETECTION = {
   interrupt_response: true,
 } as const;
 
-/** Input transcription model: fills the caller side of the transcript (spec §9). */
+/** Input transcription model: fills the caller side of the transcript (https://platform.openai.com/docs/guides/realtime-conversations). */
 export const TRANSCRIPTION_MODEL = 'gpt-4o-mini-transcribe';
 
 /** What the adapter asks of the session, and the formats it expects back. */
@@ -40,7 +40,8 @@ export interface SessionPlan {
  * The GA `session.update` for a call: `type:'realtime'`, audio only, instructions from the call
  * (else `SYSTEM_PROMPT`), `audio/pcmu` both ways for a μ-law 8 kHz carrier (else `audio/pcm` 24 kHz),
  * input transcription, server VAD, `OPENAI_VOICE`, and the tool registry as function tools.
- * Source: spec §4 (example and field table), [ga] `SessionUpdateEvent`, `RealtimeSessionCreateRequest`.
+ * Source: https://platform.openai.com/docs/api-reference/realtime-client-events/session/update (docs/protocols/openai-realtime.md#session-configuration);
+ * GA types `SessionUpdateEvent`, `RealtimeSessionCreateRequest` (https://github.com/openai/openai-node/blob/main/src/resources/realtime/realtime.ts).
  */
 export function buildSessionPlan(ctx: CallContext, cfg: Config): SessionPlan {
   const wire = wireFormatFor(ctx.carrierFormat);
@@ -64,7 +65,7 @@ export function buildSessionPlan(ctx: CallContext, cfg: Config): SessionPlan {
 
 /**
  * True when a `session.updated` payload confirms the formats of `plan` in both directions
- * (spec §8: "Verify the formats in `session.updated`").
+ * (docs/protocols/openai-realtime.md#session-configuration: the formats are checked in `session.updated`).
  */
 export function confirmsFormats(
   audio: { input?: { format?: RealtimeAudioFormats }; output?: { format?: RealtimeAudioFormats } } | undefined,
@@ -75,7 +76,8 @@ export function confirmsFormats(
 
 /**
  * The greeting: a user `input_text` item asking for the first message, then `response.create`
- * ([tw-sample] `sendInitialConversationItem`, spec §5). Empty text → no events.
+ * (`sendInitialConversationItem` in https://github.com/twilio-samples/speech-assistant-openai-realtime-api-node/blob/main/index.js).
+ * Empty text → no events.
  */
 export function greetingEvents(firstMessage: string): [ConversationItemCreateEvent, ResponseCreateEvent] | [] {
   if (!firstMessage.trim()) return [];

@@ -1,6 +1,6 @@
 /**
  * Bookkeeping for function calls: answer every `call_id` of a response, then send one
- * `response.create`, only after that response's `response.done` (spec/openai-realtime.md §11).
+ * `response.create`, only after that response's `response.done` (docs/protocols/openai-realtime.md#function-calls).
  */
 interface Turn {
   calls: Set<string>;

@@ -2,7 +2,7 @@
  * OpenAI Realtime (GA) wire types and the audio-format mapping for the callbridge adapter.
  *
  * Every message the adapter builds or reads is typed with the `openai` 6.49.0 GA declarations
- * (`resources/realtime/realtime.d.ts`, key [ga] of spec/openai-realtime.md §0), so a misspelt field
+ * (`resources/realtime/realtime.d.ts`; source https://github.com/openai/openai-node/blob/main/src/resources/realtime/realtime.ts), so a misspelt field
  * fails to compile. Control events that arrive rarely are validated with zod schemas whose output is
  * checked against the SDK types; the hot `response.output_audio.delta` is narrowed by hand.
  */
@@ -44,18 +44,18 @@ export type {
   SessionUpdateEvent,
 };
 
-/** Default GA endpoint ([sdk] `buildRealtimeURL`, spec §2). */
+/** Default GA endpoint (docs/protocols/openai-realtime.md#connection). */
 export const OPENAI_REALTIME_DEFAULT_URL = 'wss://api.openai.com/v1/realtime';
 
-/** GA `audio/pcmu`: G.711 μ-law 8 kHz, 8 bytes/ms (spec §8). */
+/** GA `audio/pcmu`: G.711 μ-law 8 kHz, 8 bytes/ms (docs/protocols/openai-realtime.md#audio-formats). */
 export const WIRE_PCMU: RealtimeAudioFormats.AudioPCMU = { type: 'audio/pcmu' };
-/** GA `audio/pcm`: PCM16 little-endian 24 kHz mono, 48 bytes/ms; "only 24kHz is supported" (spec §8). */
+/** GA `audio/pcm`: PCM16 little-endian 24 kHz mono, 48 bytes/ms; 24 kHz is the only rate (docs/protocols/openai-realtime.md#audio-formats). */
 export const WIRE_PCM24: RealtimeAudioFormats.AudioPCM = { type: 'audio/pcm', rate: 24000 };
 
 /**
  * The GA wire format callbridge asks for, given the carrier's native format: μ-law 8 kHz passes
  * through as `audio/pcmu` (Twilio path, no transcoding); anything else is sent as PCM16 24 kHz and the
- * session converts (spec §8 "Audio formats and carrier choice").
+ * session converts (docs/protocols/openai-realtime.md#audio-formats).
  */
 export function wireFormatFor(carrier: AudioFormat): RealtimeAudioFormats {
   return carrier.encoding === 'mulaw' && carrier.sampleRate === 8000 ? WIRE_PCMU : WIRE_PCM24;
@@ -69,7 +69,7 @@ export function audioFormatOf(w: RealtimeAudioFormats | undefined | null): Audio
     case 'audio/pcma':
       return { encoding: 'alaw', sampleRate: 8000 };
     case 'audio/pcm':
-      // `rate` may be omitted; 24 kHz is the only rate the API accepts ([ga] RealtimeAudioFormats.AudioPCM).
+      // `rate` may be omitted; 24 kHz is the only rate the API accepts (GA type RealtimeAudioFormats.AudioPCM).
       return w.rate === undefined || w.rate === 24000 ? { encoding: 'pcm16le', sampleRate: 24000 } : null;
     default:
       return null;
@@ -83,7 +83,7 @@ export function sameWireFormat(a: RealtimeAudioFormats | undefined | null, b: Re
   return fa !== null && fb !== null && fa.encoding === fb.encoding && fa.sampleRate === fb.sampleRate;
 }
 
-// ---- zod schemas for rare control events (STYLE.md §3); names checked against the SDK types ----
+// ---- zod schemas for rare control events (the hot path is narrowed by hand); names checked against the SDK types ----
 
 /** Compile-time guard: `true` only when every key of `S` is also a key of the SDK type `T`. */
 type NamesIn<S, T> = [Exclude<keyof S, keyof T>] extends [never] ? true : false;
