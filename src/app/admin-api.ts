@@ -1,7 +1,7 @@
 /**
  * Operator API (Bearer ADMIN_API_KEY, constant-time compare): place an outbound call, list live
  * calls of every instance, read one call with its transcript, hang up or transfer a live call.
- * Contract: ../shared/CONTRACT.md "HTTP and WebSocket endpoints".
+ * Contract: README.md "Call control API".
  *
  * | route | answer |
  * |---|---|

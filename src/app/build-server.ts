@@ -1,6 +1,6 @@
 /**
  * Builds the HTTP server (Express 5 + the media WebSocket) without listening, so tests run it on
- * port 0 and only `index.ts` listens and handles signals (STYLE.md §13).
+ * port 0 and only `index.ts` listens and handles signals.
  */
 import { createServer, type Server } from 'node:http';
 import express from 'express';

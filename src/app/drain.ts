@@ -2,7 +2,7 @@
  * Graceful drain (SIGTERM on every Railway deploy): stop taking calls (`/ready` 503, webhooks answer
  * the busy TwiML, new media sockets 503 unless a call answered before the signal still has to open
  * its stream), let live calls finish for up to DRAIN_TIMEOUT_S, then end the rest with a spoken
- * goodbye (Twilio: `<Say>` + `<Hangup/>` by REST update, spec/twilio.md §6.3), flush the store and
+ * goodbye (Twilio: `<Say>` + `<Hangup/>` by REST update, https://www.twilio.com/docs/voice/api/call-resource#update-a-call-resource), flush the store and
  * close. Railway: SIGTERM, then SIGKILL after `drainingSeconds`
  * (https://docs.railway.com/guides/deployment-teardown).
  */

@@ -6,7 +6,11 @@
  *
  * A socket whose `start` lacks a valid token for a call we answered is closed with 1008 (policy
  * violation, RFC 6455 §7.4.1). Malformed frames are counted and logged and never end the call.
- * Sources: spec/twilio.md §2.3, §3, §5; LIBRARIES.md (ws pitfalls).
+ * Sources: docs/protocols/twilio.md#signatures, #stream-messages, #marks-clear-and-stop (https://www.twilio.com/docs/usage/security,
+ * https://www.twilio.com/docs/voice/media-streams/websocket-messages). ws 8.23.0 pitfalls: a frame over `maxPayload`
+ * (default 100 MiB) makes the socket emit `error` and close with 1009, and a server-side socket with no `error`
+ * listener then takes the whole process down, so `maxPayload` is lowered and every socket gets an `error` listener;
+ * `bufferedAmount` has no cap, so outbound audio is dropped above a threshold.
  */
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';

@@ -1,5 +1,5 @@
 /**
- * `POST /webhooks/elevenlabs/post-call` (spec/elevenlabs-convai.md §11): checks the
+ * `POST /webhooks/elevenlabs/post-call` (docs/protocols/elevenlabs.md#post-call-webhook): checks the
  * `ElevenLabs-Signature` header over the raw body, then stores the event with its call.
  *
  * Header: `t=<unix seconds>,v0=<hex HMAC-SHA256(secret, "<t>.<raw body>")>`; events older than
@@ -46,7 +46,7 @@ export function checkElevenLabsSignature(
   return match ? { ok: true, timestamp: Number(t) } : { ok: false, reason: 'mismatch' };
 }
 
-/** The fields callbridge reads; the rest of the payload is stored as sent ([doc-postcall]). */
+/** The fields callbridge reads; the rest of the payload is stored as sent (https://elevenlabs.io/docs/eleven-agents/workflows/post-call-webhooks). */
 const PostCallEvent = z.object({
   type: z.string().min(1),
   event_timestamp: z.number().int().nonnegative(),

@@ -4,7 +4,7 @@
  * the status callbacks. Calls that were bridged get their row from the session (src/call/persist.ts);
  * these rows carry `metrics.bridged = false` so the cohort report leaves them out.
  * Status values: https://www.twilio.com/docs/voice/api/call-resource#call-status-values,
- * spec/exotel.md §6.3.
+ * https://developer.exotel.com/docs/voice-v1/api-reference/status-callback.
  */
 import type { CallRegistry } from '../call/registry';
 import type { Config } from '../config';

@@ -5,8 +5,8 @@
  * and flushed to the new provider, so what the caller said is not lost.
  *
  * The new provider gets the conversation so far in its prompt (ElevenLabs: the
- * `conversation_config_override.agent.prompt.prompt` of the initiation message, spec/elevenlabs-convai.md
- * §5; OpenAI: `session.instructions`, spec/openai-realtime.md §4) and, instead of the greeting, a
+ * `conversation_config_override.agent.prompt.prompt` of the initiation message, docs/protocols/elevenlabs.md#client-messages;
+ * OpenAI: `session.instructions`, docs/protocols/openai-realtime.md#session-configuration) and, instead of the greeting, a
  * short "I'm back" line, so the caller hears a short gap and is not asked again.
  * One failover per call: if the second provider fails too, the session's apology path ends the call.
  */

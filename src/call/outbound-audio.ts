@@ -3,10 +3,10 @@
  * background ambience mixed under it and filling the silences.
  *
  * - Frames: `frameBytes` of the carrier's format (default 20 ms: 160 B of μ-law 8 kHz for Twilio,
- *   spec/twilio.md §4). A partial frame is kept until more audio of the same item arrives; it is
+ *   docs/protocols/twilio.md#audio). A partial frame is kept until more audio of the same item arrives; it is
  *   padded with silence and sent when the item changes or the carrier's buffer is about to run dry.
  * - Marks: one after every frame holding agent audio, so what the caller heard (the last echoed mark)
- *   is known to one frame, for barge-in truncation (spec/twilio.md §5; ./playback.ts).
+ *   is known to one frame, for barge-in truncation (docs/protocols/twilio.md#marks-clear-and-stop; ./playback.ts).
  * - Ambience: PCM16 at the carrier's rate (../audio/ambience.ts), added sample by sample with
  *   saturation, continuing across frames, then encoded to the carrier's format. While no agent audio
  *   is queued, a shared ticker sends ambience-only frames (no marks) at real-time pace, keeping

@@ -1,6 +1,6 @@
 /**
  * Calls answered by a webhook whose media socket has not started yet. The webhook issues a per-call
- * token (sent in a TwiML `<Parameter>`, spec/twilio.md §1.3) and starts the provider's HTTP set-up
+ * token (sent in a TwiML `<Parameter>`, docs/protocols/twilio.md#twiml-connect-stream) and starts the provider's HTTP set-up
  * at once, so the caller does not wait for it when the socket arrives.
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';

@@ -2,9 +2,11 @@
  * Tracks what the caller has actually heard, with carrier marks.
  *
  * After each agent audio chunk the session sends a mark; the carrier echoes it once the audio
- * before it has played, or at once on `clear` (spec/twilio.md §5). A generation counter in mark
+ * before it has played, or at once on `clear` (docs/protocols/twilio.md#marks-clear-and-stop;
+ * https://www.twilio.com/docs/voice/media-streams/websocket-messages#send-a-clear-message). A generation counter in mark
  * names makes echoes from before a barge-in recognisable, so they never count as played
- * (spec/openai-realtime.md §10; openai-agents-js TwilioRealtimeTransport).
+ * (docs/protocols/openai-realtime.md#barge-in-and-truncation; the same rule as
+ * https://github.com/openai/openai-agents-js/blob/main/packages/agents-extensions/src/TwilioRealtimeTransport.ts).
  */
 export interface PendingMark {
   gen: number;

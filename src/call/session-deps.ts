@@ -16,7 +16,7 @@ import type { ToolRegistry } from './tools';
 /** The carrier leg as the session sees it (the media socket implements it). */
 export interface CarrierPort {
   send(cmd: CarrierCommand): void;
-  /** Close the media socket; with `<Hangup/>` after `<Connect>` this ends the call (spec/twilio.md §1.2). */
+  /** Close the media socket; with `<Hangup/>` after `<Connect>` this ends the call (https://www.twilio.com/docs/voice/twiml/connect). */
   close(code: number, reason: string): void;
   readonly isOpen: boolean;
 }

@@ -5,8 +5,8 @@
  * transcript, runs tools, and tears both legs down when either side ends (how a call ends, from
  * transfer to apology, is in call/ending.ts).
  *
- * Protocol facts: spec/twilio.md §5 (marks, clear, stop), spec/elevenlabs-convai.md §8,
- * spec/openai-realtime.md §10 (barge-in and truncation).
+ * Protocol facts: docs/protocols/twilio.md#marks-clear-and-stop (marks, clear, stop), docs/protocols/elevenlabs.md#interruption,
+ * docs/protocols/openai-realtime.md#barge-in-and-truncation (barge-in and truncation).
  */
 import { createConverter, type Converter } from '../audio/convert';
 import type { AudioFormat } from '../audio/format';
@@ -169,7 +169,7 @@ export class CallSession implements LiveCall {
     this.record.counters.badFrames++;
   }
 
-  /** The media socket closed (with or without `stop`): treat both the same (spec/twilio.md §5). */
+  /** The media socket closed (with or without `stop`): treat both the same (docs/protocols/twilio.md#marks-clear-and-stop). */
   carrierClosed(): void {
     void this.end.finish(
       this.end.ending ? (this.record.endReason ?? 'ended') : 'carrier_closed',
@@ -261,7 +261,7 @@ export class CallSession implements LiveCall {
     if (itemId !== undefined && !this.firstAudioAt.has(itemId)) this.firstAudioAt.set(itemId, this.nowMs());
   }
 
-  /** Barge-in: `clear` goes out before anything else (STYLE.md §7). */
+  /** Barge-in: `clear` goes out before anything else, so the caller stops hearing the agent at once. */
   private interruption(): void {
     this.userSpeechAt.push(this.nowMs());
     if (this.playback.pendingCount === 0) return; // nothing playing: the caller simply started a turn
@@ -300,7 +300,7 @@ export class CallSession implements LiveCall {
     this.leg?.sendToolResult(id, res.output, res.isError);
     if (res.after) {
       this.pendingAfter = res.after;
-      // Let the agent say its last words, then act (spec/twilio.md §7 trip-wire 9).
+      // Let the agent say its last words, then act (hanging up when generation ends cuts the goodbye off).
       this.clock.setTimeout(() => void this.runAfter(), 1500).unref();
     }
   }
@@ -314,7 +314,7 @@ export class CallSession implements LiveCall {
   }
 
   /**
-   * Send the caller to `to` (E.164) through the carrier (Twilio: `<Dial>` TwiML, spec/twilio.md §6.3).
+   * Send the caller to `to` (E.164) through the carrier (Twilio: `<Dial>` TwiML, docs/protocols/twilio.md#calls-rest).
    * The call is marked transferred first, so the `stop` this causes ends the session without a hang-up.
    * @throws the carrier's CallbridgeError when the transfer fails (the call then goes on).
    */

@@ -1,6 +1,6 @@
 /**
  * The agent's tools: one registry for both providers (ElevenLabs client tools, OpenAI function
- * calls). Names and parameters: ../shared/CONTRACT.md "Agent tools". A failure is a sentence the
+ * calls). Names and parameters: README.md "Appointments, emails and the post-call webhook". A failure is a sentence the
  * agent can say, never a throw. Business tools (calendar, leads) register here too.
  */
 import type { ToolSpec } from '../providers/types';
@@ -68,7 +68,7 @@ export class ToolRegistry {
   /** Run `name`; unknown tools and thrown errors become `isError` results. */
   async run(name: string, args: unknown, ctx: ToolContext): Promise<ToolResult> {
     const tool = this.tools.get(name);
-    // Same wording as the official ElevenLabs client (spec/elevenlabs-convai.md §9).
+    // Same wording as the official ElevenLabs client (https://github.com/elevenlabs/packages/blob/main/packages/client/src/BaseConversation.ts).
     if (!tool) return { output: `Client tool with name ${name} is not defined on client`, isError: true };
     const a = typeof args === 'object' && args !== null && !Array.isArray(args) ? (args as Record<string, unknown>) : {};
     try {

@@ -2,7 +2,7 @@
  * Ordered transcript of a call. Turns are kept in spoken order by `atMs` (ms since call start):
  * a caller turn is placed where the caller started speaking, an agent turn where its audio started,
  * because providers report transcripts later and in either order (OpenAI's input transcription is
- * asynchronous: spec/openai-realtime.md §3).
+ * asynchronous: docs/protocols/openai-realtime.md#event-order).
  */
 export type TurnRole = 'user' | 'agent';
 

@@ -4,7 +4,7 @@
  */
 import type { CallIdentity } from '../identity';
 
-/** The Unleash toggle name, the same as the env var it replaces (../shared/CONTRACT.md "Routing"). */
+/** The Unleash toggle name, the same as the env var it replaces (README.md "Switching providers"). */
 export const TOGGLE_NAME = 'USE_ELEVENLABS_CONVERSATIONAL_AI';
 
 /** What a flag decision may depend on (Unleash context: stickiness on callSid, targeting on the rest). */

@@ -5,7 +5,7 @@
  * later start reads when the server is down (https://docs.getunleash.io/reference/sdks/node,
  * options `refreshInterval`, `backupPath`, `customHeaders`; https://docs.getunleash.io/reference/api/legacy/unleash/client/features).
  *
- * Pitfalls handled (../shared/LIBRARIES.md §3, unleash-client 6.12.1):
+ * Pitfalls handled (unleash-client 6.12.1):
  * - an `error` listener is attached in the constructor, before the SDK's first fetch (it starts on
  *   the next tick); without one the SDK prints every failed poll with console.error;
  * - `destroy()` removes every listener of the SDK's repository, so a fetch still in flight would

@@ -1,7 +1,7 @@
 /**
  * CallSession playback and barge-in with a fake carrier, fake provider legs and a fake clock:
  * marks count what the caller heard, `clear` goes out first, truncation is at the last echoed mark,
- * and marks from before a barge-in never count (STYLE.md §7).
+ * and marks from before a barge-in never count.
  */
 import { sessionRig } from '../../helpers/session-rig';
 
