@@ -8,22 +8,14 @@
  */
 import { z } from 'zod';
 import type {
-  ConversationItemCreateEvent,
   ConversationItemInputAudioTranscriptionCompletedEvent,
-  ConversationItemTruncateEvent,
-  InputAudioBufferAppendEvent,
   RealtimeAudioFormats,
-  RealtimeClientEvent,
   RealtimeError,
   RealtimeErrorEvent,
-  RealtimeServerEvent,
   RealtimeSessionCreateRequest,
-  ResponseAudioDeltaEvent,
   ResponseAudioTranscriptDoneEvent,
-  ResponseCreateEvent,
   ResponseDoneEvent,
   ResponseFunctionCallArgumentsDoneEvent,
-  SessionUpdateEvent,
 } from 'openai/resources/realtime/realtime';
 import type { AudioFormat } from '../../audio/format';
 
@@ -42,7 +34,7 @@ export type {
   ResponseDoneEvent,
   ResponseFunctionCallArgumentsDoneEvent,
   SessionUpdateEvent,
-};
+} from 'openai/resources/realtime/realtime';
 
 /** Default GA endpoint (docs/protocols/openai-realtime.md#connection). */
 export const OPENAI_REALTIME_DEFAULT_URL = 'wss://api.openai.com/v1/realtime';
