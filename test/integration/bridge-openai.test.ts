@@ -3,7 +3,7 @@
  */
 import type { CallRecord } from '../../src/call/call-record';
 import { defaultScript } from '../emulators/agent-script';
-import { fixture, rms, startBridge, type Bridge } from '../helpers/bridge';
+import { fixture, rms, startBridge, until, type Bridge } from '../helpers/bridge';
 
 const SPEED = 4;
 const script = defaultScript();
@@ -36,10 +36,10 @@ describe('Twilio ⇄ OpenAI Realtime bridge', () => {
     const cancel = await oa.waitFor((s) => s.cancels[0], 5000);
     expect(cancel.reason).toBe('turn_detected');
 
-    // No agent audio while the caller is still talking after the clear.
-    await call.waitFor('caller-idle' as never, 10_000).catch(() => undefined);
-    const bargeClip = call.callerClips[1]!;
-    const staleMedia = call.received.filter((r) => r.msg.event === 'media' && r.atMs > clear.atMs && r.atMs < (bargeClip.endMs ?? Infinity) / SPEED);
+    // No agent audio while the caller is still talking after the clear: once the barge-in clip has been
+    // sent in full (its end in media ms, reached at endMs / SPEED wall ms), nothing arrived in between.
+    const bargeEndMs = await until('the barge-in clip to be sent in full', () => call.callerClips[1]?.endMs, 10_000);
+    const staleMedia = call.received.filter((r) => r.msg.event === 'media' && r.atMs > clear.atMs && r.atMs < bargeEndMs / SPEED);
     expect(staleMedia).toEqual([]);
 
     // Truncated at the ms heard (from marks), never beyond what was sent.

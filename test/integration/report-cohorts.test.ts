@@ -3,6 +3,7 @@
  * ElevenLabs / OpenAI emulators) and stored by the server's own store: JSON, CSV, and bad input.
  */
 import type { Cohort, CohortReport } from '../../src/app/reports-cohorts';
+import type { CallRecord } from '../../src/call/call-record';
 import { PUBLIC_URL, startBridge, type Bridge } from '../helpers/bridge';
 import { TEST_ADMIN_KEY } from '../helpers/config';
 
@@ -25,7 +26,7 @@ describe('cohort report', () => {
     const place = (path: string) => b.carrier.placeCall({ serverBase: b.base, publicUrl: PUBLIC_URL, path, from: '+14155550123', to: '+15550000000' });
 
     // 1: ElevenLabs, greeting heard. 2: OpenAI asked for by the operator. 3: ElevenLabs refuses → failover.
-    const sids: string[] = [];
+    const ended: CallRecord[] = [];
     for (const [path, refuse] of [
       ['/inbound', false],
       ['/inbound?provider=openai', false],
@@ -35,8 +36,7 @@ describe('cohort report', () => {
       const call = await place(path);
       await call.waitFor('media', 10_000);
       await call.hangup();
-      await b.ended(call.callSid, 10_000);
-      sids.push(call.callSid);
+      ended.push(await b.ended(call.callSid, 10_000));
     }
     const to = new Date(Date.now() + 1000).toISOString();
     const q = `/api/reports/cohorts?from=${encodeURIComponent(from)}&to=${encodeURIComponent(to)}`;
@@ -63,10 +63,14 @@ describe('cohort report', () => {
       leadsPerCall: 0,
     });
     expect(by('openai')).toMatchObject({ calls: 1, completed: 1, completionRate: 1, failovers: 0 });
-    for (const p of ['elevenlabs', 'openai']) {
+    // Duration runs from the answer (or, unanswered, the start) to the end, averaged and rounded to 0.1 s.
+    const durationS = (r: CallRecord) => (Date.parse(r.endedAt!) - Date.parse(r.answeredAt ?? r.startedAt)) / 1000;
+    const meanS = (rs: CallRecord[]) => Number((rs.reduce((s, r) => s + durationS(r), 0) / rs.length).toFixed(1));
+    const cohortCalls = { elevenlabs: [ended[0]!, ended[2]!], openai: [ended[1]!] };
+    for (const [p, calls] of Object.entries(cohortCalls)) {
       expect(by(p).firstAgentAudioMs.p50).toBeGreaterThan(0);
       expect(by(p).firstAgentAudioMs.p95).toBeGreaterThanOrEqual(by(p).firstAgentAudioMs.p50!);
-      expect(by(p).avgDurationS).toBeGreaterThanOrEqual(0);
+      expect(by(p).avgDurationS).toBe(meanS(calls));
     }
 
     const csv = await get(`${q}&format=csv`);

@@ -27,7 +27,9 @@ describe('loadConfig', () => {
 
   it('rejects a malformed value and says what it expects', () => {
     const p = problems({ ...base, PORT: 'abc', ELEVENLABS_REGION: 'mars', OPENAI_REALTIME_URL: 'http://x' });
-    expect(p.find((l) => l.startsWith('PORT:'))).toBeDefined();
+    // One line per malformed variable (the rest of `base` is valid), each naming what it expects.
+    expect(p).toHaveLength(3);
+    expect(p.find((l) => l.startsWith('PORT:'))).toMatch(/^PORT: .*expected number, received NaN$/);
     expect(p.find((l) => l.startsWith('ELEVENLABS_REGION:'))).toMatch(/us|eu|india/);
     expect(p.find((l) => l.startsWith('OPENAI_REALTIME_URL:'))).toMatch(/ws/);
   });

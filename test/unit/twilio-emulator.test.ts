@@ -191,7 +191,10 @@ describe('Twilio carrier emulator', () => {
     expect(sent).toEqual({ event: 'mark', sequenceNumber: expect.stringMatching(/^\d+$/), streamSid: call.streamSid, mark: { name: 'turn-1' } });
     expect(playedAtEcho).toBe(800);
     expect(call.marks[0]).toMatchObject({ name: 'turn-1', cleared: false });
-    expect(call.firstMediaAtMs).toBeGreaterThanOrEqual(0);
+    // The media was the first message in: its arrival is the call's first agent audio, no later than the mark's.
+    expect(call.received[0]!.msg.event).toBe('media');
+    expect(call.firstMediaAtMs).toBe(call.received[0]!.atMs);
+    expect(call.firstMediaAtMs).toBeLessThanOrEqual(call.marks[0]!.sentAtMs);
     // Sequence numbers stay one counter across media and the echo.
     const seqs = s.got.filter((m) => m.sequenceNumber).map((m) => Number(m.sequenceNumber));
     expect(seqs).toEqual(seqs.map((_, i) => i + 1));
