@@ -12,6 +12,7 @@ import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ExotelCarrierEmulator } from '../test/emulators/exotel-carrier';
 import { exotelId, exotelPlacer } from './lib/exotel-call';
+import { exitFlushed } from './lib/exit-flushed';
 import { loadCallerWav, runSimulatedCall } from './lib/simulate-call';
 
 const USAGE = `usage: npm run call -- --url <http(s) base> [--carrier twilio|exotel] [--audio caller.wav] [--bargein clip.wav]
@@ -126,10 +127,7 @@ async function main(): Promise<number> {
   return r.errors.length ? 1 : 0;
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err) => {
-    console.error(err instanceof Error ? err.message : err);
-    process.exit(1);
-  },
-);
+main().then(exitFlushed, (err) => {
+  console.error(err instanceof Error ? err.message : err);
+  exitFlushed(1);
+});

@@ -19,6 +19,7 @@ import { startOpenAiEmulator } from '../test/emulators/openai-realtime';
 import { TwilioCarrierEmulator } from '../test/emulators/twilio-carrier';
 import { startTwilioRestMock } from '../test/emulators/twilio-rest';
 import { startExotelDemo } from './lib/exotel-demo';
+import { exitFlushed } from './lib/exit-flushed';
 import { bookDuringCall, businessReport, storeReady } from './lib/demo-booking';
 import { loadCallerWav, runSimulatedCall } from './lib/simulate-call';
 
@@ -190,10 +191,7 @@ async function main(): Promise<number> {
   return ok ? 0 : 1;
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err) => {
-    console.error(err);
-    process.exit(1);
-  },
-);
+main().then(exitFlushed, (err) => {
+  console.error(err);
+  exitFlushed(1);
+});
