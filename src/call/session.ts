@@ -9,13 +9,13 @@
  * docs/protocols/openai-realtime.md#barge-in-and-truncation (barge-in and truncation).
  */
 import { createConverter, type Converter } from '../audio/convert';
-import type { AudioFormat } from '../audio/format';
+import { bytesPerMs, type AudioFormat } from '../audio/format';
 import { systemClock, type Clock } from '../clock';
 import type { CarrierEvent } from '../carriers/types';
 import type { Logger } from '../observability/logger';
 import type { CallContext, ProviderEvent, ProviderLeg } from '../providers/types';
 import { newCallRecord, type CallRecord } from './call-record';
-import { EarlyAudio } from './early-audio';
+import { HeldAudio } from '../audio/held-audio';
 import { CallEnd } from './ending';
 import { ProviderFailover } from './failover';
 import type { PendingCall } from './pending';
@@ -54,7 +54,7 @@ export class CallSession implements LiveCall {
   private failover?: ProviderFailover;
   private toProvider?: Converter;
   private toCarrier?: Converter;
-  private readonly early: EarlyAudio;
+  private readonly early: HeldAudio;
   private readonly interruptedItems = new Set<string>();
   private readonly firstAudioAt = new Map<string, number>();
   private readonly userSpeechAt: number[] = [];
@@ -69,7 +69,7 @@ export class CallSession implements LiveCall {
   ) {
     this.callSid = start.callSid;
     this.carrierFormat = start.format;
-    this.early = new EarlyAudio(start.format, MAX_EARLY_AUDIO_MS);
+    this.early = new HeldAudio(MAX_EARLY_AUDIO_MS * bytesPerMs(start.format));
     const clock = (this.clock = deps.clock ?? systemClock);
     this.t0 = clock.now();
     this.outbound = new OutboundAudio({

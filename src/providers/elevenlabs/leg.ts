@@ -10,6 +10,7 @@
  * docs/protocols/elevenlabs.md#close-codes-and-errors (AsyncAPI `WebSocketCloseCode`): 1000 = the agent ended;
  * anything else is a provider failure.
  */
+import { HeldAudio } from '../../audio/held-audio';
 import type { Clock, Timer } from '../../clock';
 import { CallbridgeError } from '../../errors';
 import type { Logger } from '../../observability/logger';
@@ -69,8 +70,7 @@ class ElevenLabsLeg implements ProviderLeg {
   private closing?: Promise<void>;
   private settle!: { resolve: (leg: ProviderLeg) => void; reject: (err: CallbridgeError) => void };
   private metadataTimer?: Timer;
-  private early: Buffer[] = [];
-  private earlyBytes = 0;
+  private readonly early = new HeldAudio(MAX_EARLY_BYTES);
   /** Events held between metadata and the deferred `ready`; `null` once delivered. */
   private held: ProviderEvent[] | null = null;
   private lastInterruptId = 0;
@@ -120,9 +120,7 @@ class ElevenLabsLeg implements ProviderLeg {
       return;
     }
     if (this.state !== 'connecting') return;
-    this.early.push(payload);
-    this.earlyBytes += payload.length;
-    while (this.earlyBytes > MAX_EARLY_BYTES && this.early.length > 1) this.earlyBytes -= this.early.shift()!.length;
+    this.early.hold(payload);
   }
 
   sendToolResult(callId: string, output: string, isError: boolean): void {
@@ -246,10 +244,7 @@ class ElevenLabsLeg implements ProviderLeg {
     this.state = 'ready';
     this.held = [{ type: 'ready', inputFormat, outputFormat, conversationId: m.conversationId }];
     this.log.info({ conversationId: m.conversationId, output: m.outputFormat, input: m.inputFormat }, 'elevenlabs conversation started');
-    const early = this.early;
-    this.early = [];
-    this.earlyBytes = 0;
-    for (const chunk of early) this.sendAudio(chunk);
+    for (const chunk of this.early.take()) this.sendAudio(chunk);
     this.settle.resolve(this);
     setImmediate(() => this.deliverHeld());
   }

@@ -6,6 +6,7 @@
  * https://platform.openai.com/docs/guides/realtime-conversations (truncation, function calling).
  */
 import { bytesPerMs } from '../../audio/format';
+import { HeldAudio } from '../../audio/held-audio';
 import type { Clock, Timer } from '../../clock';
 import { CallbridgeError } from '../../errors';
 import type { Logger } from '../../observability/logger';
@@ -13,7 +14,7 @@ import { SOCKET_CLOSED, SOCKET_CONNECTING, SOCKET_OPEN, type ProviderSocket, typ
 import type { ProviderEvent, ProviderLeg } from '../types';
 import { closeError, serverError, socketError, timeoutError, upgradeError } from './errors';
 import { confirmsFormats, greetingEvents, type SessionPlan } from './session-config';
-import { ToolTurns } from './tool-turns';
+import { functionCallOutput, ToolTurns } from './tool-turns';
 import {
   AgentTranscriptSchema,
   ErrorEventSchema,
@@ -76,8 +77,7 @@ export class OpenAiLeg implements ProviderLeg {
   private httpStatus?: number;
   private lastError?: Pick<RealtimeError, 'type' | 'code' | 'message' | 'param'>;
   private expired = false;
-  private early: Buffer[] = [];
-  private earlyBytes = 0;
+  private readonly early = new HeldAudio(MAX_EARLY_BYTES);
   private droppedFrames = 0;
   /** Bytes of agent audio forwarded per item (docs/protocols/openai-realtime.md#barge-in-and-truncation). */
   private readonly sentBytes = new Map<string, number>();
@@ -123,9 +123,7 @@ export class OpenAiLeg implements ProviderLeg {
    */
   sendAudio(payload: Buffer): void {
     if (this.state === 'handshake' || this.state === 'configured') {
-      this.early.push(payload);
-      this.earlyBytes += payload.length;
-      while (this.earlyBytes > MAX_EARLY_BYTES && this.early.length > 1) this.earlyBytes -= this.early.shift()!.length;
+      this.early.hold(payload);
       return;
     }
     if (this.state !== 'ready') return;
@@ -144,7 +142,7 @@ export class OpenAiLeg implements ProviderLeg {
    */
   sendToolResult(callId: string, output: string, isError: boolean): void {
     if (this.state !== 'ready') return;
-    this.send({ type: 'conversation.item.create', item: { type: 'function_call_output', call_id: callId, output: isError ? asErrorJson(output) : output } });
+    this.send(functionCallOutput(callId, output, isError));
     this.tools.answered(callId);
     this.maybeCreateResponse();
   }
@@ -332,10 +330,7 @@ export class OpenAiLeg implements ProviderLeg {
     this.state = 'ready';
     const f = this.opts.plan.format;
     this.opts.onEvent({ type: 'ready', inputFormat: f, outputFormat: f });
-    const early = this.early;
-    this.early = [];
-    this.earlyBytes = 0;
-    for (const chunk of early) this.sendAudio(chunk);
+    for (const chunk of this.early.take()) this.sendAudio(chunk);
     const greet = greetingEvents(this.opts.firstMessage);
     for (const ev of greet) this.send(ev);
     if (greet.length) this.createRequested = true;
@@ -395,15 +390,5 @@ export class OpenAiLeg implements ProviderLeg {
     this.createOwed = false;
     this.createRequested = true;
     this.send({ type: 'response.create' });
-  }
-}
-
-/** `output` if it is already JSON, else `{"error": output}` (docs/protocols/openai-realtime.md#function-calls). */
-function asErrorJson(output: string): string {
-  try {
-    JSON.parse(output);
-    return output;
-  } catch {
-    return JSON.stringify({ error: output });
   }
 }

@@ -2,6 +2,25 @@
  * Bookkeeping for function calls: answer every `call_id` of a response, then send one
  * `response.create`, only after that response's `response.done` (docs/protocols/openai-realtime.md#function-calls).
  */
+import type { ConversationItemCreateEvent } from './wire';
+
+/**
+ * The `conversation.item.create` answering function call `callId`: `output` as it is, or for a failure
+ * `output` if it is already JSON, else `{"error": output}` (docs/protocols/openai-realtime.md#function-calls).
+ */
+export function functionCallOutput(callId: string, output: string, isError: boolean): ConversationItemCreateEvent {
+  return { type: 'conversation.item.create', item: { type: 'function_call_output', call_id: callId, output: isError ? asErrorJson(output) : output } };
+}
+
+function asErrorJson(output: string): string {
+  try {
+    JSON.parse(output);
+    return output;
+  } catch {
+    return JSON.stringify({ error: output });
+  }
+}
+
 interface Turn {
   calls: Set<string>;
   answered: Set<string>;
