@@ -6,38 +6,14 @@
  * https://elevenlabs.io/docs/eleven-agents/customization/events/client-events).
  */
 import type { WebSocket } from 'ws';
-import type { ElErrorType, ElevenLabsAudioFormat, ElInitiationMessage } from '../../src/providers/elevenlabs/wire';
-import { pick, type AgentScript, type AgentTurn } from './agent-script';
+import type { ElErrorType, ElInitiationMessage } from '../../src/providers/elevenlabs/wire';
+import { pick, type AgentTurn } from './agent-script';
 import { decodeCallerAudio, encodeAgentAudio, formatInfo } from './elevenlabs-audio';
 import type { ElevenLabsSeen, ToolResultSeen } from './elevenlabs-seen';
-import { EnergyVad, type VadOptions } from './vad';
+import { ERROR_TYPE_FOR_CODE, type ConversationOptions } from './elevenlabs-conversation-options';
+import { EnergyVad } from './vad';
 
-/** Per-conversation behaviour (resolved from the emulator options). */
-export interface ConversationOptions {
-  conversationId: string;
-  inputFormat: ElevenLabsAudioFormat;
-  outputFormat: ElevenLabsAudioFormat;
-  /** Playout pace multiple (1 = real time). */
-  speed: number;
-  pingIntervalMs: number;
-  script: AgentScript;
-  /** Agent audio per `audio` message, in ms of audio. */
-  chunkMs: number;
-  /** Wait for `conversation_initiation_client_data` before starting anyway. */
-  initWaitMs: number;
-  metadataDelayMs: number;
-  /** After metadata: close with `closeCode` (1006 = drop the TCP socket, no close frame). */
-  closeAfterMs?: number;
-  closeCode: number;
-  maxDurationMs?: number;
-  receiveTimeoutMs: number;
-  toolTimeoutMs: number;
-  /** Speak the next scripted reply after a client tool result. */
-  replyAfterTool: boolean;
-  /** Overrides the agent's security settings allow (docs/protocols/elevenlabs.md#client-messages). */
-  allowOverrides: { prompt: boolean; firstMessage: boolean; language: boolean; voice: boolean };
-  vad: Partial<Omit<VadOptions, 'sampleRate'>>;
-}
+export type { ConversationOptions };
 
 interface Playing {
   eventId: number;
@@ -49,13 +25,6 @@ interface Playing {
 }
 
 type Json = Record<string, unknown>;
-
-const ERROR_TYPE_FOR_CODE: Record<number, ElErrorType> = {
-  1000: 'max_duration_exceeded',
-  1002: 'llm_error',
-  1008: 'invalid_message',
-  1011: 'unknown_websocket_crash',
-};
 
 export class EmulatedConversation {
   /** Resolves when the socket has closed and every timer is cleared. */

@@ -100,8 +100,8 @@ export type UpdateError = Pick<RealtimeError, 'type' | 'code' | 'message' | 'par
 
 const invalid = (code: string, param: string, message: string): UpdateError => ({ type: 'invalid_request_error', code, param, message });
 
-type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+export type Obj = Record<string, unknown>;
+export const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 function checkFormat(f: unknown, param: string): UpdateError | null {
   if (!isObj(f) || typeof f.type !== 'string' || !FORMAT_TYPES.includes(f.type)) {
@@ -247,4 +247,44 @@ function samplesToAlaw(samples: Int16Array): Buffer {
     out[i] = aval ^ mask;
   }
   return out;
+}
+
+/** The GA client event types (https://platform.openai.com/docs/api-reference/realtime-client-events); any other `type` is an `invalid_request_error`. */
+export const CLIENT_TYPES = new Set([
+  'session.update',
+  'input_audio_buffer.append',
+  'input_audio_buffer.commit',
+  'input_audio_buffer.clear',
+  'output_audio_buffer.clear',
+  'conversation.item.create',
+  'conversation.item.truncate',
+  'conversation.item.delete',
+  'conversation.item.retrieve',
+  'response.create',
+  'response.cancel',
+]);
+
+/** A client event's envelope, or the `invalid_request_error` the real service answers for it. */
+export type ParsedClientEvent =
+  { ok: true; msg: Obj; type: string; eventId: string | null } | { ok: false; code: string; message: string; param: string | null; eventId: string | null };
+
+/** Parse one client text frame: JSON object, `type` present and a known client event type. */
+export function parseClientEvent(text: string): ParsedClientEvent {
+  let msg: unknown;
+  try {
+    msg = JSON.parse(text);
+  } catch {
+    const message = "We could not parse the JSON body of your request. (HINT: This likely means you aren't using your HTTP library correctly.)";
+    return { ok: false, code: 'invalid_json', message, param: null, eventId: null };
+  }
+  if (!isObj(msg)) return { ok: false, code: 'invalid_json', message: 'Expected an object.', param: null, eventId: null };
+  const eventId = typeof msg.event_id === 'string' ? msg.event_id : null;
+  const type = msg.type;
+  if (typeof type !== 'string')
+    return { ok: false, code: 'missing_required_parameter', message: "Missing required parameter: 'type'.", param: 'type', eventId };
+  if (!CLIENT_TYPES.has(type)) {
+    const message = `Invalid value: '${type}'. Supported values are: ${[...CLIENT_TYPES].map((t) => `'${t}'`).join(', ')}.`;
+    return { ok: false, code: 'invalid_value', message, param: 'type', eventId };
+  }
+  return { ok: true, msg, type, eventId };
 }

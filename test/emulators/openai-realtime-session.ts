@@ -7,26 +7,20 @@ import type { RealtimeError, RealtimeServerEvent } from 'openai/resources/realti
 import type WebSocket from 'ws';
 import { EnergyVad } from './vad';
 import { pick } from './agent-script';
-import { applySessionUpdate, asWireSession, decodeInput, defaultSession, encodeClip, formatBytesPerMs, type EmuSession } from './openai-realtime-config';
+import {
+  applySessionUpdate,
+  asWireSession,
+  decodeInput,
+  defaultSession,
+  encodeClip,
+  formatBytesPerMs,
+  isObj,
+  parseClientEvent,
+  type Obj,
+  type EmuSession,
+} from './openai-realtime-config';
 import { ResponseRun, type ResponsePlan } from './openai-realtime-response';
 import type { EmulatorShared } from './openai-realtime';
-
-type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
-
-const CLIENT_TYPES = new Set([
-  'session.update',
-  'input_audio_buffer.append',
-  'input_audio_buffer.commit',
-  'input_audio_buffer.clear',
-  'output_audio_buffer.clear',
-  'conversation.item.create',
-  'conversation.item.truncate',
-  'conversation.item.delete',
-  'conversation.item.retrieve',
-  'response.create',
-  'response.cancel',
-]);
 
 interface Item {
   id: string;
@@ -121,31 +115,10 @@ export class EmulatedSession {
     this.sendError({ type: 'invalid_request_error', code, message, param }, eventId);
   }
 
-  // ---- client events ----
-
   private onMessage(text: string): void {
-    let msg: unknown;
-    try {
-      msg = JSON.parse(text);
-    } catch {
-      return this.invalid(
-        'invalid_json',
-        "We could not parse the JSON body of your request. (HINT: This likely means you aren't using your HTTP library correctly.)",
-        null,
-        null,
-      );
-    }
-    if (!isObj(msg)) return this.invalid('invalid_json', 'Expected an object.', null, null);
-    const eventId = typeof msg.event_id === 'string' ? msg.event_id : null;
-    const type = msg.type;
-    if (typeof type !== 'string') return this.invalid('missing_required_parameter', "Missing required parameter: 'type'.", 'type', eventId);
-    if (!CLIENT_TYPES.has(type))
-      return this.invalid(
-        'invalid_value',
-        `Invalid value: '${type}'. Supported values are: ${[...CLIENT_TYPES].map((t) => `'${t}'`).join(', ')}.`,
-        'type',
-        eventId,
-      );
+    const parsed = parseClientEvent(text);
+    if (!parsed.ok) return this.invalid(parsed.code, parsed.message, parsed.param, parsed.eventId);
+    const { msg, type, eventId } = parsed;
     this.shared.seen.clientEvents.push(type);
     switch (type) {
       case 'session.update':
@@ -325,8 +298,6 @@ export class EmulatedSession {
     this.send({ type: 'conversation.item.truncated', event_id: this.id('event'), item_id: item.id, content_index: 0, audio_end_ms: applied });
     this.shared.changed();
   }
-
-  // ---- responses ----
 
   private cancelActive(reason: 'turn_detected' | 'client_cancelled'): void {
     const run = this.active;
