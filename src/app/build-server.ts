@@ -75,10 +75,11 @@ export interface CallbridgeServer {
 export function buildServer(cfg: Config, log: Logger, o: ServerOverrides = {}): CallbridgeServer {
   const metrics = o.metrics ?? createMetrics();
   const store = o.store ?? createStore(cfg, log, metrics);
+  const providers = o.providers ?? PROVIDERS;
   const state: ServerState = {
     draining: false,
     checks: [
-      providerConfigCheck(cfg, o.providers ?? PROVIDERS),
+      providerConfigCheck(cfg, providers),
       { name: 'store', check: async () => ((await store.healthy()) ? undefined : `${store.kind} store unreachable`) },
     ],
   };
@@ -88,7 +89,6 @@ export function buildServer(cfg: Config, log: Logger, o: ServerOverrides = {}): 
   const tools = o.tools ?? new ToolRegistry();
   const business = createBusiness(cfg, store, log);
   for (const t of business.tools) tools.register(t);
-  const providers = o.providers ?? PROVIDERS;
   const connectors = o.connectors ?? createConnectors(cfg, log, providers, { clock: o.clock, openSocket: o.openSocket });
   const isProvider = (name: unknown) => isProviderName(name, providers);
   const flags = o.router ? undefined : (o.flags ?? createFlagSource(cfg, log));
