@@ -101,7 +101,9 @@ function parseMedia(msg: WireObject): ParseResult {
   if (typeof p !== 'string') return bad('bad_shape');
   const payload = Buffer.from(p, 'base64');
   if (payload.length % 2 !== 0) return bad('odd_length');
-  const ts = Number(field(media, 'timestamp'));
+  // Only a string or number is read: Number() of a JSON object or array can throw (`{"toString":""}` has no callable conversion).
+  const t = field(media, 'timestamp');
+  const ts = typeof t === 'string' || typeof t === 'number' ? Number(t) : NaN;
   return ok({ type: 'audio', payload, timestampMs: Number.isFinite(ts) ? ts : undefined });
 }
 

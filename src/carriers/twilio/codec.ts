@@ -62,7 +62,9 @@ export const twilioCodec: CarrierCodec = {
     if (m.event === 'media') {
       const p = m.media?.payload;
       if (typeof p !== 'string') return bad('bad_shape');
-      const ts = Number(m.media?.timestamp);
+      // Only a string or number is read: Number() of a JSON object or array can throw (`{"toString":""}` has no callable conversion).
+      const t = m.media?.timestamp;
+      const ts = typeof t === 'string' || typeof t === 'number' ? Number(t) : NaN;
       return ok({ type: 'audio', payload: Buffer.from(p, 'base64'), timestampMs: Number.isFinite(ts) ? ts : undefined });
     }
     return parseControl(m);
