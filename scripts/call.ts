@@ -6,7 +6,7 @@
  * `--carrier exotel`, an Exotel Voicebot call through `/inbound?carrier=exotel`) against a running
  * callbridge server, streams the WAV in real time, saves what the agent said to a WAV and prints
  * timings (and the transcript when ADMIN_API_KEY is set). Signs with TWILIO_AUTH_TOKEN from the
- * environment or `.env`. The work is in ./lib/simulate-call.ts.
+ * environment or `.env`; Exotel applet URLs get `token=` EXOTEL_WEBHOOK_TOKEN from there when it is set. The work is in ./lib/simulate-call.ts.
  */
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -69,7 +69,11 @@ async function main(): Promise<number> {
   // Exotel signs nothing: the call goes through the Voicebot applet's dynamic URL (or --stream-url, a static applet URL).
   const exotel =
     values.carrier === 'exotel'
-      ? new ExotelCarrierEmulator({ speed, connectUrl: `${(values['public-url'] ?? values.url).replace(/\/+$/, '')}/webhooks/exotel/connect` })
+      ? new ExotelCarrierEmulator({
+          speed,
+          connectUrl: `${(values['public-url'] ?? values.url).replace(/\/+$/, '')}/webhooks/exotel/connect`,
+          webhookToken: process.env.EXOTEL_WEBHOOK_TOKEN || undefined,
+        })
       : undefined;
   const exotelOpts = exotel
     ? {

@@ -28,6 +28,10 @@ const Env = z.object({
     z.string({ error: 'required: a secret of at least 16 characters for the admin API' }).min(16, 'expected at least 16 characters'),
   ),
   MAX_CONCURRENT_CALLS: int(50, 1),
+  /** Answered calls whose media socket has not started yet (counted inside MAX_CONCURRENT_CALLS too); default MAX_CONCURRENT_CALLS. */
+  MAX_PENDING_CALLS: z.preprocess(blank, z.coerce.number().int().min(1).optional()),
+  /** How long an answered call may wait for its media socket (s); past it the call's token is void and a drain stops waiting for it. */
+  PENDING_CALL_TTL_S: int(60, 1),
   DRAIN_TIMEOUT_S: int(30, 0),
   /** Largest WebSocket message accepted on carrier sockets (bytes). */
   MAX_FRAME_BYTES: int(64 * 1024, 1024),
@@ -149,7 +153,9 @@ const Env = z.object({
 export type Env = z.infer<typeof Env>;
 
 /** Typed, validated configuration. Adapters receive this; none reads `process.env`. */
-export interface Config extends Env {
+export interface Config extends Omit<Env, 'MAX_PENDING_CALLS'> {
+  /** MAX_PENDING_CALLS, or MAX_CONCURRENT_CALLS when unset. */
+  MAX_PENDING_CALLS: number;
   /** The ElevenLabs API key from ELEVENLABS_API_KEY or ELEVENLABS_CONVERSATIONAL_API_KEY. */
   elevenLabsApiKey?: string;
   /** BACKGROUND_AUDIO decoded at start-up (with BACKGROUND_GAIN_DB), when set. */
@@ -178,7 +184,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     }
     throw new ConfigError(problems);
   }
-  const cfg: Config = { ...parsed.data, elevenLabsApiKey: parsed.data.ELEVENLABS_API_KEY ?? parsed.data.ELEVENLABS_CONVERSATIONAL_API_KEY };
+  const cfg: Config = {
+    ...parsed.data,
+    MAX_PENDING_CALLS: parsed.data.MAX_PENDING_CALLS ?? parsed.data.MAX_CONCURRENT_CALLS,
+    elevenLabsApiKey: parsed.data.ELEVENLABS_API_KEY ?? parsed.data.ELEVENLABS_CONVERSATIONAL_API_KEY,
+  };
   const needEleven = cfg.USE_ELEVENLABS_CONVERSATIONAL_AI || cfg.PROVIDER_FAILOVER;
   const needOpenAi = !cfg.USE_ELEVENLABS_CONVERSATIONAL_AI || cfg.PROVIDER_FAILOVER;
   if (needEleven && !cfg.elevenLabsApiKey)
@@ -208,6 +218,28 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
 /** Load `.env` from the working directory into `process.env` when present (existing values win). */
 export function loadDotEnv(path = '.env'): void {
   if (existsSync(path)) process.loadEnvFile(path);
+}
+
+/** True when `url`'s host is loopback (`localhost`, `127.0.0.0/8`, `::1`): reachable from this machine only. */
+function isLoopbackUrl(url: string): boolean {
+  const host = new URL(url).hostname.replace(/^\[|\]$/g, '');
+  return host === 'localhost' || host.endsWith('.localhost') || /^127\.\d+\.\d+\.\d+$/.test(host) || host === '::1';
+}
+
+/**
+ * Settings that start but leave a hole, as one warning line each; `index.ts` logs them at start-up.
+ * The rule for "deployed": PUBLIC_URL is https and not loopback (a Railway domain or a tunnel, both
+ * reachable by anyone). Then EXOTEL_WEBHOOK_TOKEN unset means anyone may admit Exotel calls.
+ */
+export function startupWarnings(cfg: Pick<Config, 'PUBLIC_URL' | 'EXOTEL_WEBHOOK_TOKEN'>): string[] {
+  const out: string[] = [];
+  const deployed = new URL(cfg.PUBLIC_URL).protocol === 'https:' && !isLoopbackUrl(cfg.PUBLIC_URL);
+  if (deployed && !cfg.EXOTEL_WEBHOOK_TOKEN)
+    out.push(
+      'EXOTEL_WEBHOOK_TOKEN is not set and PUBLIC_URL is public: anyone can admit Exotel calls on /inbound?carrier=exotel ' +
+        '(holding call slots, spending provider set-ups). Set it and append &token=<EXOTEL_WEBHOOK_TOKEN> to the Voicebot and Connect applet URLs.',
+    );
+  return out;
 }
 
 /** Exotel variables that only make sense together (Connect API credentials, stream Basic auth). */

@@ -1,11 +1,12 @@
 /**
  * Process entry: load `.env` and config (a bad value stops start-up with one line per variable),
+ * warn loudly about unsafe settings (config.ts `startupWarnings`: EXOTEL_WEBHOOK_TOKEN unset on a public PUBLIC_URL),
  * build the server, listen on PORT, drain on SIGTERM/SIGINT (app/drain.ts) and exit 0.
  */
 import type { AddressInfo } from 'node:net';
 import { buildServer } from './app/build-server';
 import { drainServer } from './app/drain';
-import { ConfigError, loadConfig, loadDotEnv, type Config } from './config';
+import { ConfigError, loadConfig, loadDotEnv, startupWarnings, type Config } from './config';
 import { createLogger } from './observability/logger';
 import { createMetrics } from './observability/metrics';
 import { defaultProvider } from './providers/routing';
@@ -23,6 +24,7 @@ function main(): void {
     throw err;
   }
   const log = createLogger(cfg.LOG_LEVEL);
+  for (const warning of startupWarnings(cfg)) log.warn(`SECURITY: ${warning}`);
   const srv = buildServer(cfg, log, { metrics: createMetrics(true) });
   srv.server.listen(cfg.PORT, () => {
     const port = (srv.server.address() as AddressInfo).port;

@@ -11,6 +11,8 @@ import type { SimulateCallOptions } from './simulate-call';
 const ACCOUNT = 'callbridgedemo1';
 const KEY = 'demo-exotel-key';
 const TOKEN = 'demo-exotel-token-0123456789';
+/** EXOTEL_WEBHOOK_TOKEN of the demo server; the emulated flow's applet URLs carry it, as a real flow's should. */
+const WEBHOOK_TOKEN = 'demo-exotel-webhook-token-0123';
 
 export interface ExotelDemo {
   carrier: ExotelCarrierEmulator;
@@ -24,7 +26,12 @@ export interface ExotelDemo {
 
 /** Start the emulated Exotel; `rate` (Hz) is EXOTEL_SAMPLE_RATE. */
 export async function startExotelDemo(o: { speed: number; publicUrl: string; rate: string }): Promise<ExotelDemo> {
-  const carrier = new ExotelCarrierEmulator({ accountSid: ACCOUNT, speed: o.speed, connectUrl: `${o.publicUrl}/webhooks/exotel/connect` });
+  const carrier = new ExotelCarrierEmulator({
+    accountSid: ACCOUNT,
+    speed: o.speed,
+    connectUrl: `${o.publicUrl}/webhooks/exotel/connect`,
+    webhookToken: WEBHOOK_TOKEN,
+  });
   const rest = await startExotelRestMock({ carrier, accountSid: ACCOUNT, apiKey: KEY, apiToken: TOKEN });
   return {
     carrier,
@@ -37,6 +44,7 @@ export async function startExotelDemo(o: { speed: number; publicUrl: string; rat
       EXOTEL_APP_ID: '926',
       EXOTEL_API_BASE: rest.url,
       EXOTEL_SAMPLE_RATE: o.rate,
+      EXOTEL_WEBHOOK_TOKEN: WEBHOOK_TOKEN,
     },
     simOptions(base) {
       rest.answerWith({ serverBase: base, publicUrl: o.publicUrl });

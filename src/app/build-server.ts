@@ -85,7 +85,7 @@ export function buildServer(cfg: Config, log: Logger, o: ServerOverrides = {}): 
   };
   const registry = new CallRegistry();
   const ops = createOperations(cfg, log, metrics, registry);
-  const pending = new PendingCalls();
+  const pending = new PendingCalls(cfg.PENDING_CALL_TTL_S * 1000);
   const tools = o.tools ?? new ToolRegistry();
   const business = createBusiness(cfg, store, log);
   for (const t of business.tools) tools.register(t);

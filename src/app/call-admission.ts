@@ -1,7 +1,9 @@
 /**
- * Admits a call answered by a carrier webhook: applies the concurrency limit and drain state,
- * decides the provider once (router), issues the per-call token and starts the provider's set-up
- * (signed URL) while the webhook answer is still on its way.
+ * Admits a call answered by a carrier webhook (which has authenticated it first): applies the drain
+ * state and the limits, decides the provider once (router), issues the per-call token and starts the
+ * provider's set-up (signed URL) while the webhook answer is still on its way. A refused call starts
+ * no set-up. Limits, first match: draining; MAX_PENDING_CALLS answered calls not streaming yet
+ * (`pending_limit`); MAX_CONCURRENT_CALLS live + not streaming (`busy`); the daily budget (`budget`).
  */
 import { MULAW_8K } from '../audio/format';
 import { PendingCalls } from '../call/pending';
@@ -37,20 +39,24 @@ export interface AdmissionDeps {
 }
 
 export function admitCall(deps: AdmissionDeps, req: AdmitRequest): Admission {
+  const pending = deps.pending.size;
   const refusal: RefusalReason | undefined = deps.state.draining
     ? 'draining'
-    : deps.registry.size + deps.pending.size >= deps.cfg.MAX_CONCURRENT_CALLS
-      ? 'busy'
-      : deps.limits?.overBudget()
-        ? 'budget'
-        : undefined;
+    : pending >= deps.cfg.MAX_PENDING_CALLS
+      ? 'pending_limit'
+      : deps.registry.size + pending >= deps.cfg.MAX_CONCURRENT_CALLS
+        ? 'busy'
+        : deps.limits?.overBudget()
+          ? 'budget'
+          : undefined;
   if (refusal) {
     deps.limits?.refused(req.carrier, refusal);
     return { ok: false, reason: refusal };
   }
   const { callSid, carrier, direction, from, to } = req;
   const requested = deps.isProvider(req.requestedProvider) ? req.requestedProvider : undefined;
-  const route = deps.router({ callSid, carrier, direction, from, to, requested });
+  const pinned = deps.isProvider(req.urlProvider) ? req.urlProvider : undefined;
+  const route = deps.router({ callSid, carrier, direction, from, to, requested, pinned });
   const token = PendingCalls.newToken();
   const connector = deps.connectors[route.provider];
   const ctx = { callSid, carrier, direction, from, to, prompt: req.prompt, firstMessage: req.firstMessage, carrierFormat: req.carrierFormat ?? MULAW_8K };

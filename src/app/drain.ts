@@ -13,7 +13,7 @@ export const DRAIN_GOODBYE = 'We are sorry, we have to end this call now for mai
 
 /** What a drain did; times in ms. */
 export interface DrainFigures {
-  /** Calls live / answered-but-not-streaming when the drain began. */
+  /** Calls live / answered-but-not-streaming (inside their socket deadline) when the drain began. */
   liveAtStart: number;
   pendingAtStart: number;
   /** Calls that ended on their own inside the window. */
@@ -51,7 +51,12 @@ async function waitFor(done: () => boolean, ms: number): Promise<boolean> {
   return true;
 }
 
-/** Drain `srv` and close it. Never throws: failures are logged and the drain goes on. */
+/**
+ * Drain `srv` and close it. Never throws: failures are logged and the drain goes on. The window waits
+ * for live calls and for answered calls whose socket has not started only while they are inside their
+ * socket deadline (PENDING_CALL_TTL_S, `srv.pending.size` counts no expired call): an answered call
+ * whose stream never opens holds the drain up to that deadline, not for the whole window.
+ */
 export async function drainServer(srv: CallbridgeServer, log: Logger, opts: DrainOptions): Promise<DrainFigures> {
   const t0 = Date.now();
   srv.state.draining = true;

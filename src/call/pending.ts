@@ -2,6 +2,11 @@
  * Calls answered by a webhook whose media socket has not started yet. The webhook issues a per-call
  * token (sent in a TwiML `<Parameter>`, docs/protocols/twilio.md#twiml-connect-stream) and starts the provider's HTTP set-up
  * at once, so the caller does not wait for it when the socket arrives.
+ *
+ * A pending call is valid until its socket deadline (`ttlMs`, PENDING_CALL_TTL_S) after it was
+ * answered: past it, it is no longer counted (`size`), cannot be claimed, and is swept away. Admission
+ * limits (MAX_PENDING_CALLS), the drain and the media-socket upgrade during a drain all read `size`,
+ * so they share that one notion of a still-valid pending call.
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 
@@ -23,8 +28,14 @@ export class PendingCalls {
   private readonly calls = new Map<string, PendingCall>();
   private readonly timer: NodeJS.Timeout;
 
-  /** @param ttlMs how long an answered call may wait for its media socket (ms). */
-  constructor(private readonly ttlMs = 60_000) {
+  /**
+   * @param ttlMs how long an answered call may wait for its media socket (ms).
+   * @param now the clock (ms since the epoch) that `createdAtMs` is read against.
+   */
+  constructor(
+    readonly ttlMs = 60_000,
+    private readonly now: () => number = Date.now,
+  ) {
     this.timer = setInterval(() => this.sweep(), Math.min(ttlMs, 10_000));
     this.timer.unref();
   }
@@ -37,17 +48,19 @@ export class PendingCalls {
     this.calls.set(call.callSid, call);
   }
 
+  /** Pending calls still inside their socket deadline (expired ones are dropped first). */
   get size(): number {
+    this.sweep();
     return this.calls.size;
   }
 
   /**
    * Take the pending call `callSid` if `token` matches (constant-time); a taken call cannot be taken
-   * twice. Returns undefined for an unknown call or a wrong token.
+   * twice. Returns undefined for an unknown or expired call, or a wrong token.
    */
   claim(callSid: string, token: string | undefined): PendingCall | undefined {
     const call = this.calls.get(callSid);
-    if (!call || !token) return undefined;
+    if (!call || !token || this.expired(call)) return undefined;
     const a = Buffer.from(call.token);
     const b = Buffer.from(token);
     if (a.length !== b.length || !timingSafeEqual(a, b)) return undefined;
@@ -55,9 +68,12 @@ export class PendingCalls {
     return call;
   }
 
+  private expired(c: PendingCall): boolean {
+    return this.now() - c.createdAtMs > this.ttlMs;
+  }
+
   private sweep(): void {
-    const now = Date.now();
-    for (const [sid, c] of this.calls) if (now - c.createdAtMs > this.ttlMs) this.calls.delete(sid);
+    for (const [sid, c] of this.calls) if (this.expired(c)) this.calls.delete(sid);
   }
 
   close(): void {

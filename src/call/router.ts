@@ -9,13 +9,15 @@ import { chooseProvider, type FlagSource } from '../flags';
 import type { CallIdentity, ProviderName } from '../identity';
 
 export interface RouteContext extends CallIdentity {
-  /** Operator's explicit choice (outbound API), wins over the flag. */
+  /** Operator's explicit choice (outbound API), wins over everything. */
   requested?: ProviderName;
+  /** The authenticated webhook URL's `?provider=`: wins over the toggle and the env var, never over the kill switch. */
+  pinned?: ProviderName;
 }
 
 export interface RouteDecision {
   provider: ProviderName;
-  /** `request` | `env` | `kill-switch` | `unleash` | `unleash-stale` | `unleash-backup` */
+  /** `request` | `url` | `env` | `kill-switch` | `unleash` | `unleash-stale` | `unleash-backup` */
   source: string;
 }
 

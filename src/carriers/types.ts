@@ -120,15 +120,23 @@ export interface CarrierStream<Call = unknown> {
   attached?(callSid: string, close: (code: number, reason: string) => void): () => void;
 }
 
-/** Why a call was refused when its webhook asked us to take it. */
-export type RefusalReason = 'busy' | 'draining' | 'budget';
+/**
+ * Why a call was refused when its webhook asked us to take it: `pending_limit` = MAX_PENDING_CALLS
+ * answered calls are still waiting for their media socket; `busy` = MAX_CONCURRENT_CALLS live + waiting.
+ */
+export type RefusalReason = 'busy' | 'pending_limit' | 'draining' | 'budget';
 
 /** What a carrier webhook asks the server to admit. */
 export interface AdmitRequest extends CallIdentity {
   /** The carrier's audio format when known at the webhook (Exotel: PCM16 at the stream's sample rate). */
   carrierFormat?: AudioFormat;
-  /** A provider named by the request (`?provider=`, or a placed call's options); a name not in the provider registry is ignored. */
+  /** The operator's provider for this call (a placed call's options): wins over everything; a name not in the provider registry is ignored. */
   requestedProvider?: string;
+  /**
+   * A provider pinned by the webhook URL (`?provider=`). Set it only for an authenticated request
+   * (signed Twilio, Exotel with EXOTEL_WEBHOOK_TOKEN); it never beats the kill switch (src/flags/precedence.ts).
+   */
+  urlProvider?: string;
   /** System prompt / first message overrides of a placed call. */
   prompt?: string;
   firstMessage?: string;

@@ -74,6 +74,11 @@ export interface ExotelCarrierOptions {
   variant?: 'documented' | 'camel';
   /** The flow's Connect applet dynamic URL (public form); absent = the flow hangs up after the Voicebot applet. */
   connectUrl?: string;
+  /**
+   * The server's EXOTEL_WEBHOOK_TOKEN, as the operator wrote it into the flow's applet URLs: appended as
+   * `token=` to the Voicebot and Connect dynamic URLs that do not carry one already.
+   */
+  webhookToken?: string;
 }
 
 /** The carrier: one per test or demo; concurrent calls each with their own 32-hex CallSid. */
@@ -207,6 +212,7 @@ export class ExotelCarrierEmulator extends EventEmitter<{ call: [rec: ExotelCall
   /** GET an applet URL (public form) at the server, with the flow parameters appended (docs/protocols/exotel.md#call-set-up). */
   private async applet(kind: AppletRequest['kind'], publicUrl: string, serverBase: string, params: Record<string, string>): Promise<AppletRequest> {
     const u = new URL(publicUrl);
+    if (this.opts.webhookToken && !u.searchParams.has('token')) u.searchParams.set('token', this.opts.webhookToken);
     for (const [k, v] of Object.entries(params)) u.searchParams.set(k, v);
     const target = new URL(u.pathname + u.search, serverBase).toString();
     const t = performance.now();

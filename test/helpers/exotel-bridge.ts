@@ -74,6 +74,7 @@ export async function startExotelBridge(opts: ExotelBridgeOptions): Promise<Exot
     variant: opts.variant,
     frameMs: opts.frameMs,
     connectUrl: `${PUBLIC_URL}/webhooks/exotel/connect`,
+    webhookToken: opts.env?.EXOTEL_WEBHOOK_TOKEN,
   });
   const rest = await startExotelRestMock({ carrier: exotel, accountSid: EXOTEL.accountSid, apiKey: EXOTEL.apiKey, apiToken: EXOTEL.apiToken });
   const cfg = testConfig({

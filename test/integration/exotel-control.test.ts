@@ -129,7 +129,8 @@ describe('Exotel call control', () => {
     const post = (q: string, body: string, type: string) =>
       fetch(`${b.base}/webhooks/exotel/status${q}`, { method: 'POST', headers: { 'content-type': type }, body });
     const sid = 'f'.repeat(32);
-    expect((await post('', JSON.stringify({ CallSid: sid, Status: 'completed' }), 'application/json')).status).toBe(403);
+    expect((await post('', JSON.stringify({ CallSid: sid, Status: 'completed' }), 'application/json')).status).toBe(401);
+    expect((await post('?token=guessed-token-0000000', JSON.stringify({ CallSid: sid, Status: 'completed' }), 'application/json')).status).toBe(403);
     const q = '?token=hook-token-0123456789';
     expect((await post(q, JSON.stringify({ CallSid: sid, EventType: 'answered', Status: null }), 'application/json')).status).toBe(200);
     expect(b.srv.ops.book.get(sid)?.status).toBe('in-progress');
@@ -148,6 +149,6 @@ describe('Exotel call control', () => {
     expect(b.srv.ops.book.get(sid)).toMatchObject({ carrier: 'exotel', status: 'busy', durationS: 0 });
     expect((await post(q, JSON.stringify({ Status: 'completed' }), 'application/json')).status).toBe(400);
     const connect = await fetch(`${b.base}/webhooks/exotel/connect?CallSid=${sid}`);
-    expect(connect.status).toBe(403);
+    expect(connect.status).toBe(401);
   }, 30_000);
 });

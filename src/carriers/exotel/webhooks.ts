@@ -7,7 +7,11 @@
  *   transfer's destination (`numbers: [to]`) or `numbers: []` (the flow takes its no-answer branch).
  * - `POST /webhooks/exotel/status`: StatusCallback (JSON, form or query) → the carrier status book,
  *   idempotently; 200.
- * Exotel signs none of these: with EXOTEL_WEBHOOK_TOKEN set, connect and status require `?token=`.
+ * Exotel signs none of these: with EXOTEL_WEBHOOK_TOKEN set, every one of them requires `token=<EXOTEL_WEBHOOK_TOKEN>`
+ * in the query (written into the applet URLs; callbridge adds it to the StatusCallback of calls it places),
+ * compared in constant time: missing → 401, wrong → 403, before anything is admitted or any provider set-up starts.
+ * A `?provider=` on the dynamic URL pins the call's provider only when that token is configured (and so
+ * checked), and never over the kill switch (src/flags/precedence.ts).
  */
 import { randomBytes } from 'node:crypto';
 import express, { Router, type Request } from 'express';
@@ -58,16 +62,35 @@ export function connectAnswer(to: string | undefined, callerId: string | undefin
   };
 }
 
+/**
+ * The EXOTEL_WEBHOOK_TOKEN check of one request: undefined when it passes (or no token is configured),
+ * else the answer: 401 without `?token=`, 403 with a wrong one (constant-time compare).
+ */
+export function webhookTokenRefusal(expected: string | undefined, query: unknown): { status: 401 | 403; error: string } | undefined {
+  if (!expected) return undefined;
+  const raw = (query as Record<string, unknown> | undefined)?.token;
+  const got = typeof raw === 'string' ? raw : Array.isArray(raw) && typeof raw[0] === 'string' ? raw[0] : undefined;
+  if (got === undefined || got === '') return { status: 401, error: 'token required' };
+  return secretEquals(got, expected) ? undefined : { status: 403, error: 'forbidden' };
+}
+
 export function exotelWebhookRouter(deps: ExotelWebhookDeps): Router {
   const { cfg, log, live } = deps;
   const r = Router();
   const bodies = [express.urlencoded({ extended: true, limit: '64kb' }), express.json({ limit: '64kb' })];
-  const tokenOk = (p: Record<string, string>) => !cfg.EXOTEL_WEBHOOK_TOKEN || secretEquals(p.token, cfg.EXOTEL_WEBHOOK_TOKEN);
+  /** The token check, before any body is read: answers 401/403, or passes on. */
+  const authenticated: express.RequestHandler = (req, res, next) => {
+    const refusal = webhookTokenRefusal(cfg.EXOTEL_WEBHOOK_TOKEN, req.query);
+    if (!refusal) return next();
+    log.warn({ path: req.path, status: refusal.status }, 'Exotel webhook without a valid EXOTEL_WEBHOOK_TOKEN: refused');
+    res.status(refusal.status).json({ error: refusal.error });
+  };
+  /** `/inbound` and `/outbound` are shared with Twilio: only `?carrier=exotel` GET/POST requests are ours. */
+  const exotelOnly: express.RequestHandler = (req, _res, next) =>
+    req.query.carrier === 'exotel' && (req.method === 'GET' || req.method === 'POST') ? next() : next('route');
 
   for (const path of ['/inbound', '/outbound'] as const) {
-    r.all(path, ...bodies, async (req, res, next) => {
-      if (req.query.carrier !== 'exotel') return next();
-      if (req.method !== 'GET' && req.method !== 'POST') return next();
+    r.all(path, exotelOnly, authenticated, ...bodies, async (req, res) => {
       const p = paramsOf(req);
       const direction = directionOf(path);
       let callSid = p.CallSid ?? p.call_sid;
@@ -85,7 +108,8 @@ export function exotelWebhookRouter(deps: ExotelWebhookDeps): Router {
         from: direction === 'inbound' ? caller : exophone,
         to: direction === 'inbound' ? exophone : caller,
         carrierFormat: { encoding: 'pcm16le', sampleRate: rate },
-        requestedProvider: placed?.provider ?? p.provider,
+        requestedProvider: placed?.provider,
+        urlProvider: cfg.EXOTEL_WEBHOOK_TOKEN ? p.provider : undefined,
         prompt: placed?.prompt,
         firstMessage: placed?.firstMessage,
       });
@@ -102,24 +126,16 @@ export function exotelWebhookRouter(deps: ExotelWebhookDeps): Router {
     });
   }
 
-  r.get('/webhooks/exotel/connect', (req, res) => {
+  r.get('/webhooks/exotel/connect', authenticated, (req, res) => {
     const p = paramsOf(req);
-    if (!tokenOk(p)) {
-      res.status(403).json({ error: 'forbidden' });
-      return;
-    }
     const callSid = p.CallSid ?? p.call_sid;
     const to = callSid ? live.transferFor(callSid) : undefined;
     log.info({ callSid, transfer: to !== undefined }, 'exotel connect applet asked for a destination');
     res.status(200).json(connectAnswer(to, cfg.EXOTEL_CALLER_ID));
   });
 
-  r.all('/webhooks/exotel/status', ...bodies, (req, res) => {
+  r.all('/webhooks/exotel/status', authenticated, ...bodies, (req, res) => {
     const p = paramsOf(req);
-    if (!tokenOk(p)) {
-      res.status(403).json({ error: 'forbidden' });
-      return;
-    }
     const callSid = p.CallSid;
     const event = p.EventType ?? 'terminal';
     // `answered` carries no final Status; it means the call is now in progress (https://developer.exotel.com/docs/voice-v1/api-reference/status-callback).

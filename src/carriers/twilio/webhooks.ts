@@ -2,6 +2,9 @@
  * Twilio voice webhooks: `POST /inbound` (the number's Voice URL) and `POST /outbound` (the `Url` of
  * calls.create). The signature is checked against PUBLIC_URL + path (403 on failure), then the answer is
  * TwiML `<Connect><Stream>` with the per-call token, or `<Say>` + `<Hangup/>` when the call is refused.
+ * Nothing is admitted (and no provider set-up starts) before the signature passed. A `?provider=` in the
+ * URL pins the call's provider only when the request was signed (not with TWILIO_SKIP_SIGNATURE), since
+ * Twilio signs the URL with its query; it never beats the kill switch (src/flags/precedence.ts).
  * Requests naming another carrier (`?carrier=exotel`) are left to that carrier's routes.
  * Sources: https://www.twilio.com/docs/usage/webhooks/voice-webhooks,
  * https://www.twilio.com/docs/usage/security#validating-requests, https://www.twilio.com/docs/voice/twiml/stream.
@@ -55,13 +58,16 @@ export function twilioWebhookRouter(deps: CarrierDeps): Router {
         direction === 'outbound' && q.rid
           ? await deps.placedCall(q.rid).catch((err: Error) => void log.warn({ callSid, err: err.message }, 'outbound call options unavailable'))
           : undefined;
+      if (q.provider !== undefined && cfg.TWILIO_SKIP_SIGNATURE)
+        log.warn({ callSid }, '?provider= ignored: the request is unsigned (TWILIO_SKIP_SIGNATURE=true)');
       const admission = deps.admit({
         callSid,
         carrier: 'twilio',
         direction,
         from: body.From,
         to: body.To,
-        requestedProvider: placed?.provider ?? q.provider,
+        requestedProvider: placed?.provider,
+        urlProvider: cfg.TWILIO_SKIP_SIGNATURE ? undefined : q.provider,
         prompt: placed?.prompt,
         firstMessage: placed?.firstMessage,
       });
