@@ -50,6 +50,9 @@ const Env = z.object({
   MAX_HTTP_INFLIGHT_PER_IP: int(100, 1),
   /** Concurrent media sockets per client address (429 before the handshake beyond); carriers stream from few addresses. */
   MAX_MEDIA_SOCKETS_PER_IP: int(500, 1),
+  /** Failed admin API key attempts per client address within ADMIN_AUTH_WINDOW_S before `/api/*` answers 429. */
+  ADMIN_AUTH_MAX_FAILURES: int(10, 1),
+  ADMIN_AUTH_WINDOW_S: int(60, 1),
   // Scale-out
   REDIS_URL: z.preprocess(blank, z.url({ protocol: /^rediss?$/, error: 'expected a redis:// or rediss:// URL' }).optional()),
   REDIS_KEY_PREFIX: z.preprocess(

@@ -24,6 +24,7 @@ import { createConnectors, isProviderName, PROVIDERS, type Connectors } from '..
 import type { OpenSocket } from '../providers/socket';
 import type { ProviderModule } from '../providers/types';
 import { adminRouter } from './admin-api';
+import { adminGuard } from './admin-auth';
 import { admitCall, type AdmitRequest } from './call-admission';
 import { httpInflightLimit } from './limits-ip';
 import { postCallWebhookRouter } from './post-call-webhook';
@@ -117,6 +118,8 @@ export function buildServer(cfg: Config, log: Logger, o: ServerOverrides = {}): 
   for (const c of carriers.values()) app.use(c.routes);
   recordUnbridgedCalls(ops.book, store, registry, cfg, log);
   app.use(postCallWebhookRouter({ secret: cfg.ELEVENLABS_WEBHOOK_SECRET, store, log })); // raw body: before express.json
+  // Admin key and brute-force guard for every /api route, before any body is parsed.
+  app.use('/api', adminGuard(cfg.ADMIN_API_KEY, { maxFailures: cfg.ADMIN_AUTH_MAX_FAILURES, windowMs: cfg.ADMIN_AUTH_WINDOW_S * 1000, metrics }));
   app.use(express.json({ limit: '256kb' }));
   app.use(reportsRouter(cfg.ADMIN_API_KEY, store, log));
   app.use(
