@@ -6,6 +6,7 @@
  */
 import { DRAIN_GOODBYE } from '../../src/app/drain';
 import { startElevenLabsEmulator, type ElevenLabsEmulator } from '../emulators/elevenlabs';
+import { ExotelCarrierEmulator } from '../emulators/exotel-carrier';
 import { TwilioCarrierEmulator, type EmulatedCall } from '../emulators/twilio-carrier';
 import { startTwilioRestMock, type TwilioRestMock } from '../emulators/twilio-rest';
 import { fixture, PUBLIC_URL } from '../helpers/bridge';
@@ -89,6 +90,41 @@ describe('SIGTERM drain (child process)', () => {
     expect(drained).toMatchObject({ liveAtStart: 3, finishedInWindow: 1, endedWithGoodbye: 2, forced: 0 });
     expect(srv.stderr()).toBe('');
     console.log(`drain figures: ${JSON.stringify({ ...pick(drained), sigtermToExitMs: exitMs })}`);
+  });
+
+  it('does not wait for an answered call whose stream never opened once it is past its socket deadline (PENDING_CALL_TTL_S)', async () => {
+    srv = await start({ DRAIN_TIMEOUT_S: '120', PENDING_CALL_TTL_S: '1' });
+    const answered = await fetch(`${srv.base}/inbound?carrier=exotel&CallSid=${'a'.repeat(32)}&CallFrom=09876543210&CallTo=08047112345`);
+    expect(answered.status).toBe(200);
+    // The stream never opens; let the call pass its 1 s socket deadline before the signal.
+    await new Promise((r) => setTimeout(r, 1500));
+    srv.child.kill('SIGTERM');
+    expect(await srv.exited).toEqual({ code: 0, signal: null });
+    const drained = srv.logs.find((l) => l.msg === 'drained')!;
+    expect(drained).toMatchObject({ liveAtStart: 0, pendingAtStart: 0, endedWithGoodbye: 0, forced: 0 });
+    expect(drained.idleAfterMs as number).toBeLessThan(30_000); // the window is 120 s, the old 60 s TTL would hold it ~60 s: nothing is left to wait for
+    console.log(`drain with a stale answered call: ${JSON.stringify(pick(drained))}`);
+  });
+
+  it('lets an answered call inside its socket deadline open its stream during a drain, and waits for it', async () => {
+    srv = await start({ DRAIN_TIMEOUT_S: '120', PENDING_CALL_TTL_S: '60' });
+    const exotel = new ExotelCarrierEmulator({ speed: 2 });
+    try {
+      const callSid = 'b'.repeat(32);
+      const answered = await fetch(`${srv.base}/inbound?carrier=exotel&CallSid=${callSid}&CallFrom=09876543210&CallTo=08047112345`);
+      const { url } = (await answered.json()) as { url: string };
+      srv.child.kill('SIGTERM');
+      const draining = await srv.waitForLog((l) => l.msg === 'draining: no new calls; waiting for live calls to finish');
+      expect(draining).toMatchObject({ liveCalls: 0, pendingCalls: 1 });
+      const rec = await exotel.placeCall({ serverBase: srv.base, publicUrl: PUBLIC_URL, streamUrl: url, callSid, from: '09876543210', to: '08047112345' });
+      await rec.call.waitFor('media', 20_000);
+      await rec.call.hangup();
+      expect(await srv.exited).toEqual({ code: 0, signal: null });
+      expect(srv.logs.find((l) => l.msg === 'call ended' && l.callSid === callSid)).toMatchObject({ status: 'completed' });
+      expect(srv.logs.find((l) => l.msg === 'drained')).toMatchObject({ pendingAtStart: 1, finishedInWindow: 1, endedWithGoodbye: 0 });
+    } finally {
+      await exotel.close();
+    }
   });
 
   it('exits 0 without waiting for the drain window when no call is live', async () => {
