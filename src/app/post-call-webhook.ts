@@ -11,7 +11,7 @@
  * `{ok: true, duplicate: true}` and not stored again; the replay cache holds each accepted signature
  * for the tolerance window (older ones are refused as stale anyway), at most REPLAY_CACHE_MAX entries.
  * Answers: 200 stored (also for a repeat), 401 missing/forged/stale/future signature or no secret
- * configured, 400 signed but not a post-call event, 413 body over POST_CALL_MAX_BYTES.
+ * configured, 400 signed but not a post-call event (or nested deeper than MAX_JSON_DEPTH), 413 body over POST_CALL_MAX_BYTES.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import express, { type Router } from 'express';
@@ -99,6 +99,25 @@ export interface PostCallDeps {
   now?: () => number;
 }
 
+/**
+ * Deepest array/object nesting a post-call body may have (ElevenLabs' events are about ten levels deep).
+ * A signed body 12,000 levels deep passed JSON.parse and then overflowed the stack where it was
+ * serialised for the store: a 500 instead of a 400.
+ */
+export const MAX_JSON_DEPTH = 100;
+
+/** True when a parsed JSON value nests arrays/objects more than `max` levels; iterative, so the check itself cannot overflow. */
+export function nestedDeeperThan(value: unknown, max: number): boolean {
+  const stack: Array<[unknown, number]> = [[value, 0]];
+  while (stack.length) {
+    const [v, depth] = stack.pop()!;
+    if (v === null || typeof v !== 'object') continue;
+    if (depth >= max) return true;
+    for (const child of Object.values(v)) stack.push([child, depth + 1]);
+  }
+  return false;
+}
+
 /** Router for the post-call webhook; mount before any JSON body parser (it needs the raw bytes). */
 export function postCallWebhookRouter(d: PostCallDeps): Router {
   const router = express.Router();
@@ -129,6 +148,10 @@ export function postCallWebhookRouter(d: PostCallDeps): Router {
       body = JSON.parse(raw.toString('utf8'));
     } catch {
       res.status(400).json({ error: 'bad_request', message: 'body is not JSON' });
+      return;
+    }
+    if (nestedDeeperThan(body, MAX_JSON_DEPTH)) {
+      res.status(400).json({ error: 'bad_request', message: `body is nested deeper than ${MAX_JSON_DEPTH} levels` });
       return;
     }
     const ev = PostCallEvent.safeParse(body);
