@@ -70,7 +70,7 @@ export function createMetrics(defaults = false): Metrics {
     socketsRefusedTotal: new Counter({ name: 'callbridge_sockets_refused_total', help: 'Media sockets refused', labelNames: ['reason'], registers: r }),
     callsRefusedTotal: new Counter({
       name: 'callbridge_calls_refused_total',
-      help: 'Calls refused at the webhook (busy, draining, budget)',
+      help: 'Calls refused at the webhook (reason: busy, pending_limit, draining, budget, …)',
       labelNames: ['carrier', 'reason'],
       registers: r,
     }),
