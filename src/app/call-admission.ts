@@ -39,6 +39,18 @@ export interface AdmissionDeps {
 }
 
 export function admitCall(deps: AdmissionDeps, req: AdmitRequest): Admission {
+  // Idempotent per call SID: a repeated webhook (Twilio signatures carry no timestamp, so a captured one
+  // replays) gets the pending call's own answer and starts nothing; one for a call already live or
+  // recently ended is refused as `duplicate`. Neither holds a second slot or a second provider set-up.
+  const again = deps.pending.get(req.callSid);
+  if (again) {
+    deps.log.warn({ callSid: req.callSid, carrier: req.carrier }, 'webhook repeated for a call waiting for its stream: same answer');
+    return { ok: true, token: again.token, provider: again.provider };
+  }
+  if (deps.registry.find(req.callSid)) {
+    deps.limits?.refused(req.carrier, 'duplicate');
+    return { ok: false, reason: 'duplicate' };
+  }
   const pending = deps.pending.size;
   const refusal: RefusalReason | undefined = deps.state.draining
     ? 'draining'

@@ -48,6 +48,12 @@ export class PendingCalls {
     this.calls.set(call.callSid, call);
   }
 
+  /** The pending call `callSid` while inside its socket deadline, without taking it (a repeated webhook). */
+  get(callSid: string): PendingCall | undefined {
+    const call = this.calls.get(callSid);
+    return call && !this.expired(call) ? call : undefined;
+  }
+
   /** Pending calls still inside their socket deadline (expired ones are dropped first). */
   get size(): number {
     this.sweep();

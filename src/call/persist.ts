@@ -3,11 +3,13 @@
  * when the provider answers and when it ends; each transcript turn is saved as it arrives and again
  * whenever it changes (barge-in cut, correction), keyed by its arrival number (TurnRow.seq, never
  * renumbered), so a repeated write is an idempotent upsert. At the end the whole call is also
- * written to `<LOGS_DIR>/<call_sid>.json`, which operators grep.
+ * written to `<LOGS_DIR>/<call_sid>.json` (a SID unfit for a file name is made safe: `callLogName`),
+ * which operators grep.
  *
  * Store writes are journaled (resolve once on local disk); a failure here is logged, never thrown
  * into the call.
  */
+import { createHash } from 'node:crypto';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../observability/logger';
@@ -15,14 +17,17 @@ import type { CallRow, Store, TurnRow } from '../store/types';
 import type { CallRecord } from './call-record';
 import type { ArrivedTurn } from './transcript';
 
-/** The `calls` row of a session record; timings and counters go to `metrics`. */
+/** PostgreSQL text cannot hold NUL (SQLSTATE 22021): a row carrying one would be retried by the journal forever. */
+const pgText = (s: string) => s.replaceAll('\u0000', '');
+
+/** The `calls` row of a session record; timings and counters go to `metrics`. Carrier-given strings lose any NUL. */
 export function callRowOf(r: CallRecord): CallRow {
   return {
-    call_sid: r.callSid,
+    call_sid: pgText(r.callSid),
     carrier: r.carrier,
     direction: r.direction,
-    from_number: r.from ?? null,
-    to_number: r.to ?? null,
+    from_number: r.from === undefined ? null : pgText(r.from),
+    to_number: r.to === undefined ? null : pgText(r.to),
     provider: r.provider,
     flag_source: r.flagSource,
     status: r.status,
@@ -45,7 +50,7 @@ export function callRowOf(r: CallRecord): CallRow {
 export function turnRowOf(callSid: string, t: ArrivedTurn): TurnRow {
   // U+0000 cannot be stored in PostgreSQL text; a transcript never means it.
   return {
-    call_sid: callSid,
+    call_sid: pgText(callSid),
     seq: t.arrival,
     role: t.role,
     // PostgreSQL text cannot hold NUL (SQLSTATE 22021), so a provider's stray \u0000 is dropped.
@@ -98,7 +103,7 @@ export class CallPersister {
     const file: CallLogFile = { call, turns: rows, record: rest };
     try {
       await mkdir(this.logsDir, { recursive: true });
-      const path = join(this.logsDir, `${safeName(this.callSid)}.json`);
+      const path = join(this.logsDir, `${callLogName(this.callSid)}.json`);
       await writeFile(`${path}.tmp`, JSON.stringify(file, null, 2) + '\n');
       await rename(`${path}.tmp`, path);
     } catch (err) {
@@ -107,9 +112,17 @@ export class CallPersister {
   }
 }
 
-/** Call SIDs are `CA` + hex (Twilio) or hex (Exotel); anything else is kept out of the path. */
-function safeName(callSid: string): string {
-  return callSid.replace(/[^A-Za-z0-9_-]/g, '_');
+/**
+ * The file name (without `.json`) of a call's log: a call SID of letters, digits, `_` and `-` (Twilio
+ * `CA` + hex, Exotel hex, minted `cb-` ids) as it is, up to 100 characters. Anything else (`/`, backslash,
+ * `..`, NUL, other characters, an empty or longer SID) cannot leave LOGS_DIR or clash with another
+ * call: those characters become `_`, the name is cut to 100 characters, and `~` + 16 hex digits of the
+ * SID's SHA-256 are appended.
+ */
+export function callLogName(callSid: string): string {
+  if (/^[A-Za-z0-9_-]{1,100}$/.test(callSid)) return callSid;
+  const hash = createHash('sha256').update(callSid).digest('hex').slice(0, 16);
+  return `${callSid.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 100)}~${hash}`;
 }
 
 /**

@@ -123,8 +123,9 @@ export interface CarrierStream<Call = unknown> {
 /**
  * Why a call was refused when its webhook asked us to take it: `pending_limit` = MAX_PENDING_CALLS
  * answered calls are still waiting for their media socket; `busy` = MAX_CONCURRENT_CALLS live + waiting.
+ * `duplicate` = a webhook for a call SID that is already live or recently ended (a replay: carriers never reuse one).
  */
-export type RefusalReason = 'busy' | 'pending_limit' | 'draining' | 'budget';
+export type RefusalReason = 'busy' | 'pending_limit' | 'draining' | 'budget' | 'duplicate';
 
 /** What a carrier webhook asks the server to admit. */
 export interface AdmitRequest extends CallIdentity {
