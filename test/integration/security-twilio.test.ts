@@ -206,7 +206,7 @@ describe('Twilio security', () => {
       expect(await startWith(b, callSid, undefined)).toBe(1008);
       expect(await startWith(b, callSid, '0'.repeat(32))).toBe(1008);
       expect(await startWith(b, callSid, token.slice(0, 31))).toBe(1008);
-      expect(await startWith(b, callSid, token.toUpperCase() === token ? token.toLowerCase() : token.toUpperCase())).toBe(1008);
+      expect(await startWith(b, callSid, token.slice(0, 31) + (token.endsWith('0') ? '1' : '0'))).toBe(1008);
       expect(await startWith(b, newCallSid(), token)).toBe(1008); // the right token for another call SID
       expect(await metric(b, 'callbridge_sockets_refused_total', { reason: 'token' })).toBe(before + 5);
       expect(b.srv.registry.size).toBe(0);
