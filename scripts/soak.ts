@@ -14,7 +14,7 @@
  * to stderr (an unhandled error), it did not exit 0, its handles did not come back to baseline
  * within 30 s, or a call failed; 2 for bad options. `--json` writes every figure.
  */
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { exitFlushed } from './lib/exit-flushed';
 import { SoakLoad, type LoadCounts } from './lib/soak-load';
@@ -80,6 +80,12 @@ async function main(): Promise<number> {
   const t0 = Date.now();
   const atS = () => (Date.now() - t0) / 1000;
   const stack = await startSoakStack({ speed, maxCalls: calls });
+  // Interrupted (Ctrl-C, a test's timeout): the server runs in its own process group, take it down too.
+  for (const sig of ['SIGINT', 'SIGTERM'] as const)
+    process.once(sig, () => {
+      stack.server.kill();
+      process.exit(130);
+    });
   const load = new SoakLoad(stack, speed);
   await stack.figures(); // the first scrape starts the lag histogram
   await new Promise((r) => setTimeout(r, 1000));
@@ -178,6 +184,8 @@ async function main(): Promise<number> {
     exit.code === 0 &&
     figures.handlesBack &&
     counts.failed === 0;
+  if (ok) rmSync(stack.dataDir, { recursive: true, force: true });
+  else console.log(`the server's store is left in ${stack.dataDir}`);
   console.log(ok ? 'soak: OK' : 'soak: FAILED');
   return ok ? 0 : 1;
 }

@@ -46,6 +46,12 @@ export interface SimulateCallOptions {
   quietMs?: number;
   /** Audio ms after which the call is hung up regardless. Default 180000. */
   maxCallMs?: number;
+  /**
+   * Agent replies (the greeting counts) that must have started before the caller hangs up on a quiet
+   * line, e.g. 3 with a barge-in: greeting, the interrupted reply, the answer to the barge-in. Keeps a
+   * slow agent from being hung up on mid-turn. Default 0; `maxCallMs` still applies.
+   */
+  minReplies?: number;
   /** Save the agent's played audio (with silent gaps, 8 kHz PCM16 WAV) here. */
   outPath?: string;
   /** When set, `GET {url}/api/calls/{callSid}` with `Authorization: Bearer` for the transcript. */
@@ -237,7 +243,8 @@ export async function runSimulatedCall(opts: SimulateCallOptions): Promise<Simul
       const agentQuiet = call.bufferedBytes === 0 && now - lastMediaAtMs >= quiet && now - (call.playoutLog.at(-1)?.endMs ?? -Infinity) >= quiet;
       const callerQuiet = callerDoneAt !== undefined && now - callerDoneAt >= quiet;
       // A barge-in still waiting for the second reply keeps the call up until the cap or quiet on both sides.
-      if ((agentQuiet && callerQuiet && (!bargeInPending || now - callerDoneAt! >= 2 * quiet)) || now >= maxMs) break;
+      const answered = replyStartsMs.length >= (opts.minReplies ?? 0);
+      if ((agentQuiet && callerQuiet && answered && (!bargeInPending || now - callerDoneAt! >= 2 * quiet)) || now >= maxMs) break;
       await sleep(20);
     }
     clearTimeout(bargeInTimer);

@@ -5,7 +5,8 @@
  * is the simulator's scenario (./simulate-call.ts): greeting, the caller's booking request, a tool
  * call (`check_availability`: the OpenAI model takes it as a scripted step after the caller's
  * first turn; on ElevenLabs it is sent as a `client_tool_call` when the caller starts speaking),
- * the agent's answer, a barge-in 1.5 s into it, the answer to that, then the caller hangs up.
+ * the agent's answer, a barge-in 1.5 s into it, the answer to that, then the caller hangs up (once
+ * three agent replies have started and the line has been quiet for 2 s of audio).
  *
  * "Spoken" turns are what the scripted agents said and transcribed (agent responses and caller
  * transcripts, counted by the provider emulators); "stored" turns are what the server holds for
@@ -158,7 +159,8 @@ export class SoakLoad {
       bargeIn: this.bargeIn,
       bargeInDelayMs: 1500,
       quietMs: 2000,
-      maxCallMs: 120_000,
+      minReplies: 3,
+      maxCallMs: 90_000,
       placeCall: async (s, attach) => {
         sid = s;
         this.sids.push(s);
@@ -185,7 +187,8 @@ export class SoakLoad {
       if (result.errors.length) failure ??= `carrier errors: ${result.errors.map((e) => `${e.code} ${e.message}`).join('; ')}`;
       else if (result.violations.length) failure ??= `protocol violations: ${result.violations.map((v) => `${v.code} ${v.reason}`).join('; ')}`;
       else if (provider === 'elevenlabs' && !conv) failure ??= 'no ElevenLabs conversation opened';
-      else if (result.bargeInAtMs === undefined) failure ??= `no barge-in (agent replies ${result.replyStartsMs.length})`;
+      else if (result.bargeInAtMs === undefined || result.replyStartsMs.length < 3)
+        failure ??= `agent replies ${result.replyStartsMs.length} (3 expected), barge-in ${result.bargeInAtMs === undefined ? 'not made' : 'made'}`;
       if (result.bargeInAtMs !== undefined && result.clears.length > 0) this.c.bargeIns++;
       // Forget the finished call in the emulators: a long run must not keep every call's audio.
       const i = twilio.calls.findIndex((c) => c.callSid === result.callSid);
