@@ -21,9 +21,13 @@ const fail = (code: number, line: string): never => {
   process.exit(code);
 };
 
-/** The lines to paste into the carriers' consoles for a server reachable at `url`. */
-export function webhookLines(url: string): string {
+/**
+ * The lines to paste into the carriers' consoles for a server reachable at `url`. With `exotelToken`
+ * (EXOTEL_WEBHOOK_TOKEN) every Exotel URL carries `token=`, which the server then requires.
+ */
+export function webhookLines(url: string, exotelToken?: string): string {
   const u = url.replace(/\/+$/, '');
+  const t = exotelToken ? `token=${encodeURIComponent(exotelToken)}` : '';
   return [
     '',
     `Public URL: ${u}  (PUBLIC_URL for this session)`,
@@ -34,9 +38,10 @@ export function webhookLines(url: string): string {
     `  (outbound calls placed by POST /api/calls use ${u}/outbound automatically)`,
     '',
     'Exotel App Bazaar flow:',
-    `  Voicebot applet URL:    ${u}/inbound?carrier=exotel   (outbound flows: ${u}/outbound?carrier=exotel)`,
-    `  Connect applet URL:     ${u}/webhooks/exotel/connect`,
-    `  Status callback:        ${u}/webhooks/exotel/status`,
+    `  Voicebot applet URL:    ${u}/inbound?carrier=exotel${t && `&${t}`}   (outbound flows: ${u}/outbound?carrier=exotel${t && `&${t}`})`,
+    `  Connect applet URL:     ${u}/webhooks/exotel/connect${t && `?${t}`}`,
+    `  Status callback:        ${u}/webhooks/exotel/status${t && `?${t}`}`,
+    ...(t ? [] : ['  (set EXOTEL_WEBHOOK_TOKEN first: without it anyone can reach these routes)']),
     '',
   ].join('\n');
 }
@@ -68,7 +73,7 @@ async function main(): Promise<void> {
   }
   const url = listener.url();
   if (!url) return fail(2, 'ngrok opened a tunnel without a URL');
-  process.stdout.write(webhookLines(url) + '\n');
+  process.stdout.write(webhookLines(url, cfg.EXOTEL_WEBHOOK_TOKEN) + '\n');
 
   // One node process (no tsx CLI wrapper), so Ctrl-C reaches the server's drain handler.
   const server = spawn(process.execPath, ['--import', 'tsx', join(__dirname, '../src/index.ts')], {
