@@ -23,6 +23,7 @@ import type { CarrierName } from '../identity';
 import type { CallDirectory, ControlResult, OutboundOptionsStore } from '../cluster/types';
 import { CallbridgeError } from '../errors';
 import type { Logger } from '../observability/logger';
+import type { Metrics } from '../observability/metrics';
 import type { Store } from '../store/types';
 import { requireAdmin } from './admin-auth';
 import type { AdmissionLimits } from './limits';
@@ -79,12 +80,16 @@ export interface AdminDeps {
   book: CarrierStatusBook;
   /** Ended calls no longer in memory are read from here. */
   store?: Store;
+  /** Bodies refused with 400 are counted in `callbridge_bad_messages_total{source="admin_api",reason="bad_shape"}`. */
+  metrics?: Pick<Metrics, 'badMessagesTotal'>;
 }
 
-/** 400 with one entry per bad field (`{error: 'bad_request', fields: {to: ['…']}}`). */
-function badRequest(res: Response, error: z.ZodError): void {
+/** 400 with one entry per bad field (`{error: 'bad_request', fields: {to: ['…']}}`); logged once and counted. */
+function badRequest(d: AdminDeps, route: string, res: Response, error: z.ZodError): void {
   const fields: Record<string, string[]> = {};
   for (const issue of error.issues) (fields[issue.path.join('.') || '(body)'] ??= []).push(issue.message);
+  d.metrics?.badMessagesTotal.inc({ source: 'admin_api', reason: 'bad_shape' });
+  d.log.warn({ route, fields: Object.keys(fields).slice(0, 10) }, 'admin API body refused');
   res.status(400).json({ error: 'bad_request', message: 'invalid request body', fields });
 }
 
@@ -101,7 +106,7 @@ export function adminRouter(d: AdminDeps): Router {
 
   r.post('/api/calls', async (req, res) => {
     const parsed = PlaceCallBody.safeParse(req.body ?? {});
-    if (!parsed.success) return badRequest(res, parsed.error);
+    if (!parsed.success) return badRequest(d, 'POST /api/calls', res, parsed.error);
     const { to, provider, prompt, firstMessage } = parsed.data;
     const carrier = parsed.data.carrier ?? DEFAULT_CARRIER;
     if (d.state.draining) return void res.status(503).json({ error: 'draining', message: 'this instance is shutting down; retry on another' });
@@ -147,7 +152,7 @@ export function adminRouter(d: AdminDeps): Router {
 
   r.post('/api/calls/:callSid/transfer', async (req, res) => {
     const parsed = TransferBody.safeParse(req.body ?? {});
-    if (!parsed.success) return badRequest(res, parsed.error);
+    if (!parsed.success) return badRequest(d, 'POST /api/calls/:callSid/transfer', res, parsed.error);
     const sid = req.params.callSid;
     const result = await d.directory.transfer(sid, parsed.data.to, parsed.data.reason ?? 'admin_transfer');
     controlAnswer(res, sid, result, { result: 'transfer', to: parsed.data.to });

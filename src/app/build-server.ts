@@ -117,7 +117,7 @@ export function buildServer(cfg: Config, log: Logger, o: ServerOverrides = {}): 
   app.use(httpInflightLimit(cfg.MAX_HTTP_INFLIGHT_PER_IP, metrics));
   for (const c of carriers.values()) app.use(c.routes);
   recordUnbridgedCalls(ops.book, store, registry, cfg, log);
-  app.use(postCallWebhookRouter({ secret: cfg.ELEVENLABS_WEBHOOK_SECRET, store, log })); // raw body: before express.json
+  app.use(postCallWebhookRouter({ secret: cfg.ELEVENLABS_WEBHOOK_SECRET, store, log, metrics })); // raw body: before express.json
   // Admin key and brute-force guard for every /api route, before any body is parsed.
   app.use('/api', adminGuard(cfg.ADMIN_API_KEY, { maxFailures: cfg.ADMIN_AUTH_MAX_FAILURES, windowMs: cfg.ADMIN_AUTH_WINDOW_S * 1000, metrics }));
   app.use(express.json({ limit: '256kb' }));
@@ -136,6 +136,7 @@ export function buildServer(cfg: Config, log: Logger, o: ServerOverrides = {}): 
       outbound: ops.outbound,
       book: ops.book,
       store,
+      metrics,
     }),
   );
   app.use((_req, res) => {

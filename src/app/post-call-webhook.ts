@@ -17,6 +17,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import express, { type Router } from 'express';
 import { z } from 'zod';
 import type { Logger } from '../observability/logger';
+import type { Metrics } from '../observability/metrics';
 import type { Store } from '../store/types';
 
 export const POST_CALL_PATH = '/webhooks/elevenlabs/post-call';
@@ -96,6 +97,8 @@ export interface PostCallDeps {
   secret?: string;
   store: Pick<Store, 'savePostCallEvent'>;
   log: Logger;
+  /** Refused bodies are counted in `callbridge_bad_messages_total{source="post_call"}`. */
+  metrics?: Pick<Metrics, 'badMessagesTotal'>;
   now?: () => number;
 }
 
@@ -143,22 +146,21 @@ export function postCallWebhookRouter(d: PostCallDeps): Router {
       res.status(200).json({ ok: true, duplicate: true });
       return;
     }
+    /** A signed body that is not a post-call event: one warning, one count, 400. */
+    const refuse = (reason: 'not_json' | 'too_deep' | 'bad_shape', message: string) => {
+      d.metrics?.badMessagesTotal.inc({ source: 'post_call', reason });
+      d.log.warn({ reason, bytes: raw.length, message: message.slice(0, 300) }, 'post-call webhook: body refused');
+      res.status(400).json({ error: 'bad_request', message });
+    };
     let body: unknown;
     try {
       body = JSON.parse(raw.toString('utf8'));
     } catch {
-      res.status(400).json({ error: 'bad_request', message: 'body is not JSON' });
-      return;
+      return refuse('not_json', 'body is not JSON');
     }
-    if (nestedDeeperThan(body, MAX_JSON_DEPTH)) {
-      res.status(400).json({ error: 'bad_request', message: `body is nested deeper than ${MAX_JSON_DEPTH} levels` });
-      return;
-    }
+    if (nestedDeeperThan(body, MAX_JSON_DEPTH)) return refuse('too_deep', `body is nested deeper than ${MAX_JSON_DEPTH} levels`);
     const ev = PostCallEvent.safeParse(body);
-    if (!ev.success) {
-      res.status(400).json({ error: 'bad_request', message: ev.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') });
-      return;
-    }
+    if (!ev.success) return refuse('bad_shape', ev.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
     const data = { ...ev.data.data };
     if (ev.data.type === 'post_call_audio') delete data.full_audio; // base64 MP3: megabytes, not kept in the table
     const callSid = ev.data.data.conversation_initiation_client_data?.dynamic_variables?.call_sid;

@@ -29,6 +29,8 @@ export interface Metrics {
   drainGoodbyesTotal: Counter;
   /** Status callbacks from carriers, by carrier and call status. */
   statusCallbacksTotal: Counter<'carrier' | 'status'>;
+  /** Refused bodies of HTTP routes that parse outside input (source `post_call` | `admin_api`; reason `not_json` | `too_deep` | `bad_shape`). */
+  badMessagesTotal: Counter<'source' | 'reason'>;
 }
 
 /** Create the metric set; `defaults` adds process metrics (off in tests). */
@@ -83,6 +85,12 @@ export function createMetrics(defaults = false): Metrics {
       name: 'callbridge_status_callbacks_total',
       help: 'Carrier status callbacks applied',
       labelNames: ['carrier', 'status'],
+      registers: r,
+    }),
+    badMessagesTotal: new Counter({
+      name: 'callbridge_bad_messages_total',
+      help: 'Request bodies refused as malformed (answered 400), by source and reason',
+      labelNames: ['source', 'reason'],
       registers: r,
     }),
   };

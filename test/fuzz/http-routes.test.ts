@@ -124,6 +124,8 @@ const withQuery = (path: string, q: [string, string][]) =>
 
 /** Statuses seen per route (path without query): the last test checks the properties reached past the refusals. */
 const seen = new Map<string, Set<number>>();
+/** 400s answered per counted source of `callbridge_bad_messages_total`. */
+const refused = { post_call: 0, admin_api: 0 };
 function note(route: string, status: number): void {
   const path = route.split('?')[0]!;
   seen.set(path, (seen.get(path) ?? new Set()).add(status));
@@ -235,6 +237,7 @@ describe('fuzz: HTTP routes', () => {
       if (how !== 'none') req = req.set('ElevenLabs-Signature', `t=${t},v0=${mac}`);
       const res = await req.send(body);
       expectDocumented('post-call', res, how === 'signed' ? [200, 400] : [401]);
+      if (res.status === 400) refused.post_call++;
     },
     TIMEOUT,
   );
@@ -255,9 +258,19 @@ describe('fuzz: HTTP routes', () => {
     async (path, body) => {
       const res = await agent.post(path).set('Authorization', `Bearer ${TEST_ADMIN_KEY}`).type('json').send(body);
       expectDocumented(path, res, path === '/api/calls' ? [201, 400, 413] : [400, 404, 413]);
+      // Bodies that are not JSON are refused by express.json before the route (no `fields`); the route counts what it refuses.
+      if (res.status === 400 && (res.body as { fields?: unknown }).fields) refused.admin_api++;
     },
     TIMEOUT,
   );
+
+  it('counted every body the post-call webhook and the admin API refused, once, in callbridge_bad_messages_total', async () => {
+    const counted = { post_call: 0, admin_api: 0 };
+    for (const v of (await srv.metrics.badMessagesTotal.get()).values) counted[v.labels.source as keyof typeof counted] += v.value;
+    expect(refused.post_call).toBeGreaterThan(0);
+    expect(refused.admin_api).toBeGreaterThan(0);
+    expect(counted).toEqual(refused);
+  });
 
   it('reached each parser: every route answered both its success and its refusals', () => {
     const got = (path: string) => [...(seen.get(path) ?? [])].sort();
