@@ -10,7 +10,8 @@
  * https://www.twilio.com/docs/voice/media-streams/websocket-messages). ws 8.23.0 pitfalls: a frame over `maxPayload`
  * (default 100 MiB) makes the socket emit `error` and close with 1009, and a server-side socket with no `error`
  * listener then takes the whole process down, so `maxPayload` is lowered and every socket gets an `error` listener;
- * `bufferedAmount` has no cap, so outbound audio is dropped above a threshold.
+ * `bufferedAmount` has no cap, so outbound audio is dropped above a threshold; a text frame that is not UTF-8 closes the
+ * socket with 1007 unless `skipUTF8Validation` is set, so it is, and the codec counts such a frame as not_json.
  */
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -81,7 +82,9 @@ function refuse(socket: Duplex, status: number, text: string): void {
 /** Attach the media-stream endpoint to `server`. Returns the WebSocketServer (closed by the caller). */
 export function attachMediaSocket(server: Server, deps: MediaSocketDeps): WebSocketServer {
   const { metrics } = deps;
-  const wss = new WebSocketServer({ noServer: true, maxPayload: HARD_MAX_PAYLOAD, perMessageDeflate: false });
+  // skipUTF8Validation: a text frame that is not UTF-8 would otherwise fail the socket (ws closes 1007, RFC 6455 §8.1) and end
+  // the call; unchecked, it reaches the codec, which drops and counts it as not_json like any other malformed frame.
+  const wss = new WebSocketServer({ noServer: true, maxPayload: HARD_MAX_PAYLOAD, perMessageDeflate: false, skipUTF8Validation: true });
 
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => socket.destroy());

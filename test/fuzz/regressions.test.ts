@@ -9,6 +9,7 @@ import { MAX_JSON_DEPTH } from '../../src/app/post-call-webhook';
 import { createExotelCodec } from '../../src/carriers/exotel/codec';
 import { twilioCodec } from '../../src/carriers/twilio/codec';
 import { silentLogger } from '../../src/observability/logger';
+import { startBridge, until } from '../helpers/bridge';
 import { testConfig } from '../helpers/config';
 
 describe('fuzz regressions', () => {
@@ -46,4 +47,28 @@ describe('fuzz regressions', () => {
       await srv.close();
     }
   });
+
+  it('keeps a call up when a media text frame is not UTF-8: dropped and counted as not_json (the socket used to close 1007)', async () => {
+    const b = await startBridge({ provider: 'elevenlabs', speed: 4 });
+    try {
+      const call = await b.call();
+      await b.el!.waitForConversation(5000);
+      await call.waitFor('media', 10_000);
+      call.sendRaw(Buffer.from([0xff, 0xfe, 0x7b]), false);
+      // A non-UTF-8 byte inside a JSON string decodes to U+FFFD: still a (silent) media frame, not a bad one.
+      call.sendRaw(Buffer.from('{"event":"media","media":{"payload":"\xff"}}', 'latin1'), false);
+      await until(
+        'the frame counted',
+        async () => ((await b.metricsText()).includes('callbridge_bad_frames_total{carrier="twilio",reason="not_json"} 1') ? true : undefined),
+        10_000,
+      );
+      expect(call.isClosed).toBe(false);
+      await call.hangup();
+      const rec = await b.ended(call.callSid, 10_000);
+      expect(rec.counters.badFrames).toBe(1);
+      expect(rec.endReason).not.toBe('carrier_closed');
+    } finally {
+      await b.close();
+    }
+  }, 60_000);
 });
