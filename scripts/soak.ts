@@ -97,7 +97,11 @@ async function main(): Promise<number> {
   );
   const samples: Sample[] = [];
   const report = async () => {
-    const s: Sample = { atS: atS(), ...(await stack.figures()), counts: load.counts(), stored: await load.storedViaApi() };
+    // Stored first, then spoken: a turn said while the calls are read counts as not yet stored, never the other way round.
+    const at = atS();
+    const proc = await stack.figures();
+    const stored = await load.storedViaApi();
+    const s: Sample = { atS: at, ...proc, counts: load.counts(), stored };
     samples.push(s);
     load.trim();
     console.log(row(s));

@@ -90,7 +90,7 @@ export class SoakLoad {
   async storedViaApi(): Promise<number> {
     let sum = 0;
     for (const v of this.finishedTurns.values()) sum += v;
-    for (const sid of [...this.live]) sum += (await this.apiTurns(sid)) ?? 0;
+    for (const n of await Promise.all([...this.live].map((sid) => this.apiTurns(sid)))) sum += n ?? 0;
     return sum;
   }
 
