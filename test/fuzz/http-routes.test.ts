@@ -151,7 +151,7 @@ describe('fuzz: HTTP routes', () => {
     async (path, q, form, how) => {
       const url = withQuery(path, q);
       const body = new URLSearchParams(Object.entries(form)).toString();
-      // What the server parses back from the body is what Twilio signs (last value of a repeated name wins in neither: names are unique here).
+      // Twilio signs the params the server parses back from the body; names are unique here, so that is exactly these.
       const params = Object.fromEntries(new URLSearchParams(body)) as Record<string, string>;
       let req = agent.post(url);
       if (how === 'json') req = req.type('json').send(JSON.stringify(form));
