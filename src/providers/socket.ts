@@ -33,7 +33,10 @@ export interface ProviderSocket {
   close(code?: number, reason?: string): void;
   /** Destroy the connection at once, without a closing handshake. */
   terminate(): void;
+  /** WebSocket ping (RFC 6455 §5.5.2); the peer answers with a pong. Optional: fakes may leave it out. */
+  ping?(): void;
   on(event: 'open', listener: () => void): this;
+  on(event: 'pong', listener: () => void): this;
   on(event: 'message', listener: (data: SocketData, isBinary: boolean) => void): this;
   /** Always emitted once, last, after 'error' too (a `ws` guarantee the legs rely on). */
   on(event: 'close', listener: (code: number, reason: Buffer) => void): this;

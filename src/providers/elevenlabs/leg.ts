@@ -14,6 +14,7 @@ import { HeldAudio } from '../../audio/held-audio';
 import type { Clock, Timer } from '../../clock';
 import { CallbridgeError } from '../../errors';
 import type { Logger } from '../../observability/logger';
+import { Liveness, type LivenessOptions } from '../liveness';
 import { SOCKET_CLOSED, SOCKET_CONNECTING, SOCKET_OPEN, type ProviderDeps, type ProviderSocket } from '../socket';
 import type { ProviderEvent, ProviderLeg } from '../types';
 import { encodePong, encodeToolResult, encodeUserAudio, parseServerMessage, type ElInbound } from './codec';
@@ -35,6 +36,8 @@ export interface ElevenLabsLegOptions extends ProviderDeps {
   maxPayload?: number;
   /** Caller audio is dropped while more than this many bytes wait in the socket. Default 1 MiB. */
   maxBufferedBytes?: number;
+  /** Stall watchdog once the conversation has started (../liveness.ts); ElevenLabs pings every few seconds. */
+  liveness?: LivenessOptions;
 }
 
 type State = 'connecting' | 'ready' | 'closed';
@@ -79,6 +82,7 @@ class ElevenLabsLeg implements ProviderLeg {
   private socketError?: Error;
   private malformed = 0;
   private droppedChunks = 0;
+  private liveness?: Liveness;
 
   constructor(
     private readonly opts: ElevenLabsLegOptions,
@@ -101,6 +105,7 @@ class ElevenLabsLeg implements ProviderLeg {
     });
     ws.on('open', () => ws.send(opts.initiation));
     ws.on('message', (data, isBinary) => {
+      this.liveness?.seen();
       if (isBinary) return this.onMalformed('binary frame');
       this.onMessage(parseServerMessage(data.toString()));
     });
@@ -137,6 +142,7 @@ class ElevenLabsLeg implements ProviderLeg {
     const wasConnecting = this.state === 'connecting';
     this.state = 'closed';
     this.clock.clearTimeout(this.metadataTimer);
+    this.liveness?.stop();
     const ws = this.ws;
     this.closing = new Promise<void>((resolve) => {
       if (ws.readyState === SOCKET_CLOSED) return resolve();
@@ -242,6 +248,7 @@ class ElevenLabsLeg implements ProviderLeg {
       return;
     }
     this.state = 'ready';
+    this.liveness = new Liveness(this.clock, this.ws, (quietMs) => this.stalled(quietMs), this.opts.liveness);
     this.held = [{ type: 'ready', inputFormat, outputFormat, conversationId: m.conversationId }];
     this.log.info({ conversationId: m.conversationId, output: m.outputFormat, input: m.inputFormat }, 'elevenlabs conversation started');
     for (const chunk of this.early.take()) this.sendAudio(chunk);
@@ -271,8 +278,19 @@ class ElevenLabsLeg implements ProviderLeg {
     });
   }
 
+  /** The watchdog heard nothing, not even a pong: a provider failure (failover or apology), and the socket is dropped. */
+  private stalled(quietMs: number): void {
+    if (this.state !== 'ready' || this.silenced) return;
+    this.log.warn({ quietMs }, 'elevenlabs socket stalled: no message or pong');
+    this.emit({ type: 'error', error: new CallbridgeError('CB_EL_STALLED', `ElevenLabs sent nothing for ${quietMs} ms`, 'connectivity'), fatal: true });
+    this.silenced = true;
+    this.state = 'closed';
+    this.ws.terminate();
+  }
+
   private onClose(code: number, reason: string): void {
     this.clock.clearTimeout(this.metadataTimer);
+    this.liveness?.stop();
     const was = this.state;
     this.state = 'closed';
     if (this.silenced) return;

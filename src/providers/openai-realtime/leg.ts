@@ -10,6 +10,7 @@ import { HeldAudio } from '../../audio/held-audio';
 import type { Clock, Timer } from '../../clock';
 import { CallbridgeError } from '../../errors';
 import type { Logger } from '../../observability/logger';
+import { Liveness, type LivenessOptions } from '../liveness';
 import { SOCKET_CLOSED, SOCKET_CONNECTING, SOCKET_OPEN, type ProviderSocket, type SocketData } from '../socket';
 import type { ProviderEvent, ProviderLeg } from '../types';
 import { closeError, serverError, socketError, timeoutError, upgradeError } from './errors';
@@ -48,6 +49,8 @@ export interface LegOptions {
   onEvent: (ev: ProviderEvent) => void;
   /** Handshake deadline and close cap run on this clock. */
   clock: Clock;
+  /** Stall watchdog once ready (../liveness.ts): OpenAI is quiet while the caller is, so it pings. */
+  liveness?: LivenessOptions;
 }
 
 function remember<K, V>(map: Map<K, V>, key: K, value: V): void {
@@ -90,6 +93,7 @@ export class OpenAiLeg implements ProviderLeg {
   private readonly tools = new ToolTurns();
   private closing?: Promise<void>;
   private readonly bytesPerMs: number;
+  private liveness?: Liveness;
 
   constructor(
     private readonly ws: ProviderSocket,
@@ -171,6 +175,7 @@ export class OpenAiLeg implements ProviderLeg {
     const wasHandshake = this.state === 'handshake' || this.state === 'configured';
     this.state = 'closing';
     this.opts.clock.clearTimeout(this.timer);
+    this.liveness?.stop();
     if (wasHandshake) this.rejectReady(new CallbridgeError('CB_OPENAI_CLOSED', `closed before ready: ${reason}`, 'application'));
     this.closing = new Promise<void>((resolve) => {
       if (this.ws.readyState === SOCKET_CLOSED) return resolve();
@@ -215,6 +220,7 @@ export class OpenAiLeg implements ProviderLeg {
 
   private onClose(code: number, reason: string): void {
     this.opts.clock.clearTimeout(this.timer);
+    this.liveness?.stop();
     if (this.state === 'handshake' || this.state === 'configured') {
       this.fail(this.httpStatus !== undefined ? upgradeError(this.httpStatus) : closeError(code, reason, this.lastError));
       return;
@@ -228,6 +234,7 @@ export class OpenAiLeg implements ProviderLeg {
 
   private onMessage(data: SocketData, isBinary: boolean): void {
     if (this.state === 'closing' || this.state === 'closed') return;
+    this.liveness?.seen();
     let msg: unknown;
     try {
       msg = JSON.parse(isBinary ? Buffer.from(data as Buffer).toString('utf8') : data.toString());
@@ -328,12 +335,22 @@ export class OpenAiLeg implements ProviderLeg {
   private start(): void {
     if (this.state !== 'configured') return;
     this.state = 'ready';
+    this.liveness = new Liveness(this.opts.clock, this.ws, (quietMs) => this.stalled(quietMs), this.opts.liveness);
     const f = this.opts.plan.format;
     this.opts.onEvent({ type: 'ready', inputFormat: f, outputFormat: f });
     for (const chunk of this.early.take()) this.sendAudio(chunk);
     const greet = greetingEvents(this.opts.firstMessage);
     for (const ev of greet) this.send(ev);
     if (greet.length) this.createRequested = true;
+  }
+
+  /** The watchdog heard nothing, not even a pong: a provider failure (failover or apology), and the socket is dropped. */
+  private stalled(quietMs: number): void {
+    if (this.state !== 'ready') return;
+    this.opts.log.warn({ quietMs }, 'openai socket stalled: no event or pong');
+    this.opts.onEvent({ type: 'error', error: new CallbridgeError('CB_OPENAI_STALLED', `OpenAI sent nothing for ${quietMs} ms`, 'connectivity'), fatal: true });
+    this.state = 'closed';
+    this.ws.terminate();
   }
 
   private onError(msg: unknown): void {
