@@ -16,7 +16,7 @@ import type { EmulatedConversation } from '../../test/emulators/elevenlabs';
 import { FIXTURES } from '../../test/emulators/agent-script';
 import { exotelId, exotelPlacer } from './exotel-call';
 import { loadCallerWav, runSimulatedCall, type SimCall } from './simulate-call';
-import { SOAK_ADMIN_KEY, SOAK_AUTH_TOKEN, SOAK_EXOTEL_TOKEN, SOAK_PUBLIC_URL, type SoakStack } from './soak-stack';
+import { SOAK_ADMIN_KEY, SOAK_AUTH_TOKEN, SOAK_PUBLIC_URL, type SoakStack } from './soak-stack';
 
 export type Route = 'twilio/elevenlabs' | 'twilio/openai' | 'exotel/elevenlabs' | 'exotel/openai';
 const ROUTES: Route[] = ['twilio/elevenlabs', 'twilio/openai', 'exotel/elevenlabs', 'exotel/openai'];
@@ -129,7 +129,7 @@ export class SoakLoad {
             carrier: exotel.carrier,
             serverBase: this.stack.server.base,
             publicUrl: SOAK_PUBLIC_URL,
-            path: `/inbound?carrier=exotel&token=${SOAK_EXOTEL_TOKEN}${query ? `&${query}` : ''}`,
+            path: `/inbound?carrier=exotel${query ? `&${query}` : ''}`, // the flow adds &token=
             from: '09876543210',
             to: '08047112345',
           })(sid, attach)

@@ -20,7 +20,6 @@ import { startExotelDemo, type ExotelDemo } from './exotel-demo';
 export const SOAK_AUTH_TOKEN = '0123456789abcdef0123456789abcdef';
 export const SOAK_ACCOUNT_SID = 'AC' + '5'.repeat(32);
 export const SOAK_ADMIN_KEY = 'soak-admin-key-0123456789';
-export const SOAK_EXOTEL_TOKEN = 'soak-exotel-webhook-token-0123456789';
 export const SOAK_PUBLIC_URL = 'https://soak.callbridge.test';
 
 /** The server's process figures at one moment (from its `/metrics`). */
@@ -97,8 +96,7 @@ export async function startSoakStack(o: { speed: number; maxCalls: number }): Pr
     OPENAI_REALTIME_URL: oa.url,
     USE_ELEVENLABS_CONVERSATIONAL_AI: 'true',
     PROVIDER_FAILOVER: 'false',
-    ...exotel.env,
-    EXOTEL_WEBHOOK_TOKEN: SOAK_EXOTEL_TOKEN,
+    ...exotel.env, // with EXOTEL_WEBHOOK_TOKEN, which the emulated flow appends to its applet URLs
     MAX_CONCURRENT_CALLS: limit,
     MAX_MEDIA_SOCKETS_PER_IP: limit,
     MAX_HTTP_INFLIGHT_PER_IP: limit,
