@@ -12,6 +12,7 @@ import { decodeCallerAudio, encodeAgentAudio, formatInfo } from './elevenlabs-au
 import type { ElevenLabsSeen, ToolResultSeen } from './elevenlabs-seen';
 import { ERROR_TYPE_FOR_CODE, type ConversationOptions } from './elevenlabs-conversation-options';
 import { EnergyVad } from './vad';
+import { stallSocket } from './stall';
 
 export type { ConversationOptions };
 
@@ -104,6 +105,12 @@ export class EmulatedConversation {
     if (code === 1006) return this.drop();
     this.serverClosing = true;
     this.ws.close(code, reason);
+  }
+
+  /** Fault: hang with the connection up (no audio, no pings, nothing read: ./stall.ts). */
+  stall(): void {
+    clearInterval(this.pingTimer);
+    stallSocket(this.ws);
   }
 
   /** Drop the TCP connection at once (no close frame: the client sees 1006). */

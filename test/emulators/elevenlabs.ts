@@ -44,6 +44,8 @@ export interface ElevenLabsEmulatorOptions {
   chunkMs?: number;
   /** Fault: answer the signed-URL call with this HTTP status. */
   signedUrlStatus?: number;
+  /** Fault: hold the signed-URL answer this long (ms); a client that gives up first gets nothing. */
+  signedUrlDelayMs?: number;
   /** Fault: refuse every upgrade (`true` = 403, or the status to answer). */
   rejectUpgrade?: boolean | number;
   /** How a bad signature is refused: HTTP 403 on the upgrade (default) or accept then close 1008. */
@@ -117,7 +119,7 @@ export async function startElevenLabsEmulator(initial: ElevenLabsEmulatorOptions
   const agentId = () => o.agentId ?? 'agent_test';
   const newConversationId = () => `conv_${randomBytes(12).toString('hex')}`;
 
-  const server = createServer((req, res) => onRequest(req, res));
+  const server = createServer((req, res) => onRequest(req, res, false));
   const wss = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024, handleProtocols: (p) => (p.has('convai') ? 'convai' : false) });
   server.on('upgrade', (req, socket, head) => onUpgrade(req, socket as Socket, head));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -125,7 +127,12 @@ export async function startElevenLabsEmulator(initial: ElevenLabsEmulatorOptions
   const httpUrl = `http://127.0.0.1:${port}`;
   const wsUrl = `ws://127.0.0.1:${port}`;
 
-  function onRequest(req: IncomingMessage, res: ServerResponse): void {
+  function onRequest(req: IncomingMessage, res: ServerResponse, held: boolean): void {
+    if (o.signedUrlDelayMs && !held) {
+      const t = setTimeout(() => !res.destroyed && onRequest(req, res, true), o.signedUrlDelayMs);
+      res.on('close', () => clearTimeout(t));
+      return;
+    }
     const u = new URL(req.url ?? '/', httpUrl);
     const query = Object.fromEntries(u.searchParams);
     const answer = (status: number, body: unknown) => {

@@ -158,7 +158,7 @@ export class EmulatedSession {
   }
 
   private onSessionUpdate(msg: Obj, eventId: string | null): void {
-    const err = applySessionUpdate(this.session, msg.session, this.voiceLocked);
+    const err = this.shared.opts.rejectSessionUpdate ?? applySessionUpdate(this.session, msg.session, this.voiceLocked);
     this.shared.seen.sessionUpdates.push({ event: structuredClone(msg), ok: !err, error: err ?? undefined });
     if (err) return this.sendError(err, eventId);
     this.shared.seen.formats.push({ input: { ...this.session.audio.input.format }, output: { ...this.session.audio.output.format } });

@@ -19,6 +19,7 @@ import WebSocket, { WebSocketServer } from 'ws';
 import { defaultScript, type AgentScript } from './agent-script';
 import type { UpdateError } from './openai-realtime-config';
 import { EmulatedSession, type ToolCallResult } from './openai-realtime-session';
+import { stallSocket } from './stall';
 
 /** A scripted tool call: the VAD-created response after caller turn `afterUserTurn` (0-based) calls it. */
 export interface ToolStep {
@@ -48,6 +49,8 @@ export interface OpenAiEmulatorOptions {
   delaySessionCreatedMs?: number;
   /** The next response ends with `response.done{status:'failed'}` (cleared once used). */
   failNextResponse?: boolean;
+  /** Answer every `session.update` with this `error` instead of `session.updated` (a refused session). */
+  rejectSessionUpdate?: UpdateError;
 }
 
 export type ResolvedOptions = Required<Pick<OpenAiEmulatorOptions, 'apiKey' | 'speed' | 'script' | 'sessionCapMs'>> & OpenAiEmulatorOptions;
@@ -87,6 +90,10 @@ export interface OpenAiEmulator {
   callTool(name: string, args: unknown): Promise<ToolCallResult>;
   /** Send a raw text frame on the newest open session (malformed JSON, unknown event types). */
   inject(text: string): void;
+  /** Fault: the newest open session hangs (nothing sent, nothing read, pings unanswered: ./stall.ts). */
+  stall(): void;
+  /** Fault: destroy the newest open session's socket now (no close frame: the client sees 1006). */
+  drop(): void;
   /** Clear `seen`, scripted-step usage and one-shot faults. */
   reset(): void;
   /** Terminate every socket and stop listening. */
@@ -269,6 +276,16 @@ export async function startOpenAiEmulator(options: OpenAiEmulatorOptions = {}): 
     },
     inject(text) {
       newest()?.inject(text);
+    },
+    stall() {
+      const ws = [...sessions.entries()].filter(([, s]) => !s.closed).pop()?.[0];
+      if (!ws) throw new Error('openai emulator: no open session to stall');
+      stallSocket(ws);
+    },
+    drop() {
+      const ws = [...sessions.entries()].filter(([, s]) => !s.closed).pop()?.[0];
+      if (!ws) throw new Error('openai emulator: no open session to drop');
+      shared.dropSocket(ws);
     },
     reset() {
       seen = emptySeen();

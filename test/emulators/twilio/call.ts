@@ -181,6 +181,23 @@ export class EmulatedCall extends EventEmitter<CallEvents> {
     return this.closed;
   }
 
+  /** Fault: the carrier's TCP connection is gone at once, no `stop` and no close frame (the server sees 1006). */
+  drop(): Promise<ClosedInfo> {
+    if (this.ending || !this.ws) return this.closed;
+    this.endReason ??= 'dropped';
+    this.ending = true;
+    this.stopPacing();
+    this.ws.terminate();
+    return this.closed;
+  }
+
+  /** Fault: one more `stop` on the still-open socket (a carrier that repeats it); nothing else changes. */
+  sendStop(): void {
+    if (!this.ws || this.ws.readyState !== this.ws.OPEN) return;
+    const stop = { accountSid: this.accountSid, callSid: this.callSid };
+    this.ws.send(JSON.stringify({ event: 'stop', sequenceNumber: String(++this.seq), stop, streamSid: this.streamSid }));
+  }
+
   /** Resolve with the first received message matching `match` (an event name or a predicate), including ones already received unless `includePast` is false. */
   waitFor(match: OutboundMessage['event'] | ((r: Received) => boolean), timeoutMs = 5000, includePast = true): Promise<Received> {
     const pred = typeof match === 'string' ? (r: Received) => r.msg.event === match : match;
