@@ -15,6 +15,7 @@
  * within 30 s, or a call failed; 2 for bad options. `--json` writes every figure.
  */
 import { rmSync, writeFileSync } from 'node:fs';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { exitFlushed } from './lib/exit-flushed';
 import { SoakLoad, type LoadCounts } from './lib/soak-load';
@@ -26,6 +27,8 @@ interface Sample extends ProcessFigures {
   counts: LoadCounts;
   /** Turns the server holds for the calls so far (API), live calls included. */
   stored: number;
+  /** This process's own event-loop delay p99 since the previous sample, ms: a late load generator makes late callers and agents. */
+  generatorLagP99Ms: number;
 }
 
 const MiB = (b: number) => Math.round((b / 1048576) * 10) / 10;
@@ -40,6 +43,7 @@ function row(s: Sample): string {
     `handles ${s.activeHandles}`,
     `loop lag p99 ${r1(s.eventLoopLagP99Ms)} ms`,
     `live ${s.liveCalls}`,
+    `generator lag p99 ${r1(s.generatorLagP99Ms)} ms`,
     `calls completed ${c.completed} (failed ${c.failed}, in flight ${c.inFlight})`,
     `turns stored ${s.stored} / spoken ${c.spoken}`,
     `barge-ins ${c.bargeIns}, tools ${c.toolResults}/${c.toolCalls}`,
@@ -96,12 +100,15 @@ async function main(): Promise<number> {
       'The load generator and every emulator share this machine with the server.',
   );
   const samples: Sample[] = [];
+  const ownLag = monitorEventLoopDelay({ resolution: 20 });
+  ownLag.enable();
   const report = async () => {
     // Stored first, then spoken: a turn said while the calls are read counts as not yet stored, never the other way round.
     const at = atS();
     const proc = await stack.figures();
     const stored = await load.storedViaApi();
-    const s: Sample = { atS: at, ...proc, counts: load.counts(), stored };
+    const s: Sample = { atS: at, ...proc, counts: load.counts(), stored, generatorLagP99Ms: ownLag.percentile(99) / 1e6 };
+    ownLag.reset();
     samples.push(s);
     load.trim();
     console.log(row(s));

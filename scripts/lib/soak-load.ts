@@ -49,7 +49,7 @@ export class SoakLoad {
   private readonly bargeIn = loadCallerWav(`${FIXTURES}/caller-bargein-8k.wav`);
   private elLock: Promise<void> = Promise.resolve();
   private next = 0;
-  private readonly c = { started: 0, completed: 0, failed: 0, bargeIns: 0, toolCalls: 0, elToolResults: 0 };
+  private readonly c = { started: 0, completed: 0, failed: 0, bargeIns: 0, toolCalls: 0, elToolResults: 0, oaToolCalls: 0, oaToolResults: 0, spoken: 0 };
   private readonly byRoute: Record<Route, number> = { 'twilio/elevenlabs': 0, 'twilio/openai': 0, 'exotel/elevenlabs': 0, 'exotel/openai': 0 };
   private readonly pending = new Set<Promise<void>>();
 
@@ -69,10 +69,7 @@ export class SoakLoad {
   }
 
   counts(): LoadCounts {
-    const { el, oa } = this.stack;
-    const oaToolResults = oa.seen.toolOutputs.filter((t) => t.known).length;
-    const spokenEl = el.seen.agentResponses.length + el.seen.userTranscripts.length;
-    const spokenOa = oa.seen.responses.filter((r) => r.kind === 'audio').length + oa.seen.speech.filter((s) => s.type === 'stopped').length;
+    this.absorb();
     return {
       started: this.c.started,
       completed: this.c.completed,
@@ -80,10 +77,25 @@ export class SoakLoad {
       inFlight: this.c.started - this.c.completed - this.c.failed,
       byRoute: { ...this.byRoute },
       bargeIns: this.c.bargeIns,
-      toolCalls: this.c.toolCalls + oa.seen.responses.filter((r) => r.kind === 'tool').length,
-      toolResults: this.c.elToolResults + oaToolResults,
-      spoken: spokenEl + spokenOa,
+      toolCalls: this.c.toolCalls + this.c.oaToolCalls,
+      toolResults: this.c.elToolResults + this.c.oaToolResults,
+      spoken: this.c.spoken,
     };
+  }
+
+  /**
+   * Move what the provider emulators recorded into running totals and empty their lists (a response
+   * record keeps its audio alive): turns spoken (agent responses, caller transcripts) and OpenAI tool calls.
+   */
+  private absorb(): void {
+    const { el, oa } = this.stack;
+    this.c.spoken += el.seen.agentResponses.splice(0).length + el.seen.userTranscripts.splice(0).length;
+    for (const r of oa.seen.responses.splice(0)) {
+      if (r.kind === 'audio') this.c.spoken++;
+      else if (r.kind === 'tool') this.c.oaToolCalls++;
+    }
+    this.c.spoken += oa.seen.speech.splice(0).filter((x) => x.type === 'stopped').length;
+    this.c.oaToolResults += oa.seen.toolOutputs.splice(0).filter((t) => t.known).length;
   }
 
   /** Turns the server holds for every call so far (finished calls read once after their end, live ones now). */
@@ -103,11 +115,12 @@ export class SoakLoad {
 
   /** Drop bookkeeping nobody reads, so the load generator's own memory stays flat over a long run. */
   trim(): void {
-    this.stack.oa.seen.clientEvents.length = 0;
-    this.stack.oa.seen.items.length = 0;
-    this.stack.el.seen.requests.length = 0;
-    this.stack.el.seen.upgrades.length = 0;
-    this.stack.el.seen.inits.length = 0;
+    this.absorb();
+    const { el, oa } = this.stack;
+    for (const list of [oa.seen.clientEvents, oa.seen.items, oa.seen.cancels, oa.seen.truncates, oa.seen.closes, oa.seen.upgrades, oa.seen.sessionUpdates])
+      list.length = 0;
+    for (const list of [el.seen.requests, el.seen.upgrades, el.seen.inits, el.seen.toolCalls, el.seen.toolResults, el.seen.interruptions, el.seen.closes])
+      list.length = 0;
     this.stack.trimLogs();
   }
 
