@@ -14,6 +14,8 @@ import { HeldAudio } from '../../audio/held-audio';
 import type { Clock, Timer } from '../../clock';
 import { CallbridgeError } from '../../errors';
 import type { Logger } from '../../observability/logger';
+import type { AudioFormat } from '../../audio/format';
+import { decodeAudioPayload } from '../audio-payload';
 import { Liveness, type LivenessOptions } from '../liveness';
 import { SOCKET_CLOSED, SOCKET_CONNECTING, SOCKET_OPEN, type ProviderDeps, type ProviderSocket } from '../socket';
 import type { ProviderEvent, ProviderLeg } from '../types';
@@ -83,6 +85,7 @@ class ElevenLabsLeg implements ProviderLeg {
   private malformed = 0;
   private droppedChunks = 0;
   private liveness?: Liveness;
+  private outputFormat?: AudioFormat;
 
   constructor(
     private readonly opts: ElevenLabsLegOptions,
@@ -183,8 +186,7 @@ class ElevenLabsLeg implements ProviderLeg {
       case 'audio':
         // Official client rule (docs/protocols/elevenlabs.md#interruption): play only audio with event_id ≥ the last interruption's.
         if (this.state !== 'ready' || m.eventId < this.lastInterruptId) return;
-        this.emit({ type: 'audio', payload: Buffer.from(m.base64, 'base64'), itemId: String(m.eventId) });
-        return;
+        return this.onAudio(m.base64, m.eventId);
       case 'ping':
         if (this.ws.readyState === SOCKET_OPEN) this.ws.send(encodePong(m.eventId));
         return;
@@ -248,12 +250,20 @@ class ElevenLabsLeg implements ProviderLeg {
       return;
     }
     this.state = 'ready';
+    this.outputFormat = outputFormat;
     this.liveness = new Liveness(this.clock, this.ws, (quietMs) => this.stalled(quietMs), this.opts.liveness);
     this.held = [{ type: 'ready', inputFormat, outputFormat, conversationId: m.conversationId }];
     this.log.info({ conversationId: m.conversationId, output: m.outputFormat, input: m.inputFormat }, 'elevenlabs conversation started');
     for (const chunk of this.early.take()) this.sendAudio(chunk);
     this.settle.resolve(this);
     setImmediate(() => this.deliverHeld());
+  }
+
+  /** Audio that does not fit the metadata's `agent_output_audio_format` is dropped and counted (./audio-payload.ts). */
+  private onAudio(base64: string, eventId: number): void {
+    const payload = decodeAudioPayload(base64, this.outputFormat!);
+    if (typeof payload === 'string') return this.onMalformed(`audio chunk (${payload})`);
+    this.emit({ type: 'audio', payload, itemId: String(eventId) });
   }
 
   private onMalformed(what: string): void {

@@ -10,6 +10,7 @@ import { HeldAudio } from '../../audio/held-audio';
 import type { Clock, Timer } from '../../clock';
 import { CallbridgeError } from '../../errors';
 import type { Logger } from '../../observability/logger';
+import { decodeAudioPayload } from '../audio-payload';
 import { Liveness, type LivenessOptions } from '../liveness';
 import { SOCKET_CLOSED, SOCKET_CONNECTING, SOCKET_OPEN, type ProviderSocket, type SocketData } from '../socket';
 import type { ProviderEvent, ProviderLeg } from '../types';
@@ -82,6 +83,7 @@ export class OpenAiLeg implements ProviderLeg {
   private expired = false;
   private readonly early = new HeldAudio(MAX_EARLY_BYTES);
   private droppedFrames = 0;
+  private badAudio = 0;
   /** Bytes of agent audio forwarded per item (docs/protocols/openai-realtime.md#barge-in-and-truncation). */
   private readonly sentBytes = new Map<string, number>();
   /** Responses whose later deltas are dropped (cancelled or barged in: docs/protocols/openai-realtime.md#barge-in-and-truncation). */
@@ -301,8 +303,11 @@ export class OpenAiLeg implements ProviderLeg {
   private onAudioDelta(delta: unknown, itemId: unknown, responseId: unknown): void {
     if (this.state !== 'ready' || typeof delta !== 'string' || typeof itemId !== 'string') return;
     if ((typeof responseId === 'string' && this.droppedResponses.has(responseId)) || this.cutItems.has(itemId)) return;
-    const payload = Buffer.from(delta, 'base64');
-    if (!payload.length) return;
+    const payload = decodeAudioPayload(delta, this.opts.plan.format);
+    if (typeof payload === 'string') {
+      if (this.badAudio++ < 5) this.opts.log.warn({ count: this.badAudio, why: payload }, 'openai audio delta that does not fit the format dropped');
+      return;
+    }
     remember(this.sentBytes, itemId, (this.sentBytes.get(itemId) ?? 0) + payload.length);
     this.opts.onEvent({ type: 'audio', payload, itemId });
   }
