@@ -217,13 +217,12 @@ describe('audio that does not fit the declared format', () => {
 });
 
 describe('the signed-URL request fails', () => {
-  // 503 with failover and 401 with failover: test/integration/failover.test.ts.
+  // 503 and 401 with failover: test/integration/failover.test.ts; 401 without: bridge-elevenlabs.test.ts.
   const cases: Array<{ fault: string; el: BridgeOptions['elevenlabs']; failover: boolean; expect: 'failover' | 'apology' }> = [
     { fault: 'HTTP 429', el: { signedUrlStatus: 429 }, failover: true, expect: 'failover' },
     { fault: 'HTTP 500', el: { signedUrlStatus: 500 }, failover: true, expect: 'failover' },
     { fault: 'timeout (no answer in 5 s)', el: { signedUrlDelayMs: 8000 }, failover: true, expect: 'failover' },
     { fault: 'HTTP 429', el: { signedUrlStatus: 429 }, failover: false, expect: 'apology' },
-    { fault: 'HTTP 401', el: { signedUrlStatus: 401 }, failover: false, expect: 'apology' },
   ];
   it.each(cases)('$fault with failover $failover → $expect', async (c) => {
     const br = await bridge({ provider: 'elevenlabs', both: true, elevenlabs: c.el, env: { PROVIDER_FAILOVER: String(c.failover) } });
