@@ -19,6 +19,7 @@ import { confirmsFormats, greetingEvents, type SessionPlan } from './session-con
 import { functionCallOutput, ToolTurns } from './tool-turns';
 import {
   AgentTranscriptSchema,
+  BOOKKEEPING_EVENTS,
   ErrorEventSchema,
   FunctionCallDoneSchema,
   ResponseEventSchema,
@@ -280,23 +281,8 @@ export class OpenAiLeg implements ProviderLeg {
       case 'conversation.item.truncated':
         this.opts.log.debug({ itemId: ev.item_id, audioEndMs: ev.audio_end_ms }, 'openai truncated item');
         return;
-      case 'input_audio_buffer.speech_stopped':
-      case 'input_audio_buffer.committed':
-      case 'conversation.item.added':
-      case 'conversation.item.done':
-      case 'conversation.item.created':
-      case 'conversation.item.input_audio_transcription.delta':
-      case 'response.output_item.added':
-      case 'response.output_item.done':
-      case 'response.content_part.added':
-      case 'response.content_part.done':
-      case 'response.output_audio.done':
-      case 'response.output_audio_transcript.delta':
-      case 'response.function_call_arguments.delta':
-      case 'rate_limits.updated':
-        return;
       default:
-        this.opts.log.debug({ type: ev.type }, 'openai event not handled');
+        if (!BOOKKEEPING_EVENTS.has(ev.type)) this.opts.log.debug({ type: ev.type }, 'openai event not handled');
     }
   }
 
@@ -304,10 +290,7 @@ export class OpenAiLeg implements ProviderLeg {
     if (this.state !== 'ready' || typeof delta !== 'string' || typeof itemId !== 'string') return;
     if ((typeof responseId === 'string' && this.droppedResponses.has(responseId)) || this.cutItems.has(itemId)) return;
     const payload = decodeAudioPayload(delta, this.opts.plan.format);
-    if (typeof payload === 'string') {
-      if (this.badAudio++ < 5) this.opts.log.warn({ count: this.badAudio, why: payload }, 'openai audio delta that does not fit the format dropped');
-      return;
-    }
+    if (typeof payload === 'string') return void (this.badAudio++ < 5 && this.opts.log.warn({ n: this.badAudio, why: payload }, 'openai bad audio dropped'));
     remember(this.sentBytes, itemId, (this.sentBytes.get(itemId) ?? 0) + payload.length);
     this.opts.onEvent({ type: 'audio', payload, itemId });
   }

@@ -148,3 +148,21 @@ export const AgentTranscriptSchema: z.ZodType<Pick<ResponseAudioTranscriptDoneEv
   response_id: z.string(),
   transcript: z.string(),
 });
+
+/** Server events the leg reads nothing from (progress and bookkeeping: docs/protocols/openai-realtime.md#server-events). */
+export const BOOKKEEPING_EVENTS: ReadonlySet<string> = new Set([
+  'input_audio_buffer.speech_stopped',
+  'input_audio_buffer.committed',
+  'conversation.item.added',
+  'conversation.item.done',
+  'conversation.item.created',
+  'conversation.item.input_audio_transcription.delta',
+  'response.output_item.added',
+  'response.output_item.done',
+  'response.content_part.added',
+  'response.content_part.done',
+  'response.output_audio.done',
+  'response.output_audio_transcript.delta',
+  'response.function_call_arguments.delta',
+  'rate_limits.updated',
+]);
