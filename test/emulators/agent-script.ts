@@ -47,3 +47,12 @@ export function defaultScript(): AgentScript {
 export function pick<T>(list: T[], n: number): T {
   return list[Math.min(n, list.length - 1)]!;
 }
+
+/** The first `share` (0–1) of `text`, cut back to a word boundary. */
+export function cutText(text: string, share: number): string {
+  const n = Math.round(text.length * Math.min(1, Math.max(0, share)));
+  if (n >= text.length) return text;
+  const cut = text.slice(0, n);
+  const space = cut.lastIndexOf(' ');
+  return (space > 0 ? cut.slice(0, space) : cut).trimEnd();
+}

@@ -7,7 +7,7 @@
  */
 import type { WebSocket } from 'ws';
 import type { ElErrorType, ElInitiationMessage } from '../../src/providers/elevenlabs/wire';
-import { pick, type AgentTurn } from './agent-script';
+import { cutText, pick, type AgentTurn } from './agent-script';
 import { decodeCallerAudio, encodeAgentAudio, formatInfo } from './elevenlabs-audio';
 import type { ElevenLabsSeen, ToolResultSeen } from './elevenlabs-seen';
 import { ERROR_TYPE_FOR_CODE, type ConversationOptions } from './elevenlabs-conversation-options';
@@ -15,6 +15,7 @@ import { EnergyVad } from './vad';
 import { stallSocket } from './stall';
 
 export type { ConversationOptions };
+export { cutText };
 
 interface Playing {
   eventId: number;
@@ -393,13 +394,4 @@ export class EmulatedConversation {
     this.playoutWaiters = [];
     for (const w of waiters) w();
   }
-}
-
-/** The first `share` (0–1) of `text`, cut back to a word boundary. */
-export function cutText(text: string, share: number): string {
-  const n = Math.round(text.length * Math.min(1, Math.max(0, share)));
-  if (n >= text.length) return text;
-  const cut = text.slice(0, n);
-  const space = cut.lastIndexOf(' ');
-  return (space > 0 ? cut.slice(0, space) : cut).trimEnd();
 }
