@@ -14,7 +14,11 @@ import type { Clock, Timer } from '../clock';
 export interface LivenessOptions {
   /** Quiet time (ms) before a WebSocket ping is sent. Default 2 000. */
   idleMs?: number;
-  /** Further quiet time (ms) after which the peer is stalled. Default 2 000. */
+  /**
+   * Further quiet time (ms) after which the peer is stalled. Default 4 000: a pong can be held up by TCP
+   * retransmissions (Linux's initial RTO is 1 s and doubles), and a false stall ends a healthy call, so the
+   * grace is twice the idle time; a real stall is then noticed 6–6.5 s after the last frame.
+   */
   graceMs?: number;
   /** Check period (ms). Default 500. */
   checkMs?: number;
@@ -57,7 +61,7 @@ export class Liveness {
   private check(): void {
     const quiet = this.clock.now() - this.last;
     const idleMs = this.o.idleMs ?? 2000;
-    if (quiet >= idleMs + (this.o.graceMs ?? 2000)) {
+    if (quiet >= idleMs + (this.o.graceMs ?? 4000)) {
       this.stop();
       this.onStall(Math.round(quiet));
       return;
