@@ -200,7 +200,8 @@ class ElevenLabsLeg implements ProviderLeg {
         break;
     }
     if (this.state !== 'ready') {
-      this.log.warn({ kind: m.kind }, 'elevenlabs message before conversation metadata ignored');
+      if (this.state === 'connecting') this.log.warn({ kind: m.kind }, 'elevenlabs message before conversation metadata ignored');
+      else this.log.debug({ kind: m.kind }, 'elevenlabs message after the leg closed ignored');
       return;
     }
     switch (m.kind) {
