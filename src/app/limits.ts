@@ -1,7 +1,8 @@
 /**
  * Call-level limits applied when a carrier webhook asks us to take a call: the daily budget
  * (DAILY_BUDGET_USD, estimated from call minutes × COST_PER_MIN_<PROVIDER>_USD) and the refusal
- * counter `callbridge_calls_refused_total{carrier,reason}` (reason: a RefusalReason of src/carriers/types.ts: busy, pending_limit, draining, budget, duplicate).
+ * counter `callbridge_calls_refused_total{carrier,reason}` (reason: a RefusalReason of src/carriers/types.ts:
+ * busy, pending_limit, draining, budget, duplicate).
  */
 import type { CallRecord } from '../call/call-record';
 import type { CallRegistry } from '../call/registry';
