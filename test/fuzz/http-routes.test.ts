@@ -23,8 +23,7 @@ import twilio from 'twilio';
 import { buildServer, type CallbridgeServer } from '../../src/app/build-server';
 import type { CallControl } from '../../src/carriers/types';
 import { silentLogger } from '../../src/observability/logger';
-import type { Connectors } from '../../src/providers';
-import type { PreparedProvider, ProviderConnector } from '../../src/providers/types';
+import { idleConnectors } from '../helpers/idle-connectors';
 import { TEST_ADMIN_KEY, TEST_AUTH_TOKEN, testConfig } from '../helpers/config';
 import { deepJson, deepText, hostileString, hostileValue, mutated, PROTO_KEYS, withProtoKey } from './arbitraries';
 
@@ -37,9 +36,6 @@ const EXOTEL_TOKEN = 'exotel-fuzz-token-0123456789';
 /** Nothing listens on the discard port: a provider or carrier request that escaped would fail, not leave the machine. */
 const CLOSED = 'http://127.0.0.1:9';
 
-function idleConnector(name: 'elevenlabs' | 'openai'): ProviderConnector {
-  return { name, prepare: async () => ({ connect: () => new Promise(() => {}) }) as PreparedProvider };
-}
 const control: CallControl = {
   hangup: async () => true,
   transfer: async () => undefined,
@@ -51,7 +47,7 @@ let srv: CallbridgeServer;
 let agent: ReturnType<typeof request>;
 
 beforeAll(async () => {
-  const connectors: Connectors = { elevenlabs: idleConnector('elevenlabs'), openai: idleConnector('openai') };
+  const connectors = idleConnectors();
   const cfg = testConfig({
     PUBLIC_URL: PUBLIC,
     ELEVENLABS_API_BASE: CLOSED,

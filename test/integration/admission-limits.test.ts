@@ -10,8 +10,7 @@ import twilio from 'twilio';
 import type { AddressInfo } from 'node:net';
 import { buildServer, type CallbridgeServer } from '../../src/app/build-server';
 import { silentLogger } from '../../src/observability/logger';
-import type { Connectors } from '../../src/providers';
-import type { PreparedProvider, ProviderConnector } from '../../src/providers/types';
+import { idleConnectors } from '../helpers/idle-connectors';
 import { ExotelCarrierEmulator } from '../emulators/exotel-carrier';
 import { TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, testConfig } from '../helpers/config';
 import { parsePrometheusText, sampleValue } from '../helpers/metrics-parser';
@@ -19,24 +18,13 @@ import { until } from '../helpers/server-waits';
 
 const PUBLIC = 'https://calls.example.test';
 
-/** A connector that records each set-up and never connects: these tests stop before the stream. */
-function idleConnector(name: 'elevenlabs' | 'openai', prepared: string[]): ProviderConnector {
-  return {
-    name,
-    async prepare(ctx) {
-      prepared.push(`${name}:${ctx.callSid}`);
-      return { connect: () => new Promise(() => {}) } as PreparedProvider;
-    },
-  };
-}
-
 describe('admission limits for calls not streaming yet', () => {
   let srv: CallbridgeServer;
   let prepared: string[];
 
   function start(over: Record<string, string>) {
     prepared = [];
-    const connectors: Connectors = { elevenlabs: idleConnector('elevenlabs', prepared), openai: idleConnector('openai', prepared) };
+    const connectors = idleConnectors((p, sid) => prepared.push(`${p}:${sid}`));
     srv = buildServer(testConfig(over), silentLogger, { connectors });
   }
   afterEach(async () => {

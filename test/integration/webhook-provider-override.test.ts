@@ -11,8 +11,7 @@ import { buildServer, type CallbridgeServer } from '../../src/app/build-server';
 import type { CallControl, PlaceCallRequest } from '../../src/carriers/types';
 import type { FlagSource } from '../../src/flags';
 import { silentLogger } from '../../src/observability/logger';
-import type { Connectors } from '../../src/providers';
-import type { PreparedProvider, ProviderConnector } from '../../src/providers/types';
+import { idleConnectors } from '../helpers/idle-connectors';
 import { TEST_ACCOUNT_SID, TEST_ADMIN_KEY, TEST_AUTH_TOKEN, testConfig } from '../helpers/config';
 
 const PUBLIC = 'https://calls.example.test';
@@ -27,16 +26,6 @@ function toggle(elevenlabs: boolean): FlagSource {
   };
 }
 
-function idleConnector(name: 'elevenlabs' | 'openai', prepared: Map<string, string>): ProviderConnector {
-  return {
-    name,
-    async prepare(ctx) {
-      prepared.set(ctx.callSid, name);
-      return { connect: () => new Promise(() => {}) } as PreparedProvider;
-    },
-  };
-}
-
 describe('webhook ?provider= override', () => {
   let srv: CallbridgeServer;
   let prepared: Map<string, string>;
@@ -46,7 +35,7 @@ describe('webhook ?provider= override', () => {
   function start(over: Record<string, string>, flags?: FlagSource) {
     prepared = new Map();
     placed = [];
-    const connectors: Connectors = { elevenlabs: idleConnector('elevenlabs', prepared), openai: idleConnector('openai', prepared) };
+    const connectors = idleConnectors((p, sid) => prepared.set(sid, p));
     const control: CallControl = {
       hangup: async () => true,
       transfer: async () => undefined,

@@ -2,20 +2,8 @@ import request from 'supertest';
 import twilio from 'twilio';
 import { buildServer, type CallbridgeServer } from '../../src/app/build-server';
 import { silentLogger } from '../../src/observability/logger';
-import type { Connectors } from '../../src/providers';
-import type { PreparedProvider, ProviderConnector } from '../../src/providers/types';
+import { idleConnectors } from '../helpers/idle-connectors';
 import { TEST_AUTH_TOKEN, testConfig } from '../helpers/config';
-
-/** A connector whose set-up never connects: these tests stop at the webhook answer. */
-function idleConnector(name: 'elevenlabs' | 'openai', prepared: string[]): ProviderConnector {
-  return {
-    name,
-    async prepare(ctx) {
-      prepared.push(`${name}:${ctx.callSid}`);
-      return { connect: () => new Promise(() => {}) } as PreparedProvider;
-    },
-  };
-}
 
 const PUBLIC = 'https://calls.example.test';
 
@@ -42,7 +30,7 @@ describe('Twilio voice webhooks', () => {
 
   function start(over: Record<string, string> = {}) {
     prepared = [];
-    const connectors: Connectors = { elevenlabs: idleConnector('elevenlabs', prepared), openai: idleConnector('openai', prepared) };
+    const connectors = idleConnectors((p, sid) => prepared.push(`${p}:${sid}`));
     srv = buildServer(testConfig(over), silentLogger, { connectors });
   }
 
