@@ -7,21 +7,10 @@ import type { CallRecord } from '../../src/call/call-record';
 import { RESUME_MESSAGE } from '../../src/call/failover';
 import { defaultScript } from '../emulators/agent-script';
 import { fixture, startBridge, until, type Bridge } from '../helpers/bridge';
+import { carrierTimeline } from './faults-helpers';
 
 const SPEED = 4;
 const script = defaultScript();
-
-/** Wall-clock times (Date.now()) of carrier playout starts and their idle gap, and of media frames received. */
-function carrierTimeline(call: {
-  on(ev: 'playout-start', fn: (atMs: number, idleMs: number) => void): unknown;
-  on(ev: 'message', fn: (r: { msg: { event: string } }) => void): unknown;
-}) {
-  const playouts: Array<{ wall: number; idleMs: number }> = [];
-  const media: number[] = [];
-  call.on('playout-start', (_at, idleMs) => playouts.push({ wall: Date.now(), idleMs }));
-  call.on('message', (r) => r.msg.event === 'media' && media.push(Date.now()));
-  return { playouts, media };
-}
 
 describe('provider failover', () => {
   let b: Bridge;
