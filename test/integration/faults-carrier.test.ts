@@ -4,7 +4,7 @@
  * final with every turn stored, and nothing is left behind (no live call, no extra timer or socket).
  */
 import { fixture, startBridge, until, type Bridge } from '../helpers/bridge';
-import { report, resources, settledLeaks } from './faults-helpers';
+import { report, resources, settledLeaks, greetedElevenLabsCall } from './faults-helpers';
 
 jest.setTimeout(60_000);
 const SPEED = 4;
@@ -25,10 +25,7 @@ async function talkedCall() {
   await b.srv.store.healthy(); // warm-up: the embedded store's worker starts on first use
   baseline = resources();
   const br = b;
-  const call = await br.call();
-  const conv = await br.el!.waitForConversation(5000);
-  await call.waitFor('media', 5000);
-  await conv.playout();
+  const { call, conv } = await greetedElevenLabsCall(br);
   call.sendAudio(fixture('caller-booking-8k.wav'));
   await until('the agent reply', () => br.el!.seen.agentResponses.length >= 2);
   await until('three turns', () => (br.srv.registry.find(call.callSid)?.turns.length ?? 0) >= 3);

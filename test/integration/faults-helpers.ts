@@ -3,6 +3,7 @@
  * and the leak check (the server forgot the call, and the process holds no more timers or sockets
  * than before it).
  */
+import type { EmulatedConversation } from '../emulators/elevenlabs-conversation';
 import type { EmulatedCall } from '../emulators/twilio-carrier';
 import { until, type Bridge } from '../helpers/bridge';
 
@@ -58,4 +59,13 @@ export async function waitApology(b: Bridge, sinceWall: number, timeoutMs = 20_0
 /** One line for the closing note: fault, outcome, the silence the caller heard. */
 export function report(fault: string, outcome: string, silenceMs: number | string): void {
   console.log(`fault: ${fault} → ${outcome}; caller silence ${typeof silenceMs === 'number' ? `${Math.round(silenceMs)} ms` : silenceMs}`);
+}
+
+/** Place a call through the bridge's ElevenLabs emulator and wait until its greeting has been sent in full. */
+export async function greetedElevenLabsCall(b: Bridge): Promise<{ call: EmulatedCall; conv: EmulatedConversation }> {
+  const call = await b.call();
+  const conv = await b.el!.waitForConversation(5000);
+  await call.waitFor('media', 5000);
+  await conv.playout();
+  return { call, conv };
 }

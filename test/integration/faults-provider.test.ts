@@ -10,7 +10,7 @@
  * (openai-provider / elevenlabs-provider tests).
  */
 import { fixture, startBridge, until, type Bridge, type BridgeOptions } from '../helpers/bridge';
-import { apology, carrierTimeline, report, resources, settledLeaks, waitApology } from './faults-helpers';
+import { apology, carrierTimeline, report, resources, settledLeaks, waitApology, greetedElevenLabsCall } from './faults-helpers';
 
 jest.setTimeout(60_000);
 const SPEED = 4;
@@ -44,10 +44,7 @@ async function storedTurns(br: Bridge, callSid: string): Promise<{ stored: numbe
 describe('the provider closes mid-utterance, no failover', () => {
   it('ElevenLabs: error + close 1011 while the reply plays → the apology, and every turn so far is stored', async () => {
     const br = await bridge({ provider: 'elevenlabs' });
-    const call = await br.call();
-    const conv = await br.el!.waitForConversation(5000);
-    await call.waitFor('media', 5000);
-    await conv.playout();
+    const { call, conv } = await greetedElevenLabsCall(br);
     call.sendAudio(fixture('caller-booking-8k.wav'));
     await until('the agent reply', () => br.el!.seen.agentResponses.length >= 2);
     const failedAt = Date.now();
@@ -89,10 +86,7 @@ describe('the provider closes mid-utterance, no failover', () => {
 describe('the provider stalls (connection up, nothing sent, pings unanswered)', () => {
   it('ElevenLabs stalls with PROVIDER_FAILOVER → the watchdog fails the leg and OpenAI continues the call', async () => {
     const br = await bridge({ provider: 'elevenlabs', both: true, env: { PROVIDER_FAILOVER: 'true' } });
-    const call = await br.call();
-    const conv = await br.el!.waitForConversation(5000);
-    await call.waitFor('media', 5000);
-    await conv.playout();
+    const { call, conv } = await greetedElevenLabsCall(br);
     await until('the carrier played the greeting', () => call.bufferedBytes === 0);
     const timeline = carrierTimeline(call);
     const stalledAt = Date.now();
@@ -131,10 +125,7 @@ describe('the provider stalls (connection up, nothing sent, pings unanswered)', 
 describe('the provider sends `error` without closing (non-fatal)', () => {
   it('ElevenLabs `error` event → logged, the conversation goes on: the caller speaks and the agent answers', async () => {
     const br = await bridge({ provider: 'elevenlabs' });
-    const call = await br.call();
-    const conv = await br.el!.waitForConversation(5000);
-    await call.waitFor('media', 5000);
-    await conv.playout();
+    const { call, conv } = await greetedElevenLabsCall(br);
     const timeline = carrierTimeline(call);
     conv.send({ type: 'error', error_event: { code: 1011, message: 'transient hiccup', error_type: 'llm_error' } });
     call.sendAudio(fixture('caller-booking-8k.wav'));
@@ -170,10 +161,7 @@ describe('the provider sends `error` without closing (non-fatal)', () => {
 describe('audio that does not fit the declared format', () => {
   it('ElevenLabs pcm_16000 chunks of odd length and of invalid base64 → the call keeps talking and answers the caller', async () => {
     const br = await bridge({ provider: 'elevenlabs', elevenlabs: { outputFormat: 'pcm_16000' } });
-    const call = await br.call();
-    const conv = await br.el!.waitForConversation(5000);
-    await call.waitFor('media', 5000);
-    await conv.playout();
+    const { call, conv } = await greetedElevenLabsCall(br);
     const eventId = br.el!.seen.agentResponses[0]!.eventId;
     for (const n of [1, 161, 3, 641]) conv.send({ type: 'audio', audio_event: { audio_base_64: Buffer.alloc(n, 0x11).toString('base64'), event_id: eventId } });
     conv.send({ type: 'audio', audio_event: { audio_base_64: '%%%not base64%%%', event_id: eventId } });
