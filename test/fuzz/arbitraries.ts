@@ -7,6 +7,14 @@
  */
 import fc from 'fast-check';
 
+/**
+ * The seed of every property: `FUZZ_SEED` when set (to replay a failure or explore), a fixed one under
+ * CI=true (a landing must not depend on the inputs a random seed happens to draw), else a fresh one
+ * per run, so local runs keep trying new inputs. fast-check prints the seed of any failure.
+ */
+const seed = process.env.FUZZ_SEED ? Number(process.env.FUZZ_SEED) : process.env.CI === 'true' ? 20_261_204 : undefined;
+if (seed !== undefined) fc.configureGlobal({ ...fc.readConfigureGlobal(), seed });
+
 /** Keys that reach `Object.prototype` when a parser copies or indexes carelessly. */
 export const PROTO_KEYS = ['__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty', 'valueOf'] as const;
 
