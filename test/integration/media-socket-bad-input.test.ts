@@ -5,26 +5,12 @@
 import twilio from 'twilio';
 import WebSocket from 'ws';
 import type { CallRecord } from '../../src/call/call-record';
+import { upgradeStatus } from '../helpers/upgrade-status';
 import { TEST_AUTH_TOKEN } from '../helpers/config';
 import { startBridge, type Bridge } from '../helpers/bridge';
 
 const wsUrl = (b: Bridge, path = '/media-stream') => b.base.replace('http', 'ws') + path;
 const upgradeSig = (url = 'wss://calls.example.test/media-stream') => twilio.getExpectedTwilioSignature(TEST_AUTH_TOKEN, url, {});
-
-function upgradeStatus(url: string, headers: Record<string, string>): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, { headers });
-    ws.on('unexpected-response', (_req, res) => {
-      resolve(res.statusCode ?? 0);
-      ws.terminate();
-    });
-    ws.on('open', () => {
-      ws.close();
-      resolve(101);
-    });
-    ws.on('error', (err) => (err.message.includes('Unexpected server response') ? undefined : reject(err)));
-  });
-}
 
 describe('media socket bad input', () => {
   let b: Bridge;

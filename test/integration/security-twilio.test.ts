@@ -14,6 +14,7 @@ import { voiceParams } from '../emulators/twilio/signed-post';
 import { readTwiml } from '../emulators/twilio/twiml';
 import { PUBLIC_URL, startBridge, until, type Bridge } from '../helpers/bridge';
 import { TEST_ACCOUNT_SID, TEST_AUTH_TOKEN } from '../helpers/config';
+import { upgradeStatus } from '../helpers/upgrade-status';
 import { parsePrometheusText, sampleValue } from '../helpers/metrics-parser';
 
 const STREAM_URL = 'wss://calls.example.test/media-stream';
@@ -36,21 +37,6 @@ async function postForm(b: Bridge, path: string, body: Record<string, string>, s
 }
 
 const sig = (url: string, p: Record<string, string>, token = TEST_AUTH_TOKEN) => twilio.getExpectedTwilioSignature(token, url, p);
-
-function upgradeStatus(b: Bridge, headers: Record<string, string>): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(b.base.replace('http', 'ws') + '/media-stream', { headers });
-    ws.on('unexpected-response', (_req, res) => {
-      resolve(res.statusCode ?? 0);
-      ws.terminate();
-    });
-    ws.on('open', () => {
-      ws.close();
-      resolve(101);
-    });
-    ws.on('error', (err) => (err.message.includes('Unexpected server response') ? undefined : reject(err)));
-  });
-}
 
 /** Open a correctly signed media socket and send `start` for `callSid` with `token`. */
 async function openStart(b: Bridge, callSid: string, token: string | undefined): Promise<{ ws: WebSocket; closed: Promise<number> }> {
@@ -146,11 +132,11 @@ describe('Twilio security', () => {
         missing: undefined,
       };
       for (const [what, signature] of Object.entries(cases)) {
-        const status = await upgradeStatus(b, signature === undefined ? {} : { 'X-Twilio-Signature': signature });
+        const status = await upgradeStatus(b.base.replace('http', 'ws') + '/media-stream', signature === undefined ? {} : { 'X-Twilio-Signature': signature });
         expect({ what, status }).toEqual({ what, status: 403 });
       }
       expect(await metric(b, 'callbridge_sockets_refused_total', { reason: 'signature' })).toBe(before + Object.keys(cases).length);
-      expect(await upgradeStatus(b, { 'X-Twilio-Signature': sig(STREAM_URL, {}) })).toBe(101);
+      expect(await upgradeStatus(b.base.replace('http', 'ws') + '/media-stream', { 'X-Twilio-Signature': sig(STREAM_URL, {}) })).toBe(101);
     });
   });
 
