@@ -2,20 +2,46 @@
  * Bench provider: a minimal ElevenLabs ConvAI end (signed URL + WebSocket, docs/protocols/elevenlabs.md
  * #signed-url, #client-messages, #server-events) run as its own process by scripts/bench-bridge.ts, so its work is not charged to the
  * bridge. Per conversation: `conversation_initiation_metadata` (μ-law 8 kHz both ways), one greeting
- * frame at once (call-setup time), then every `user_audio_chunk` echoed straight back as `audio`.
+ * frame at once (call-setup time), then one `audio` event per CHUNK_FRAMES caller frames received:
+ * the agent talks all the time, in chunks of CHUNK_FRAMES × 20 ms (default 10: 200 ms, a size that
+ * the real service sends; a bridge that forwards chunks as they come sends the carrier 5 per second).
  *
  * Timestamps ride in the audio (see ./bench-stamp.ts): the carrier's send time arrives in each chunk;
  * this process records arrival − send (carrier → provider through the bridge) and stamps its own send
- * time into the echo. Latencies go to the parent over IPC on request.
- * Env: PORT (0 = any). IPC in: 'reset' | 'stats'; out: { ready, port } | { stats: number[] (ms) }.
+ * time into the first frame of each agent chunk. Nothing is decoded: stamps are read from and written
+ * into the base64 text, and each agent chunk is a copy of a precomputed message.
+ * Env: PORT (0 = any), CHUNK_FRAMES. IPC in: 'stats'; out: { ready, port } | { stats: LatencyHistogram.drain() }.
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { GREETING_TAG, nowNs, readStamp, stampFrame } from './bench-stamp';
+import { FILL, GREETING_TAG, MEDIA_TAG, nowNs, readStampB64, writeStampB64 } from './bench-stamp';
+import { LatencyHistogram } from './bench-stats';
 
-const inbound: number[] = [];
+const CHUNK_FRAMES = Math.max(1, Number(process.env.CHUNK_FRAMES ?? 10));
+const FRAME_BYTES = 160;
+const TEXT = { binary: false };
+const USER_AUDIO = Buffer.from('"user_audio_chunk":"');
+const inbound = new LatencyHistogram();
 let conversations = 0;
+
+/** A precomputed `audio` event of `frames` frames of μ-law silence, and where its base64 starts. */
+function audioTemplate(frames: number): { msg: Buffer; at: number } {
+  // One event_id for the whole conversation: one long agent utterance.
+  const head = '{"type":"audio","audio_event":{"audio_base_64":"';
+  const b64 = Buffer.alloc(frames * FRAME_BYTES, FILL).toString('base64');
+  return { msg: Buffer.from(`${head}${b64}","event_id":1}}`, 'latin1'), at: head.length };
+}
+const GREETING = audioTemplate(1);
+const CHUNK = audioTemplate(CHUNK_FRAMES);
+
+/** A copy of `t` stamped now with `tag`: a copy, since a server socket may still queue the previous one. */
+function stamped(t: { msg: Buffer; at: number }, tag: number): Buffer {
+  const out = Buffer.allocUnsafe(t.msg.length);
+  t.msg.copy(out);
+  writeStampB64(out, t.at, tag, 0n, nowNs());
+  return out;
+}
 
 const server = createServer((req, res) => {
   const url = new URL(req.url ?? '/', 'http://localhost');
@@ -32,9 +58,9 @@ const wss = new WebSocketServer({ server, perMessageDeflate: false, maxPayload: 
 wss.on('connection', (ws: WebSocket) => {
   ws.on('error', () => undefined);
   let started = false;
+  let frames = 0;
   const id = `conv_bench_${++conversations}`;
   ws.on('message', (data: Buffer) => {
-    const text = data.toString();
     if (!started) {
       started = true; // the first message is conversation_initiation_client_data
       ws.send(
@@ -43,32 +69,20 @@ wss.on('connection', (ws: WebSocket) => {
           conversation_initiation_metadata_event: { conversation_id: id, agent_output_audio_format: 'ulaw_8000', user_input_audio_format: 'ulaw_8000' },
         }),
       );
-      const greeting = Buffer.alloc(160, 0xff);
-      stampFrame(greeting, GREETING_TAG, 0n, nowNs());
-      ws.send(audioMessage(greeting));
+      ws.send(stamped(GREETING, GREETING_TAG), TEXT);
       return;
     }
-    const at = text.indexOf('"user_audio_chunk":"');
+    const at = data.indexOf(USER_AUDIO);
     if (at < 0) return; // pong, tool results, …
-    const b64 = text.slice(at + 20, text.indexOf('"', at + 20));
-    const frame = Buffer.from(b64, 'base64');
-    const stamp = readStamp(frame);
+    const stamp = readStampB64(data, at + USER_AUDIO.length);
     if (!stamp) return;
-    const t = nowNs();
-    inbound.push(Number(t - stamp.carrierNs) / 1e6);
-    stampFrame(frame, stamp.tag, stamp.carrierNs, t);
-    ws.send(audioMessage(frame));
+    inbound.record(Number(nowNs() - stamp.carrierNs) / 1e6);
+    if (++frames % CHUNK_FRAMES === 0) ws.send(stamped(CHUNK, MEDIA_TAG), TEXT);
   });
 });
 
-function audioMessage(frame: Buffer): string {
-  // One event_id for the whole conversation: one long agent utterance.
-  return `{"type":"audio","audio_event":{"audio_base_64":"${frame.toString('base64')}","event_id":1}}`;
-}
-
 process.on('message', (m: string) => {
-  if (m === 'reset') inbound.length = 0;
-  if (m === 'stats') process.send!({ stats: inbound.splice(0) });
+  if (m === 'stats') process.send!({ stats: inbound.drain() });
 });
 process.on('disconnect', () => process.exit(0));
 
