@@ -69,6 +69,7 @@ async function main(): Promise<number> {
       ...env,
       PUBLIC_URL: 'https://demo.callbridge.test',
       ADMIN_API_KEY: ADMIN_KEY,
+      CALL_TOKEN_SECRET: 'demo-call-token-secret-0123456789',
       LOG_LEVEL: values.verbose ? 'info' : 'warn',
       USE_ELEVENLABS_CONVERSATIONAL_AI: String(provider === 'elevenlabs'),
       PROVIDER_FAILOVER: 'false',

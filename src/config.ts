@@ -27,6 +27,13 @@ const Env = z.object({
     blank,
     z.string({ error: 'required: a secret of at least 16 characters for the admin API' }).min(16, 'expected at least 16 characters'),
   ),
+  /** Key of the self-verifying media tokens (HMAC-SHA256): the same on every process and instance of a deployment. */
+  CALL_TOKEN_SECRET: z.preprocess(
+    blank,
+    z
+      .string({ error: 'required: a secret of at least 16 characters, the same on every instance (keys the per-call media tokens)' })
+      .min(16, 'expected at least 16 characters'),
+  ),
   MAX_CONCURRENT_CALLS: int(50, 1),
   /** Answered calls whose media socket has not started yet (counted inside MAX_CONCURRENT_CALLS too); default MAX_CONCURRENT_CALLS. */
   MAX_PENDING_CALLS: z.preprocess(blank, z.coerce.number().int().min(1).optional()),

@@ -6,6 +6,8 @@ import { createServer, type Server } from 'node:http';
 import express from 'express';
 import { createBusiness, type Business } from '../business';
 import { PendingCalls } from '../call/pending';
+import type { AudioFormat } from '../audio/format';
+import { claimCall } from './call-claim';
 import { CallRegistry } from '../call/registry';
 import { flagRouter, type Router as CallRouter } from '../call/router';
 import { ToolRegistry } from '../call/tools';
@@ -94,13 +96,15 @@ export function buildServer(cfg: Config, log: Logger, o: ServerOverrides = {}): 
   const isProvider = (name: unknown) => isProviderName(name, providers);
   const flags = o.router ? undefined : (o.flags ?? createFlagSource(cfg, log));
   const router = o.router ?? flagRouter(cfg, flags);
-  const admission = { cfg, log, state, registry, pending, router, connectors, tools, limits: ops.limits, isProvider };
+  const admission = { cfg, log, state, registry, pending, router, connectors, tools, options: ops.outbound, limits: ops.limits, isProvider };
+  const claims = { secret: cfg.CALL_TOKEN_SECRET, log, pending, tokens: ops.tokens, options: ops.outbound, connectors, tools };
+  ops.tokens.onClaimed((callSid) => pending.drop(callSid));
   const carrierDeps = {
     cfg,
     log,
     metrics,
     admit: (req: AdmitRequest) => admitCall(admission, req),
-    claim: (callSid: string, token: string | undefined) => pending.claim(callSid, token),
+    claim: (callSid: string, token: string | undefined, format?: AudioFormat) => claimCall(claims, callSid, token, format),
     statuses: ops.book,
     placedCall: (rid: string) => ops.outbound.take(rid),
     clock: o.clock,

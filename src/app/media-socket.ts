@@ -23,7 +23,7 @@ import type { ToolRegistry } from '../call/tools';
 import type { Clock } from '../clock';
 import type { Config } from '../config';
 import { CallbridgeError } from '../errors';
-import type { CallControl, CallControls, CarrierCodec, CarrierCommand, CarrierSink, CarrierStream } from '../carriers/types';
+import type { CallControl, CallControls, CarrierCodec, CarrierCommand, CarrierEvent, CarrierSink, CarrierStartEvent, CarrierStream } from '../carriers/types';
 import type { CarrierName } from '../identity';
 import type { Logger } from '../observability/logger';
 import type { Connectors } from '../providers';
@@ -38,6 +38,8 @@ const HARD_MAX_PAYLOAD = 8 * 1024 * 1024;
 const MAX_BUFFERED = 4 * 1024 * 1024;
 /** A socket must send `start` within this many ms. */
 const START_TIMEOUT_MS = 15_000;
+/** Frames kept while a `start`'s token is checked (about 2 s of 20 ms media frames); more are dropped and counted. */
+const MAX_HELD_EVENTS = 100;
 /** Bad-frame log lines per call before going quiet (still counted). */
 const BAD_FRAME_LOG_LIMIT = 5;
 
@@ -123,6 +125,8 @@ function onConnection(ws: WebSocket, socket: Duplex, stream: CarrierStream<Pendi
   let badFrames = 0;
   let sink: CarrierSink | undefined;
   let detach: (() => void) | undefined;
+  /** Events received after `start` while its token is being checked; undefined before `start` and once the session runs. */
+  let held: CarrierEvent[] | undefined;
   ws.on('error', (err) => log.warn({ err: err.message, callSid: session?.callSid }, 'media socket error'));
   const startTimer = setTimeout(() => {
     metrics.socketsRefusedTotal.inc({ reason: 'no_start' });
@@ -175,41 +179,66 @@ function onConnection(ws: WebSocket, socket: Duplex, stream: CarrierStream<Pendi
     if (!parsed.ok) return dropBad(parsed.reason, raw.length);
     const ev = parsed.event;
     if (ev.type === 'start') {
-      if (session) return dropBad('duplicate_start', raw.length);
+      if (session || held) return dropBad('duplicate_start', raw.length);
       clearTimeout(startTimer);
       if (ev.warnings?.length) log.warn({ callSid: ev.callSid, carrier: codec.name, warnings: ev.warnings }, 'media stream start: worked around');
-      const pending = stream.claim(ev, url);
-      if (!pending) {
-        metrics.socketsRefusedTotal.inc({ reason: 'token' });
-        log.warn({ callSid: ev.callSid }, 'media socket start without a valid call token: closing 1008');
-        ws.close(1008, 'invalid call token');
-        return;
-      }
-      streamSid = ev.streamSid;
-      sink = stream.outbound?.(ev, write);
-      detach = stream.attached?.(ev.callSid, port.close);
-      session = new CallSession(pending, ev, port, {
-        cfg: deps.cfg,
-        log,
-        metrics,
-        control: controlFor(deps.controls, codec.name),
-        tools: deps.tools,
-        connectors: deps.connectors,
-        onEnded: (record) => deps.registry.end(record),
-        store: deps.store,
-        clock: deps.clock,
-      });
-      deps.registry.add(session);
-      void session.start();
+      held = [];
+      stream.claim(ev, url).then(
+        (pending) => begin(ev, pending),
+        (err: Error) => {
+          log.error({ callSid: ev.callSid, err: err.message }, 'media token check failed');
+          begin(ev, undefined);
+        },
+      );
       return;
     }
     if (!session) {
-      if (ev.type !== 'connected') dropBad('before_start', raw.length);
+      // Frames after `start` wait (bounded) while its token is checked, then reach the session in order.
+      if (held) {
+        if (held.length < MAX_HELD_EVENTS) held.push(ev);
+        else dropBad('held_overflow', raw.length);
+      } else if (ev.type !== 'connected') dropBad('before_start', raw.length);
       return;
     }
-    if (ev.type === 'mark') sink?.echoed?.(ev.name);
-    session.onCarrier(ev);
+    deliver(ev);
   });
+
+  function deliver(ev: CarrierEvent): void {
+    if (ev.type === 'mark') sink?.echoed?.(ev.name);
+    session!.onCarrier(ev);
+  }
+
+  function begin(ev: CarrierStartEvent, pending: PendingCall | undefined): void {
+    if (!pending) {
+      metrics.socketsRefusedTotal.inc({ reason: 'token' });
+      log.warn({ callSid: ev.callSid }, 'media socket start without a valid call token: closing 1008');
+      ws.close(1008, 'invalid call token');
+      return;
+    }
+    if (ws.readyState !== ws.OPEN) {
+      log.warn({ callSid: ev.callSid }, 'media socket closed while its token was checked: call not started');
+      return;
+    }
+    streamSid = ev.streamSid;
+    sink = stream.outbound?.(ev, write);
+    detach = stream.attached?.(ev.callSid, port.close);
+    session = new CallSession(pending, ev, port, {
+      cfg: deps.cfg,
+      log,
+      metrics,
+      control: controlFor(deps.controls, codec.name),
+      tools: deps.tools,
+      connectors: deps.connectors,
+      onEnded: (record) => deps.registry.end(record),
+      store: deps.store,
+      clock: deps.clock,
+    });
+    deps.registry.add(session);
+    void session.start();
+    const queued = held ?? [];
+    held = undefined;
+    for (const e of queued) deliver(e);
+  }
 
   ws.on('close', () => {
     clearTimeout(startTimer);

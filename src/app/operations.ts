@@ -1,12 +1,13 @@
 /**
  * The operator side of one server, built once per `buildServer`: limits (daily budget, per-address
  * media sockets), the call directory (this process, or every instance through Redis with REDIS_URL),
- * the options of placed outbound calls, and the carriers' status-callback book.
+ * the options of placed outbound calls and of admitted calls, the ledger of used media tokens, and the
+ * carriers' status-callback book.
  */
 import type { CallRegistry } from '../call/registry';
-import { LocalCallDirectory, MemoryOutboundOptions } from '../cluster/local-directory';
+import { LocalCallDirectory, MemoryOutboundOptions, MemoryTokenLedger } from '../cluster/local-directory';
 import { RedisCallDirectory } from '../cluster/redis-directory';
-import type { CallDirectory, OutboundOptionsStore } from '../cluster/types';
+import type { CallDirectory, OutboundOptionsStore, TokenLedger } from '../cluster/types';
 import type { Config } from '../config';
 import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
@@ -17,7 +18,10 @@ import { CarrierStatusBook } from './carrier-status';
 export interface Operations {
   limits: AdmissionLimits & { budget: DailyBudget };
   directory: CallDirectory;
+  /** Options of placed calls (by request id) and of admitted calls (by `call:<callSid>`), shared like the directory. */
   outbound: OutboundOptionsStore;
+  /** Single use of media tokens, shared like the directory. */
+  tokens: TokenLedger;
   book: CarrierStatusBook;
   /** Concurrent media sockets per client address. */
   mediaSockets: AddressLimiter;
@@ -27,19 +31,23 @@ export interface Operations {
 export function createOperations(cfg: Config, log: Logger, metrics: Metrics, registry: CallRegistry): Operations {
   let directory: CallDirectory;
   let outbound: OutboundOptionsStore;
+  let tokens: TokenLedger;
   if (cfg.REDIS_URL) {
     const shared = new RedisCallDirectory(cfg.REDIS_URL, cfg.REDIS_KEY_PREFIX, registry, log);
     log.info({ instanceId: shared.instanceId, prefix: cfg.REDIS_KEY_PREFIX }, 'live calls shared through Redis');
     directory = shared;
     outbound = shared;
+    tokens = shared;
   } else {
     directory = new LocalCallDirectory(registry);
     outbound = new MemoryOutboundOptions();
+    tokens = new MemoryTokenLedger();
   }
   return {
     limits: admissionLimits(cfg, registry, metrics, log),
     directory,
     outbound,
+    tokens,
     book: new CarrierStatusBook(),
     mediaSockets: new AddressLimiter(cfg.MAX_MEDIA_SOCKETS_PER_IP),
     close: () => directory.close(),

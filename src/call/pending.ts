@@ -1,15 +1,15 @@
 /**
- * Calls answered by a webhook whose media socket has not started yet. The webhook issues a per-call
- * token (sent in a TwiML `<Parameter>`, docs/protocols/twilio.md#twiml-connect-stream) and starts the provider's HTTP set-up
- * at once, so the caller does not wait for it when the socket arrives.
+ * Calls answered by this process whose media socket has not started yet. The webhook issues a
+ * self-verifying per-call token (./call-token.ts; sent in a TwiML `<Parameter>`, docs/protocols/twilio.md#twiml-connect-stream)
+ * and starts the provider's HTTP set-up at once, so the caller does not wait for it when the socket
+ * arrives here. A socket that lands on another process or instance is admitted by its token alone and
+ * sets its provider up itself; this process then forgets the call (`drop`, on the deployment's claim notice).
  *
  * A pending call is valid until its socket deadline (`ttlMs`, PENDING_CALL_TTL_S) after it was
  * answered: past it, it is no longer counted (`size`), cannot be claimed, and is swept away. Admission
  * limits (MAX_PENDING_CALLS), the drain and the media-socket upgrade during a drain all read `size`,
  * so they share that one notion of a still-valid pending call.
  */
-import { randomBytes, timingSafeEqual } from 'node:crypto';
-
 import type { PreparedProvider } from '../providers/types';
 import type { CallIdentity, ProviderName } from '../identity';
 
@@ -40,10 +40,6 @@ export class PendingCalls {
     this.timer.unref();
   }
 
-  static newToken(): string {
-    return randomBytes(16).toString('hex');
-  }
-
   add(call: PendingCall): void {
     this.calls.set(call.callSid, call);
   }
@@ -61,17 +57,18 @@ export class PendingCalls {
   }
 
   /**
-   * Take the pending call `callSid` if `token` matches (constant-time); a taken call cannot be taken
-   * twice. Returns undefined for an unknown or expired call, or a wrong token.
+   * Take the pending call `callSid` (its token has been verified by the caller); a taken call cannot be
+   * taken twice. Returns undefined for an unknown or expired call.
    */
-  claim(callSid: string, token: string | undefined): PendingCall | undefined {
-    const call = this.calls.get(callSid);
-    if (!call || !token || this.expired(call)) return undefined;
-    const a = Buffer.from(call.token);
-    const b = Buffer.from(token);
-    if (a.length !== b.length || !timingSafeEqual(a, b)) return undefined;
+  take(callSid: string): PendingCall | undefined {
+    const call = this.get(callSid);
     this.calls.delete(callSid);
     return call;
+  }
+
+  /** Forget `callSid`: its socket was claimed by another process or instance. */
+  drop(callSid: string): void {
+    this.calls.delete(callSid);
   }
 
   private expired(c: PendingCall): boolean {

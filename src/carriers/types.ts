@@ -113,7 +113,7 @@ export interface CarrierStream<Call = unknown> {
   /** The codec for a socket opened at `url`. */
   codec(url: URL): CarrierCodec;
   /** The answered call this `start` may take (token checked), or undefined: the socket is closed 1008. */
-  claim(start: CarrierStartEvent, url: URL): Call | undefined;
+  claim(start: CarrierStartEvent, url: URL): Promise<Call | undefined>;
   /** Wrap the wire writer with carrier framing; without it each command is one wire message. */
   outbound?(start: CarrierStartEvent, write: (cmd: CarrierCommand) => void): CarrierSink;
   /** A session started on this socket; returns the function called once the socket has closed. */
@@ -141,6 +141,8 @@ export interface AdmitRequest extends CallIdentity {
   /** System prompt / first message overrides of a placed call. */
   prompt?: string;
   firstMessage?: string;
+  /** The call SID was minted by callbridge (no carrier id came with the webhook): the token admits the stream of any call SID. */
+  minted?: boolean;
 }
 
 /** The answer to an admission: a per-call token for the media stream and the provider chosen, or a refusal. */
@@ -184,9 +186,13 @@ export interface CarrierDeps<Call = unknown> {
   log: Logger;
   metrics: Metrics;
   /** Admit a call (limits, drain, provider routing, per-call token, provider set-up). Never throws. */
-  admit(req: AdmitRequest): Admission;
-  /** Take the admitted call `callSid` whose token is `token` (constant-time); a call is taken once. */
-  claim(callSid: string, token: string | undefined): Call | undefined;
+  admit(req: AdmitRequest): Promise<Admission>;
+  /**
+   * Admit the media stream of `callSid` by its self-verifying token, on whichever process or instance the
+   * socket landed; a token admits one stream. `format` is the stream's audio format (for a provider set-up
+   * started here). Resolves undefined for a missing, forged, expired or reused token.
+   */
+  claim(callSid: string, token: string | undefined, format?: AudioFormat): Promise<Call | undefined>;
   /** The carrier status book its status-callback route writes to. */
   statuses: CarrierStatusSink;
   /** The options of a call placed through `POST /api/calls`, by the request id its answer URL carries (taken once). */

@@ -1,10 +1,10 @@
 /**
- * The single-instance CallDirectory: this process's registry, and an in-memory store of outbound
- * options (expiring after OUTBOUND_OPTIONS_TTL_MS).
+ * The single-instance CallDirectory: this process's registry, an in-memory store of outbound
+ * options (expiring after OUTBOUND_OPTIONS_TTL_MS) and an in-memory ledger of used media tokens.
  */
 import { randomBytes } from 'node:crypto';
 import type { CallRegistry, LiveCall } from '../call/registry';
-import type { CallDirectory, ControlResult, LiveCallInfo, OutboundOptions, OutboundOptionsStore } from './types';
+import type { CallDirectory, ControlResult, LiveCallInfo, OutboundOptions, OutboundOptionsStore, TokenLedger } from './types';
 
 /** How long placed-call options wait for the `/outbound` webhook (ms): ring time plus slack. */
 export const OUTBOUND_OPTIONS_TTL_MS = 10 * 60_000;
@@ -63,4 +63,19 @@ export class MemoryOutboundOptions implements OutboundOptionsStore {
     this.byRid.delete(rid);
     return hit && hit.expires >= Date.now() ? hit.opts : undefined;
   }
+}
+
+/** This process's ledger of used media tokens (one process, one instance): entries expire with their token. */
+export class MemoryTokenLedger implements TokenLedger {
+  private readonly used = new Map<string, number>();
+
+  async claimOnce(callSid: string, ttlMs: number): Promise<boolean> {
+    const now = Date.now();
+    for (const [k, until] of this.used) if (until < now) this.used.delete(k);
+    if (this.used.has(callSid)) return false;
+    this.used.set(callSid, now + Math.max(ttlMs, 0));
+    return true;
+  }
+
+  onClaimed(): void {} // no other process to hear from
 }

@@ -8,6 +8,8 @@
  * | `{prefix}opts:{rid}` | JSON OutboundOptions of a placed call, PX OUTBOUND_OPTIONS_TTL_MS, taken with GETDEL by whichever instance answers `/outbound` |
  * | channel `{prefix}ctl:{instanceId}` | control requests `{id, op: 'hangup'\|'transfer', callSid, to?, reason, replyTo}` for that instance |
  * | channel `{prefix}reply:{instanceId}` | answers `{id, result: ControlResult}` |
+ * | `{prefix}tok:{callSid}` | a used media token, SET NX PX its remaining validity: the first claim wins |
+ * | channel `{prefix}claimed` | call SIDs claimed by some instance (the answering one forgets its pending call) |
  *
  * A crashed instance never deletes its `call:` keys; they expire after CALL_TTL_MS without heartbeats.
  *
@@ -17,13 +19,15 @@ import { randomUUID } from 'node:crypto';
 import Redis from 'ioredis';
 import type { CallRegistry } from '../call/registry';
 import type { Logger } from '../observability/logger';
-import { controlLocal, newInstanceId, OUTBOUND_OPTIONS_TTL_MS } from './local-directory';
-import type { CallDirectory, ControlResult, LiveCallInfo, OutboundOptions, OutboundOptionsStore } from './types';
+import { controlLocal, MemoryTokenLedger, newInstanceId, OUTBOUND_OPTIONS_TTL_MS } from './local-directory';
+import type { CallDirectory, ControlResult, LiveCallInfo, OutboundOptions, OutboundOptionsStore, TokenLedger } from './types';
 
 /** A live call's key expires this long after its last heartbeat (ms). */
 export const CALL_TTL_MS = 15_000;
 /** Heartbeat period (ms): every live call's key is rewritten, its TTL renewed. */
 export const HEARTBEAT_MS = 5_000;
+/** How long a media socket's token claim waits for Redis before this process decides alone (ms). */
+const CLAIM_TIMEOUT_MS = 500;
 /** How long a control request waits for the holding instance (ms). */
 const CONTROL_TIMEOUT_MS = 5_000;
 
@@ -36,7 +40,7 @@ interface ControlRequest {
   replyTo: string;
 }
 
-export class RedisCallDirectory implements CallDirectory, OutboundOptionsStore {
+export class RedisCallDirectory implements CallDirectory, OutboundOptionsStore, TokenLedger {
   readonly instanceId = newInstanceId();
   private readonly redis: Redis;
   private readonly sub: Redis;
@@ -44,6 +48,9 @@ export class RedisCallDirectory implements CallDirectory, OutboundOptionsStore {
   private readonly heartbeat: NodeJS.Timeout;
   private readonly ready: Promise<unknown>;
   private closed = false;
+  private readonly claimedListeners: ((callSid: string) => void)[] = [];
+  /** Used when Redis does not answer a claim: the call is still admitted, once per process. */
+  private readonly fallbackLedger = new MemoryTokenLedger();
 
   /**
    * @param url REDIS_URL; @param prefix REDIS_KEY_PREFIX (keys and channels start with it).
@@ -60,7 +67,7 @@ export class RedisCallDirectory implements CallDirectory, OutboundOptionsStore {
     for (const c of [this.redis, this.sub]) c.on('error', (err: Error) => this.log.warn({ err: err.message }, 'redis connection error'));
     this.sub.on('message', (channel: string, text: string) => void this.onMessage(channel, text));
     this.ready = this.sub
-      .subscribe(this.channel('ctl'), this.channel('reply'))
+      .subscribe(this.channel('ctl'), this.channel('reply'), this.claimedChannel())
       .catch((err: Error) => this.log.error({ err: err.message }, 'redis subscribe failed'));
     registry.on('added', (call) => void this.publishCall(call.snapshot().callSid));
     registry.on('ended', (record) => void this.redis.del(this.callKey(record.callSid)).catch(() => undefined));
@@ -75,6 +82,10 @@ export class RedisCallDirectory implements CallDirectory, OutboundOptionsStore {
 
   private callKey(callSid: string): string {
     return `${this.prefix}call:${callSid}`;
+  }
+
+  private claimedChannel(): string {
+    return `${this.prefix}claimed`;
   }
 
   private channel(kind: 'ctl' | 'reply', instanceId = this.instanceId): string {
@@ -164,6 +175,11 @@ export class RedisCallDirectory implements CallDirectory, OutboundOptionsStore {
     } catch {
       return;
     }
+    if (channel === this.claimedChannel()) {
+      const m = msg as { callSid?: unknown; by?: unknown };
+      if (typeof m.callSid === 'string' && m.by !== this.instanceId) for (const l of this.claimedListeners) l(m.callSid);
+      return;
+    }
     if (channel === this.channel('reply')) {
       const m = msg as { id?: string; result?: ControlResult };
       if (m.id && m.result) this.waiting.get(m.id)?.(m.result);
@@ -184,6 +200,34 @@ export class RedisCallDirectory implements CallDirectory, OutboundOptionsStore {
   async take(rid: string): Promise<OutboundOptions | undefined> {
     const v = await this.redis.getdel(`${this.prefix}opts:${rid}`);
     return v ? (JSON.parse(v) as OutboundOptions) : undefined;
+  }
+
+  /**
+   * First claim of `callSid`'s token in the deployment wins (SET NX PX, https://redis.io/docs/latest/commands/set/);
+   * the claim is then announced on `{prefix}claimed`. When Redis fails, this process's own ledger decides,
+   * so an outage degrades single use to per process rather than refusing every call.
+   */
+  async claimOnce(callSid: string, ttlMs: number): Promise<boolean> {
+    let first: boolean;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const set = this.redis.set(`${this.prefix}tok:${callSid}`, this.instanceId, 'PX', Math.max(ttlMs, 1), 'NX');
+      const late = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer within ${CLAIM_TIMEOUT_MS} ms`)), CLAIM_TIMEOUT_MS);
+      });
+      first = (await Promise.race([set, late])) === 'OK';
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message, callSid }, 'redis token claim failed: this process decides alone');
+      return this.fallbackLedger.claimOnce(callSid, ttlMs);
+    } finally {
+      clearTimeout(timer);
+    }
+    if (first) void this.redis.publish(this.claimedChannel(), JSON.stringify({ callSid, by: this.instanceId })).catch(() => undefined);
+    return first;
+  }
+
+  onClaimed(listener: (callSid: string) => void): void {
+    this.claimedListeners.push(listener);
   }
 
   /** Stop the heartbeat, drop this instance's keys and disconnect. */

@@ -38,3 +38,15 @@ export interface OutboundOptionsStore {
   /** Take (and forget) the options of `rid`; undefined when unknown or expired. */
   take(rid: string): Promise<OutboundOptions | undefined>;
 }
+
+/**
+ * Single use of media tokens across the deployment: a call's token admits one media socket, on
+ * whichever process or instance it lands, and the process that answered the webhook learns that its
+ * pending call was taken elsewhere.
+ */
+export interface TokenLedger {
+  /** Record the token of `callSid` as used for `ttlMs` (its remaining validity); false when it was used already. */
+  claimOnce(callSid: string, ttlMs: number): Promise<boolean>;
+  /** Called with the call SID of every claim made on another process or instance. */
+  onClaimed(listener: (callSid: string) => void): void;
+}

@@ -31,6 +31,8 @@ export type StatusEvent = 'initiated' | 'ringing' | 'answered' | 'completed';
 export interface PlaceCallOptions {
   /** Where HTTP and WS actually go, e.g. `http://127.0.0.1:3000` (or an https deployment). */
   serverBase: string;
+  /** Where the media socket goes when not `serverBase` (another instance of the deployment). */
+  streamBase?: string;
   /** The server's PUBLIC_URL: webhook and upgrade signatures are computed over this form. */
   publicUrl: string;
   /** Voice URL path (may carry a query): `/inbound` or `/outbound`. */
@@ -229,7 +231,7 @@ export class TwilioCarrierEmulator extends EventEmitter<CarrierEvents> {
       resolved.search = '';
     }
     const signedUrl = resolved.toString();
-    const base = new URL(opts.serverBase);
+    const base = new URL(opts.streamBase ?? opts.serverBase);
     if (resolved.host !== new URL(opts.publicUrl).host) call.notes.push(`stream host ${resolved.host} differs from the public URL's host`);
     const dialUrl = `${base.protocol === 'https:' ? 'wss:' : 'ws:'}//${base.host}${resolved.pathname}`;
     call.twiml.dialUrl = dialUrl;

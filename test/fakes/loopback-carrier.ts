@@ -65,10 +65,10 @@ export const loopbackCarrier: CarrierModule = {
     const unsupported = async (): Promise<never> => {
       throw new Error('the loopback carrier cannot do that');
     };
-    const routes = Router().post('/inbound', express.json(), (req, res, next) => {
+    const routes = Router().post('/inbound', express.json(), async (req, res, next) => {
       if (req.query.carrier !== 'loopback') return next();
       const b = req.body as { call: string; from?: string; to?: string; provider?: string };
-      const a = deps.admit({
+      const a = await deps.admit({
         callSid: b.call,
         carrier: 'loopback',
         direction: 'inbound',
@@ -86,7 +86,7 @@ export const loopbackCarrier: CarrierModule = {
         name: 'loopback',
         checkUpgrade: () => undefined,
         codec: () => codec,
-        claim: (start) => deps.claim(start.callSid, start.params.token),
+        claim: (start) => deps.claim(start.callSid, start.params.token, start.format),
         attached(callSid, close) {
           live.set(callSid, close);
           return () => live.delete(callSid);

@@ -8,6 +8,7 @@ import { processAlive } from '../../src/store/journal';
 export const TEST_AUTH_TOKEN = '0123456789abcdef0123456789abcdef';
 export const TEST_ACCOUNT_SID = 'AC' + 'a'.repeat(32);
 export const TEST_ADMIN_KEY = 'test-admin-key-0123456789';
+export const TEST_CALL_TOKEN_SECRET = 'test-call-token-secret-0123456789';
 
 /**
  * The embedded store's directory for this test file: never ./data, which parallel jest workers
@@ -32,6 +33,7 @@ export function testConfig(over: Record<string, string | undefined> = {}): Confi
   return loadConfig({
     PUBLIC_URL: 'https://calls.example.test',
     ADMIN_API_KEY: TEST_ADMIN_KEY,
+    CALL_TOKEN_SECRET: TEST_CALL_TOKEN_SECRET,
     LOG_LEVEL: 'silent',
     TWILIO_ACCOUNT_SID: TEST_ACCOUNT_SID,
     TWILIO_AUTH_TOKEN: TEST_AUTH_TOKEN,

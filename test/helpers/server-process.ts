@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { TEST_ACCOUNT_SID, TEST_ADMIN_KEY, TEST_AUTH_TOKEN } from './config';
+import { TEST_ACCOUNT_SID, TEST_ADMIN_KEY, TEST_AUTH_TOKEN, TEST_CALL_TOKEN_SECRET } from './config';
 
 const ROOT = resolve(__dirname, '../..');
 
@@ -35,6 +35,7 @@ export function baseServerEnv(publicUrl: string): Record<string, string> {
     PORT: '0',
     PUBLIC_URL: publicUrl,
     ADMIN_API_KEY: TEST_ADMIN_KEY,
+    CALL_TOKEN_SECRET: TEST_CALL_TOKEN_SECRET,
     LOG_LEVEL: 'info',
     TWILIO_ACCOUNT_SID: TEST_ACCOUNT_SID,
     TWILIO_AUTH_TOKEN: TEST_AUTH_TOKEN,

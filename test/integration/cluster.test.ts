@@ -2,7 +2,8 @@
  * Two server processes sharing live calls through the real Redis (REDIS_URL, a random key prefix per
  * run): each lists both instances' calls, a hang-up or transfer sent to one instance is carried out by
  * the instance holding the call, options of an outbound call placed on one instance apply when the
- * other answers it, and a crashed instance's calls disappear once their keys expire.
+ * other answers it, a media socket landing on the instance that did not answer the webhook is admitted
+ * by its token alone (and only once), and a crashed instance’s calls disappear once their keys expire.
  */
 import { startElevenLabsEmulator, type ElevenLabsEmulator } from '../emulators/elevenlabs';
 import { TwilioCarrierEmulator } from '../emulators/twilio-carrier';
@@ -10,6 +11,8 @@ import { startTwilioRestMock, type TwilioRestMock, type TwilioRestMockOptions } 
 import { adminRequest, eventually } from '../helpers/admin-http';
 import { fixture, PUBLIC_URL } from '../helpers/bridge';
 import { TEST_ACCOUNT_SID, TEST_AUTH_TOKEN } from '../helpers/config';
+import { openStart } from '../helpers/twilio-start';
+import { readTwiml } from '../emulators/twilio/twiml';
 import { describeWithRedis, dropPrefix, TEST_REDIS_URL, testKeyPrefix } from '../helpers/redis';
 import { baseServerEnv, startServerProcess, type ServerProcess } from '../helpers/server-process';
 
@@ -42,15 +45,15 @@ describeWithRedis()('two instances sharing calls through Redis', () => {
     await dropPrefix(prefix);
   });
 
-  const callTo = (s: ServerProcess) =>
-    carrier.placeCall({
-      serverBase: s.base,
-      publicUrl: PUBLIC_URL,
-      path: '/inbound',
-      from: '+14155550123',
-      to: '+15550000000',
-      audio: fixture('caller-booking-8k.wav'),
-    });
+  const callOpts = (s: ServerProcess) => ({
+    serverBase: s.base,
+    publicUrl: PUBLIC_URL,
+    path: '/inbound',
+    from: '+14155550123',
+    to: '+15550000000',
+    audio: fixture('caller-booking-8k.wav'),
+  });
+  const callTo = (s: ServerProcess) => carrier.placeCall(callOpts(s));
   const activeSids = async (s: ServerProcess) =>
     (await adminRequest(s.base, 'GET', '/api/calls/active')).body.calls as Array<{ callSid: string; instanceId: string }>;
 
@@ -105,6 +108,19 @@ describeWithRedis()('two instances sharing calls through Redis', () => {
     await b.waitForLog((l) => l.msg === 'call admitted' && l.callSid === call.callSid);
     await call.hangup();
     restOpts.answer = undefined;
+  });
+
+  it('admits a media socket on the instance that did not answer the webhook, once per token', async () => {
+    const call = await carrier.placeCall({ ...callOpts(a), streamBase: b.base });
+    await call.waitFor('media', 20_000);
+    const started = await b.waitForLog((l) => l.msg === 'media stream admitted by its token alone: provider set-up starts here' && l.callSid === call.callSid);
+    expect(started.provider).toBe('elevenlabs');
+    await a.waitForLog((l) => l.msg === 'call admitted' && l.callSid === call.callSid);
+    // The same start (same token) replayed on A, which answered the webhook, is refused: a token admits one stream.
+    const token = readTwiml(call.twiml.raw).parameters.token;
+    expect(await (await openStart(a.base, call.callSid, token)).closed).toBe(1008);
+    await a.waitForLog((l) => l.msg === 'media token refused: already used' && l.callSid === call.callSid);
+    await call.hangup();
   });
 
   it('forgets the calls of an instance that crashed once their keys expire', async () => {

@@ -38,7 +38,7 @@ describe.each([
     expect(url.host).toBe('calls.example.test');
     expect(url.searchParams.get('carrier')).toBe('exotel');
     expect(url.searchParams.get('sample-rate')).toBe(String(rate));
-    expect(url.searchParams.get('token')).toMatch(/^[0-9a-f]{32}$/);
+    expect(url.searchParams.get('token')).toMatch(/^v1\.[\w-]+\.[\w-]{43}$/);
 
     await call.waitFor('media', 10_000);
     call.sendDtmf('5');

@@ -76,7 +76,7 @@ describe('Exotel webhook token', () => {
     b = await startExotelBridge({ provider: 'elevenlabs' });
     const res = await fetch(`${b.base}/inbound?carrier=exotel&CallSid=${'b'.repeat(32)}&${FLOW}`);
     expect(res.status).toBe(200);
-    expect(((await res.json()) as { url: string }).url).toMatch(/^wss:\/\/.*\/media-stream\?carrier=exotel&token=[0-9a-f]{32}/);
+    expect(((await res.json()) as { url: string }).url).toMatch(/^wss:\/\/.*\/media-stream\?carrier=exotel&token=v1\.[\w-]+\.[\w-]{43}&/);
     expect(startupWarnings({ PUBLIC_URL: 'https://calls.example.com', EXOTEL_WEBHOOK_TOKEN: undefined })).toEqual([
       expect.stringContaining('EXOTEL_WEBHOOK_TOKEN is not set'),
     ]);

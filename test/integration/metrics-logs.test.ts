@@ -43,6 +43,7 @@ describe('call logs', () => {
       ELEVENLABS_API_KEY: 'xi-distinct-key-5b6a7c8d9e',
       OPENAI_API_KEY: 'sk-distinct-openai-1f2e3d4c5b',
       ADMIN_API_KEY: 'admin-distinct-key-0a9b8c7d6e5f',
+      CALL_TOKEN_SECRET: 'calltok-distinct-secret-4e5f6a7b8c',
       ELEVENLABS_WEBHOOK_SECRET: 'wsec_distinct_3c4d5e6f7a8b',
     };
     const caller = '+14155559876';

@@ -15,6 +15,7 @@ export function testConfig(over: Record<string, string> = {}): Config {
   return loadConfig({
     PUBLIC_URL: 'https://calls.example.com',
     ADMIN_API_KEY: 'x'.repeat(20),
+    CALL_TOKEN_SECRET: 'c'.repeat(20),
     TWILIO_SKIP_SIGNATURE: 'true',
     USE_ELEVENLABS_CONVERSATIONAL_AI: 'false',
     OPENAI_API_KEY: 'sk-test',

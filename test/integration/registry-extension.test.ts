@@ -43,7 +43,7 @@ describe('registries: a fake carrier and a fake provider', () => {
       .post('/inbound?carrier=loopback')
       .send({ call: 'LB-1', from: '+14155550123', to: '+15550000000', provider: 'echo' })
       .expect(200);
-    expect(admitted.body).toEqual({ token: expect.stringMatching(/^[0-9a-f]{32}$/), provider: 'echo' });
+    expect(admitted.body).toEqual({ token: expect.stringMatching(/^v1\.[\w-]+\.[\w-]{43}$/), provider: 'echo' });
 
     const ws = new WebSocket(`ws://${base}/media-stream?carrier=loopback`);
     const played: Buffer[] = [];

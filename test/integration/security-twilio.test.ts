@@ -14,10 +14,10 @@ import { voiceParams } from '../emulators/twilio/signed-post';
 import { readTwiml } from '../emulators/twilio/twiml';
 import { PUBLIC_URL, startBridge, until, type Bridge } from '../helpers/bridge';
 import { TEST_ACCOUNT_SID, TEST_AUTH_TOKEN } from '../helpers/config';
+import { openStart, STREAM_URL } from '../helpers/twilio-start';
 import { upgradeStatus } from '../helpers/upgrade-status';
 import { parsePrometheusText, sampleValue } from '../helpers/metrics-parser';
 
-const STREAM_URL = 'wss://calls.example.test/media-stream';
 const metric = async (b: Bridge, name: string, labels: Record<string, string>) => sampleValue(parsePrometheusText(await b.metricsText()), name, labels) ?? 0;
 const signedUrlRequests = (b: Bridge) => b.el!.seen.requests.filter((r) => r.path.includes('signed')).length;
 let sidSeq = 0;
@@ -38,34 +38,8 @@ async function postForm(b: Bridge, path: string, body: Record<string, string>, s
 
 const sig = (url: string, p: Record<string, string>, token = TEST_AUTH_TOKEN) => twilio.getExpectedTwilioSignature(token, url, p);
 
-/** Open a correctly signed media socket and send `start` for `callSid` with `token`. */
-async function openStart(b: Bridge, callSid: string, token: string | undefined): Promise<{ ws: WebSocket; closed: Promise<number> }> {
-  const ws = new WebSocket(b.base.replace('http', 'ws') + '/media-stream', { headers: { 'X-Twilio-Signature': sig(STREAM_URL, {}) } });
-  ws.on('error', () => undefined);
-  await new Promise((r) => ws.once('open', r));
-  const closed = new Promise<number>((r) => ws.once('close', (code) => r(code)));
-  const streamSid = `MZ${callSid.slice(2)}`;
-  ws.send(JSON.stringify({ event: 'connected', protocol: 'Call', version: '1.0.0' }));
-  ws.send(
-    JSON.stringify({
-      event: 'start',
-      sequenceNumber: '1',
-      streamSid,
-      start: {
-        accountSid: TEST_ACCOUNT_SID,
-        streamSid,
-        callSid,
-        tracks: ['inbound'],
-        customParameters: token === undefined ? {} : { token },
-        mediaFormat: { encoding: 'audio/x-mulaw', sampleRate: 8000, channels: 1 },
-      },
-    }),
-  );
-  return { ws, closed };
-}
-
 /** `openStart`, then the close code the server ended the socket with. */
-const startWith = async (b: Bridge, callSid: string, token: string | undefined) => (await openStart(b, callSid, token)).closed;
+const startWith = async (b: Bridge, callSid: string, token: string | undefined) => (await openStart(b.base, callSid, token)).closed;
 
 /** Answer `/inbound` for a fresh call SID, correctly signed; returns the SID and the token of the TwiML. */
 async function admitted(b: Bridge): Promise<{ callSid: string; token: string }> {
@@ -73,7 +47,7 @@ async function admitted(b: Bridge): Promise<{ callSid: string; token: string }> 
   const p = params(callSid);
   const res = await postForm(b, '/inbound', p, sig(`${PUBLIC_URL}/inbound`, p));
   const token = readTwiml(res.text).parameters.token;
-  expect(token).toMatch(/^[0-9a-f]{32}$/);
+  expect(token).toMatch(/^v1\.[\w-]+\.[\w-]{43}$/);
   return { callSid, token: token! };
 }
 
@@ -171,11 +145,11 @@ describe('Twilio security', () => {
       const answers = await Promise.all([1, 2, 3].map(() => postForm(b, '/inbound', p2, s2)));
       const tokens = new Set(answers.map((a) => readTwiml(a.text).parameters.token));
       expect(tokens.size).toBe(1);
-      expect([...tokens][0]).toMatch(/^[0-9a-f]{32}$/);
+      expect([...tokens][0]).toMatch(/^v1\.[\w-]+\.[\w-]{43}$/);
       expect(b.srv.pending.size).toBe(pendingBefore + 1);
       await until('the set-up request', () => signedUrlRequests(b) >= startRequests + 2);
       // The call streams once with that token, on the one set-up started.
-      const first = await openStart(b, sid2, [...tokens][0]);
+      const first = await openStart(b.base, sid2, [...tokens][0]);
       await until('the session', () => b.srv.registry.getLive(sid2));
       expect(b.srv.pending.size).toBe(pendingBefore);
       expect(signedUrlRequests(b)).toBe(startRequests + 2);
@@ -199,7 +173,7 @@ describe('Twilio security', () => {
       expect(b.el!.seen.conversations.length).toBe(conversations);
       expect(b.srv.pending.get(callSid)).toBeDefined();
       // The real socket for that call is still let in.
-      const { ws } = await openStart(b, callSid, token);
+      const { ws } = await openStart(b.base, callSid, token);
       await until('the session', () => b.srv.registry.getLive(callSid));
       // Reused: a second socket with the same call token after the first claimed it.
       expect(await startWith(b, callSid, token)).toBe(1008);

@@ -4,7 +4,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { TEST_ADMIN_KEY, TEST_AUTH_TOKEN } from '../helpers/config';
+import { TEST_ADMIN_KEY, TEST_AUTH_TOKEN, TEST_CALL_TOKEN_SECRET } from '../helpers/config';
 
 const ROOT = join(__dirname, '../..');
 const run = (env: Record<string, string>) =>
@@ -14,7 +14,13 @@ const run = (env: Record<string, string>) =>
     encoding: 'utf8',
     timeout: 60_000,
   });
-const valid = { ADMIN_API_KEY: TEST_ADMIN_KEY, TWILIO_AUTH_TOKEN: TEST_AUTH_TOKEN, ELEVENLABS_API_KEY: 'xi-test-key', ELEVENLABS_AGENT_ID: 'agent_test' };
+const valid = {
+  ADMIN_API_KEY: TEST_ADMIN_KEY,
+  CALL_TOKEN_SECRET: TEST_CALL_TOKEN_SECRET,
+  TWILIO_AUTH_TOKEN: TEST_AUTH_TOKEN,
+  ELEVENLABS_API_KEY: 'xi-test-key',
+  ELEVENLABS_AGENT_ID: 'agent_test',
+};
 
 describe('npm run tunnel (CLI)', () => {
   it('fails with a clear message and exit 2 without NGROK_AUTHTOKEN', () => {

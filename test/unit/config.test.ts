@@ -3,6 +3,7 @@ import { ConfigError, loadConfig } from '../../src/config';
 const base = {
   PUBLIC_URL: 'https://calls.example.com',
   ADMIN_API_KEY: 'x'.repeat(20),
+  CALL_TOKEN_SECRET: 'c'.repeat(20),
   TWILIO_AUTH_TOKEN: 't',
   ELEVENLABS_API_KEY: 'k',
   ELEVENLABS_AGENT_ID: 'a',

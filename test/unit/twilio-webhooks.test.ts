@@ -45,7 +45,7 @@ describe('Twilio voice webhooks', () => {
     expect(res.status).toBe(200);
     expect(res.headers['content-type']).toMatch(/text\/xml/);
     expect(res.text).toMatch(/<Response><Connect><Stream url="wss:\/\/calls\.example\.test\/media-stream">/);
-    expect(res.text).toMatch(/<Parameter name="token" value="[0-9a-f]{32}"\/>/);
+    expect(res.text).toMatch(/<Parameter name="token" value="v1\.[\w-]+\.[\w-]{43}"\/>/);
     expect(res.text).toContain('<Parameter name="direction" value="inbound"/>');
     expect(res.text).toContain('<Parameter name="caller" value="+14155550123"/>');
     expect(res.text).toMatch(/<\/Connect><Hangup\/><\/Response>$/);

@@ -21,8 +21,8 @@ export const exotelCarrier: CarrierModule = {
   name: 'exotel',
   create(deps) {
     const live = new ExotelLiveCalls();
-    const admitStatic = (start: CarrierStartEvent) => {
-      const a = deps.admit({
+    const admitStatic = async (start: CarrierStartEvent) => {
+      const a = await deps.admit({
         callSid: start.callSid,
         carrier: 'exotel',
         direction: start.params.direction === 'outbound' ? 'outbound' : 'inbound',
@@ -34,7 +34,7 @@ export const exotelCarrier: CarrierModule = {
         deps.log.warn({ callSid: start.callSid, carrier: 'exotel', reason: a.reason }, 'call refused');
         return undefined;
       }
-      return deps.claim(start.callSid, a.token);
+      return deps.claim(start.callSid, a.token, start.format);
     };
     const base = deps.cfg.PUBLIC_URL.replace(/\/+$/, '');
     return {

@@ -1,8 +1,7 @@
 /**
  * Per-process Exotel call state that the stream, the call control and the webhooks share:
  * live streams by CallSid (control closes them: Exotel has no REST hang-up or transfer, docs/protocols/exotel.md#transfer-and-hang-up),
- * pending transfers by CallSid (read by the Connect applet's dynamic URL), and tokens minted
- * for a dynamic-URL request that carried no CallSid.
+ * and pending transfers by CallSid (read by the Connect applet's dynamic URL).
  */
 
 /** How long a pending transfer is kept for the Connect applet's request (ms). */
@@ -11,7 +10,6 @@ const TRANSFER_TTL_MS = 10 * 60_000;
 export class ExotelLiveCalls {
   private readonly streams = new Map<string, (code: number, reason: string) => void>();
   private readonly transfers = new Map<string, { to: string; atMs: number }>();
-  private readonly unboundTokens = new Map<string, { callSid: string; atMs: number }>();
 
   /** A stream for `callSid` is live; returns the detach function to call when its socket closes. */
   attach(callSid: string, close: (code: number, reason: string) => void): () => void {
@@ -45,22 +43,8 @@ export class ExotelLiveCalls {
     return this.transfers.get(callSid)?.to;
   }
 
-  /** A token issued to a dynamic-URL request without CallSid, bound to the id callbridge minted for it. */
-  bindToken(token: string, callSid: string): void {
-    this.sweep();
-    this.unboundTokens.set(token, { callSid, atMs: Date.now() });
-  }
-
-  /** The minted id a token was issued for (consumed). */
-  takeToken(token: string): string | undefined {
-    const hit = this.unboundTokens.get(token);
-    this.unboundTokens.delete(token);
-    return hit?.callSid;
-  }
-
   private sweep(): void {
     const cutoff = Date.now() - TRANSFER_TTL_MS;
     for (const [k, v] of this.transfers) if (v.atMs < cutoff) this.transfers.delete(k);
-    for (const [k, v] of this.unboundTokens) if (v.atMs < cutoff) this.unboundTokens.delete(k);
   }
 }

@@ -100,8 +100,9 @@ export function exotelWebhookRouter(deps: ExotelWebhookDeps): Router {
       const caller = p.CallFrom ?? p.From;
       const exophone = p.CallTo ?? p.To;
       const rate: ExotelRate = cfg.EXOTEL_SAMPLE_RATE;
-      const admission = deps.admit({
+      const admission = await deps.admit({
         callSid,
+        minted,
         carrier: 'exotel',
         direction,
         // Outbound: CallFrom is the dialled customer, CallTo our ExoPhone (https://support.exotel.com/support/solutions/articles/3000096873).
@@ -118,10 +119,7 @@ export function exotelWebhookRouter(deps: ExotelWebhookDeps): Router {
         res.status(503).json({ error: admission.reason });
         return;
       }
-      if (minted) {
-        live.bindToken(admission.token, callSid);
-        log.warn({ callSid }, 'Exotel dynamic-URL request without CallSid: token bound to a minted id');
-      }
+      if (minted) log.warn({ callSid }, 'Exotel dynamic-URL request without CallSid: token issued for a minted id');
       res.status(200).json({ url: exotelStreamUrl(cfg, admission.token, rate) });
     });
   }

@@ -7,12 +7,12 @@
  */
 import type { Config } from '../../config';
 import type { Logger } from '../../observability/logger';
-import type { CarrierStream } from '../types';
+import type { CarrierDeps, CarrierStream } from '../types';
 import { twilioCodec } from './codec';
 import { upgradeSignatureOk } from './signature';
 
 /** Build Twilio's stream rules. `claim` takes the admitted call by `callSid` and the `token` custom parameter. */
-export function twilioStream<Call>(cfg: Config, log: Logger, claim: (callSid: string, token: string | undefined) => Call | undefined): CarrierStream<Call> {
+export function twilioStream<Call>(cfg: Config, log: Logger, claim: CarrierDeps<Call>['claim']): CarrierStream<Call> {
   return {
     name: 'twilio',
     checkUpgrade(req) {
@@ -23,6 +23,6 @@ export function twilioStream<Call>(cfg: Config, log: Logger, claim: (callSid: st
       return { status: 403, text: 'Forbidden', reason: 'signature' };
     },
     codec: () => twilioCodec,
-    claim: (ev) => claim(ev.callSid, ev.params.token),
+    claim: (ev) => claim(ev.callSid, ev.params.token, ev.format),
   };
 }

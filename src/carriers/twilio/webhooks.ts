@@ -60,7 +60,7 @@ export function twilioWebhookRouter(deps: CarrierDeps): Router {
           : undefined;
       if (q.provider !== undefined && cfg.TWILIO_SKIP_SIGNATURE)
         log.warn({ callSid }, '?provider= ignored: the request is unsigned (TWILIO_SKIP_SIGNATURE=true)');
-      const admission = deps.admit({
+      const admission = await deps.admit({
         callSid,
         carrier: 'twilio',
         direction,
