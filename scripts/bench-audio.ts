@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { loadAmbience } from '../src/audio/ambience';
 import { alawToSamples, mulawToPcm16, pcm16ToMulaw, mulawToSamples, samplesToAlaw, samplesToMulaw } from '../src/audio/g711';
 import { OutboundAudio } from '../src/call/outbound-audio';
+import { PlaybackTracker } from '../src/call/playback';
 import { createTicker, TICK_MS } from '../src/call/ticker';
 import { Resampler, type ResampleRate } from '../src/audio/resample';
 import { createConverter } from '../src/audio/convert';
@@ -48,24 +49,28 @@ bench('A-law encode Int16Array→ (160)', () => samplesToAlaw(pcm8));
 
 const ambience = loadAmbience(join(__dirname, '..', 'assets', 'ambience', 'office-murmur-16k.wav'), -20);
 const noTicker = { add: () => undefined, remove: () => undefined };
-let n = 0;
 const mixer = new OutboundAudio({
   format: { encoding: 'mulaw', sampleRate: 8000 },
   send: () => undefined,
-  markFor: () => `m${++n}`,
+  playback: new PlaybackTracker(() => performance.now()),
   ambience,
   ticker: noTicker,
 });
-const passthrough = new OutboundAudio({ format: { encoding: 'mulaw', sampleRate: 8000 }, send: () => undefined, markFor: () => `m${++n}`, ticker: noTicker });
+const passthrough = new OutboundAudio({
+  format: { encoding: 'mulaw', sampleRate: 8000 },
+  send: () => undefined,
+  playback: new PlaybackTracker(() => performance.now()),
+  ticker: noTicker,
+});
 const pcm16k = new OutboundAudio({
   format: { encoding: 'pcm16le', sampleRate: 16000 },
   send: () => undefined,
-  markFor: () => `m${++n}`,
+  playback: new PlaybackTracker(() => performance.now()),
   ambience,
   ticker: noTicker,
 });
 const frame16 = Buffer.alloc(640, 1);
-bench('outbound frame μ-law, no ambience', () => passthrough.push(mulaw, 'a'));
+bench('outbound chunk μ-law, no ambience', () => passthrough.push(mulaw, 'a'));
 bench('outbound frame μ-law + ambience mix', () => mixer.push(mulaw, 'a'));
 bench('outbound frame PCM16 16k + ambience', () => pcm16k.push(frame16, 'a'));
 

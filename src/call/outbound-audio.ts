@@ -1,214 +1,246 @@
 /**
- * Agent audio towards the carrier, in whole frames, with a mark after each agent frame and the
- * background ambience mixed under it and filling the silences.
+ * Agent audio towards the carrier, with one mark per chunk; the marks and the playout estimate belong to
+ * ./playback.ts, which this only feeds.
  *
- * - Frames: `frameBytes` of the carrier's format (default 20 ms: 160 B of μ-law 8 kHz for Twilio,
- *   docs/protocols/twilio.md#audio). A partial frame is kept until more audio of the same item arrives; it is
- *   padded with silence and sent when the item changes or the carrier's buffer is about to run dry.
- * - Marks: one after every frame holding agent audio, so what the caller heard (the last echoed mark)
- *   is known to one frame, for barge-in truncation (docs/protocols/twilio.md#marks-clear-and-stop; ./playback.ts).
- * - Ambience: PCM16 at the carrier's rate (../audio/ambience.ts), added sample by sample with
- *   saturation, continuing across frames, then encoded to the carrier's format. While no agent audio
- *   is queued, a shared ticker sends ambience-only frames (no marks) at real-time pace, keeping
- *   `LEAD_MS` buffered at the carrier; the buffered estimate is re-synchronised by every mark echo.
- * - `clear` (barge-in) goes out first; the partial frame and pending marks are dropped, and ambience
- *   resumes at once with a `FADE_MS` fade-in, so the cut is not followed by a click.
+ * - Lean path (no ambience): each provider chunk goes out as it arrives, one `media` and one `mark`. A carrier
+ *   that declares `OutboundChunking` (../carriers/types.ts; Exotel: 320-byte multiples of at least 3.2 KB, at
+ *   most 100 KB, docs/protocols/exotel.md#audio-and-chunking) gets the audio re-cut: whole multiples are sent
+ *   once `minBytes` has gathered, the rest of an utterance is zero-padded to a multiple and sent when the item
+ *   changes or `FLUSH_MS` before the carrier would run dry; with `leadMs`, chunks go no further than that
+ *   ahead of the estimated playout (one timer per call, only while audio waits).
+ * - Ambience path (BACKGROUND_AUDIO): fixed frames (20 ms, or the carrier's minimum) with the ambience mixed
+ *   under them (./ambience-mixer.ts) and a mark after each agent frame; a partial frame waits for more audio of
+ *   the same item, padded with silence when the item changes or the carrier is about to run dry. While the
+ *   agent is silent a shared ticker (./ticker.ts) sends ambience-only frames (no marks) at real-time pace,
+ *   keeping `LEAD_MS` buffered at the carrier.
+ * - `clear` (barge-in) goes out first; everything held here is dropped, the tracker starts a new generation,
+ *   and ambience resumes at once with a fade-in.
  */
-import { performance } from 'node:perf_hooks';
-import { ambienceLoop, type AmbienceSource } from '../audio/ambience';
+import type { AmbienceSource } from '../audio/ambience';
 import { bytesPerMs, type AudioFormat } from '../audio/format';
-import { ALAW, MULAW, type G711Law } from '../audio/g711';
-import type { CarrierCommand } from '../carriers/types';
+import { systemClock, type Clock, type Timer } from '../clock';
+import type { CarrierCommand, OutboundChunking } from '../carriers/types';
+import { AmbienceMixer } from './ambience-mixer';
+import type { PlaybackTracker } from './playback';
 import { sharedTicker, type Ticker } from './ticker';
 
+export { FADE_MS } from './ambience-mixer';
 /** Ms of audio kept buffered at the carrier while only ambience plays: enough to ride out a late tick. */
 export const LEAD_MS = 40;
-/** Ms of fade-in of the ambience after a `clear` and at the start of the call. */
-export const FADE_MS = 10;
-/** Default frame duration (ms). */
+/** Frame duration (ms) of the ambience path. */
 export const FRAME_MS = 20;
+/** Ms before the carrier would run dry (and at least after the last audio) at which a held remainder is padded and sent. */
+export const FLUSH_MS = 60;
+
+/** The timers of the re-cut remainder and of pacing: the part of the call's Clock (src/clock.ts) used here. */
+export type OutboundTimers = Pick<Clock, 'setTimeout' | 'clearTimeout'>;
 
 export interface OutboundAudioOptions {
   /** The carrier's format (encoding, rate in Hz). */
   format: AudioFormat;
-  /** Frame size in bytes of `format`; default 20 ms (Twilio: 160). Rounded down to whole samples. */
-  frameBytes?: number;
   /** Writes one command to the carrier. */
   send(cmd: CarrierCommand): void;
-  /** Name of the mark to send after an agent frame of `itemId` lasting `ms` (../call/playback.ts `sent`). */
-  markFor(itemId: string | undefined, ms: number): string;
-  /** The decoded ambience file; none → no ambience, no filler frames. */
+  /** The call's marks and playout estimate (one per call). */
+  playback: PlaybackTracker;
+  /** The carrier's payload rules (from its `start` event); none: any size, unpaced. */
+  chunking?: OutboundChunking;
+  /** The decoded ambience file; none → the lean path. */
   ambience?: AmbienceSource;
   ticker?: Ticker;
-  /** Clock in ms (default `performance.now`). */
-  now?: () => number;
+  timers?: OutboundTimers;
 }
+
+/** What a queued payload is: ambience only, or agent audio followed by a mark. */
+const FILLER = 0;
+const AGENT = 1;
+type Ready = { payload: Buffer; kind: typeof FILLER | typeof AGENT; itemId?: string };
 
 /** One call's outbound audio. Feed carrier-format agent audio with `push`. */
 export class OutboundAudio {
-  readonly frameBytes: number;
-  readonly frameMs: number;
-  private readonly law?: G711Law;
-  private readonly bps: number;
-  private readonly loop?: Int16Array;
-  private loopPos = 0;
-  private fade = 0;
-  private readonly fadeLen: number;
-  private readonly mix: Int32Array;
-  private readonly now: () => number;
+  private readonly bpm: number;
+  private readonly silence: number;
+  private readonly timers: OutboundTimers;
   private readonly ticker: Ticker;
   private readonly tick = () => this.onTick();
-  /** Partial frame of agent audio. */
-  private readonly rem: Buffer;
-  private remLen = 0;
-  private remItem?: string;
-  /** Wall ms (clock) until which the audio already sent keeps the carrier busy. */
-  private playheadEnd = 0;
-  /** Ms of audio sent on this stream so far, and at each pending mark. */
-  private sentMs = 0;
-  private readonly markAt = new Map<string, number>();
+  private readonly mixer?: AmbienceMixer;
+  /** Held agent audio of `heldItem`: the re-cut remainder (lean) or the partial frame (ambience). */
+  private held: Buffer[] = [];
+  private heldBytes = 0;
+  private heldItem?: string;
+  /** Payloads waiting for the carrier's lead (`chunking.leadMs`), in order. */
+  private ready: Ready[] = [];
+  private readyBytes = 0;
+  private flushTimer?: Timer;
+  private paceTimer?: Timer;
   private closed = false;
 
   constructor(private readonly o: OutboundAudioOptions) {
-    this.bps = o.format.encoding === 'pcm16le' ? 2 : 1;
-    this.law = o.format.encoding === 'mulaw' ? MULAW : o.format.encoding === 'alaw' ? ALAW : undefined;
-    const want = o.frameBytes ?? bytesPerMs(o.format) * FRAME_MS;
-    this.frameBytes = Math.max(this.bps, want - (want % this.bps));
-    this.frameMs = this.frameBytes / bytesPerMs(o.format);
-    this.rem = Buffer.alloc(this.frameBytes);
-    this.mix = new Int32Array(this.frameBytes / this.bps);
-    this.fadeLen = Math.max(1, Math.round((FADE_MS * o.format.sampleRate) / 1000));
-    this.now = o.now ?? (() => performance.now());
+    this.bpm = bytesPerMs(o.format);
+    this.timers = o.timers ?? systemClock;
     this.ticker = o.ticker ?? sharedTicker;
     if (o.ambience) {
-      this.loop = ambienceLoop(o.ambience, o.format.sampleRate);
+      this.mixer = new AmbienceMixer(o.ambience, o.format, frameBytesFor(o.format, o.chunking));
       this.ticker.add(this.tick);
     }
+    this.silence = this.mixer ? this.mixer.silence : o.format.encoding === 'mulaw' ? 0xff : o.format.encoding === 'alaw' ? 0xd5 : 0;
   }
 
-  /** Ms of audio the carrier still has to play, as estimated here. */
-  get bufferedMs(): number {
-    return Math.max(0, this.playheadEnd - this.now());
+  /** Bytes of the ambience path's frames (undefined on the lean path). */
+  get frameBytes(): number | undefined {
+    return this.mixer?.frameBytes;
   }
 
-  /**
-   * Agent audio in the carrier's format (any length; PCM16 must be whole samples). Whole frames go
-   * out at once, each followed by a mark; the rest waits for more audio.
-   */
+  /** True while agent audio waits here (not yet sent): a barge-in must still clear it. */
+  get holding(): boolean {
+    return this.heldBytes > 0 || this.ready.some((r) => r.kind === AGENT);
+  }
+
+  /** Agent audio in the carrier's format (any length; PCM16 whole samples). */
   push(payload: Buffer, itemId?: string): void {
     if (this.closed || payload.length === 0) return;
-    if (this.remLen > 0 && itemId !== this.remItem) this.flushPartial();
-    this.remItem = itemId;
-    let at = 0;
-    if (this.remLen > 0) {
-      const n = Math.min(this.frameBytes - this.remLen, payload.length);
-      payload.copy(this.rem, this.remLen, 0, n);
-      this.remLen += n;
-      at = n;
-      if (this.remLen < this.frameBytes) return this.armFlush();
-      this.sendFrame(Buffer.from(this.rem), itemId, true);
-      this.remLen = 0;
-    }
-    for (; at + this.frameBytes <= payload.length; at += this.frameBytes) this.sendFrame(payload.subarray(at, at + this.frameBytes), itemId, true);
-    if (at < payload.length) {
-      payload.copy(this.rem, 0, at);
-      this.remLen = payload.length - at;
-      this.armFlush();
-    }
+    if (this.heldBytes > 0 && itemId !== this.heldItem) this.flushHeld();
+    if (this.mixer) return this.pushFramed(payload, itemId);
+    const c = this.o.chunking;
+    if (!c) return this.dispatch(payload, AGENT, itemId);
+    this.hold(payload, itemId);
+    while (this.heldBytes >= c.minBytes) this.dispatch(this.take(Math.min(this.heldBytes - (this.heldBytes % c.alignBytes), c.maxBytes)), AGENT, itemId);
+    this.armFlush();
   }
 
-  /** Barge-in: `clear` first, then forget the partial frame and pending marks; ambience fades back in. */
-  clear(): void {
-    if (this.closed) return;
+  /** Barge-in: `clear` first, then drop what is held; returns what the caller heard of the interrupted item. */
+  clear(): { itemId?: string; playedMs: number } {
+    if (this.closed) return { playedMs: 0 };
     this.o.send({ type: 'clear' });
-    this.remLen = 0;
-    this.markAt.clear();
-    this.playheadEnd = this.now();
-    this.fade = 0;
-    if (!this.loop) this.ticker.remove(this.tick);
+    this.drop();
+    this.mixer?.restart();
+    return this.o.playback.cut();
   }
 
-  /** A mark came back from the carrier: everything sent before it has played. */
-  echoed(name: string): void {
-    const at = this.markAt.get(name);
-    if (at === undefined) return; // cleared, or not ours
-    for (const k of this.markAt.keys()) {
-      this.markAt.delete(k);
-      if (k === name) break;
-    }
-    this.playheadEnd = this.now() + (this.sentMs - at);
+  /** A mark came back: the tracker re-synchronises the playout, and paced audio may go on. True when it counts as played. */
+  echoed(name: string): boolean {
+    const counted = this.o.playback.echoed(name);
+    if (counted && this.ready.length) this.pump();
+    return counted;
   }
 
-  /** The call ended: stop the ticker, drop what is held. */
+  /** The call ended: stop the ticker and timers, drop what is held. */
   close(): void {
     this.closed = true;
-    this.remLen = 0;
+    this.drop();
     this.ticker.remove(this.tick);
   }
 
+  /** Ambience path: whole frames out at once, each with a mark; the rest waits for more audio of the item. */
+  private pushFramed(payload: Buffer, itemId: string | undefined): void {
+    const fb = this.mixer!.frameBytes;
+    let at = 0;
+    if (this.heldBytes > 0) {
+      at = Math.min(fb - this.heldBytes, payload.length);
+      this.hold(payload.subarray(0, at), itemId);
+      if (this.heldBytes < fb) return;
+      this.sendFrame(this.take(fb), itemId);
+    }
+    for (; at + fb <= payload.length; at += fb) this.sendFrame(payload.subarray(at, at + fb), itemId);
+    if (at < payload.length) this.hold(payload.subarray(at), itemId);
+  }
+
+  private sendFrame(agent: Buffer | undefined, itemId: string | undefined): void {
+    this.dispatch(this.mixer!.mixed(agent), agent ? AGENT : FILLER, itemId);
+  }
+
+  private hold(bytes: Buffer, itemId: string | undefined): void {
+    if (bytes.length === 0) return;
+    this.held.push(bytes);
+    this.heldBytes += bytes.length;
+    this.heldItem = itemId;
+  }
+
+  /** The first `n` held bytes as one buffer (copied when they span chunks). */
+  private take(n: number): Buffer {
+    const all = this.held.length === 1 ? this.held[0]! : Buffer.concat(this.held, this.heldBytes);
+    const rest = all.subarray(n);
+    this.held = rest.length ? [rest] : [];
+    this.heldBytes = rest.length;
+    return all.subarray(0, n);
+  }
+
+  /** End of an item, or the carrier is about to run dry: pad what is held and send it (a whole frame, or a multiple of the carrier's alignment). */
+  private flushHeld(): void {
+    if (this.flushTimer) this.timers.clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    if (this.heldBytes === 0) return;
+    const unit = this.mixer ? this.mixer.frameBytes : (this.o.chunking?.alignBytes ?? 1);
+    const padded = Buffer.alloc(Math.ceil(this.heldBytes / unit) * unit, this.silence);
+    const n = this.heldBytes;
+    this.take(n).copy(padded);
+    if (this.mixer) this.sendFrame(padded, this.heldItem);
+    else this.dispatch(padded, AGENT, this.heldItem);
+  }
+
+  /** Lean re-cut: send the remainder `FLUSH_MS` before the carrier would run dry, and no sooner than `FLUSH_MS` from now. */
   private armFlush(): void {
-    if (!this.loop) this.ticker.add(this.tick);
+    if (this.flushTimer) this.timers.clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    if (this.heldBytes === 0) return;
+    const untilDry = this.o.playback.bufferedMs + this.readyBytes / this.bpm - FLUSH_MS;
+    this.flushTimer = this.timers.setTimeout(() => this.flushHeld(), Math.max(FLUSH_MS, untilDry));
+    this.flushTimer.unref();
   }
 
-  /** Pad the partial frame with silence and send it (end of an item, or the carrier is running dry). */
-  private flushPartial(): void {
-    const silence = this.law ? this.law.silence : 0;
-    this.rem.fill(silence, this.remLen);
-    this.remLen = 0;
-    this.sendFrame(Buffer.from(this.rem), this.remItem, true);
+  /** Send now, or queue behind the carrier's lead. */
+  private dispatch(payload: Buffer, kind: Ready['kind'], itemId: string | undefined): void {
+    const lead = this.o.chunking?.leadMs;
+    if (lead === undefined || (this.ready.length === 0 && this.o.playback.bufferedMs <= lead)) return this.write(payload, kind, itemId);
+    this.ready.push({ payload, kind, itemId });
+    this.readyBytes += payload.length;
+    this.pump();
   }
 
-  private onTick(): void {
-    if (this.closed) return;
-    const now = this.now();
-    if (this.playheadEnd - now >= LEAD_MS) return;
-    if (this.remLen > 0) this.flushPartial();
-    if (!this.loop) {
-      this.ticker.remove(this.tick);
-      return;
-    }
-    if (this.playheadEnd < now) this.playheadEnd = now; // the carrier ran dry: start again from now
-    while (this.playheadEnd - now < LEAD_MS) this.sendFrame(undefined, undefined, false);
-  }
-
-  /** Send one frame: agent bytes (or none: ambience only) mixed with ambience, then a mark if agent. */
-  private sendFrame(agent: Buffer | undefined, itemId: string | undefined, marked: boolean): void {
-    const payload = this.loop ? this.mixed(agent) : agent!;
+  /** One payload to the carrier, registered with the tracker; agent audio is followed by its mark. */
+  private write(payload: Buffer, kind: Ready['kind'], itemId: string | undefined): void {
+    const ms = payload.length / this.bpm;
     this.o.send({ type: 'audio', payload });
-    this.sentMs += this.frameMs;
-    this.playheadEnd = Math.max(this.playheadEnd, this.now()) + this.frameMs;
-    if (!marked) return;
-    const name = this.o.markFor(itemId, this.frameMs);
-    this.markAt.set(name, this.sentMs);
-    this.o.send({ type: 'mark', name });
+    if (kind === FILLER) return this.o.playback.filler(ms);
+    this.o.send({ type: 'mark', name: this.o.playback.sent(itemId, ms) });
   }
 
-  /** Agent frame (or silence) + the next ambience samples, saturated, in the carrier's encoding. */
-  private mixed(agent: Buffer | undefined): Buffer {
-    const n = this.mix.length;
-    const mix = this.mix;
-    const law = this.law;
-    if (!agent) mix.fill(0);
-    else if (law) for (let i = 0; i < n; i++) mix[i] = law.decode[agent[i]!]!;
-    else for (let i = 0, b = 0; i < n; i++, b += 2) mix[i] = ((agent[b]! | (agent[b + 1]! << 8)) << 16) >> 16;
-    const loop = this.loop!;
-    let p = this.loopPos;
-    for (let i = 0; i < n; i++) {
-      const a = loop[p]!;
-      mix[i] = mix[i]! + (this.fade < this.fadeLen ? Math.round((a * this.fade++) / this.fadeLen) : a);
-      if (++p === loop.length) p = 0;
+  /** Send queued payloads while the carrier holds no more than `leadMs`; else wait until it does. */
+  private pump(): void {
+    const lead = this.o.chunking?.leadMs ?? Infinity;
+    if (this.paceTimer) this.timers.clearTimeout(this.paceTimer);
+    this.paceTimer = undefined;
+    while (this.ready.length && this.o.playback.bufferedMs <= lead) {
+      const r = this.ready.shift()!;
+      this.readyBytes -= r.payload.length;
+      this.write(r.payload, r.kind, r.itemId);
     }
-    this.loopPos = p;
-    const out = Buffer.allocUnsafe(n * this.bps);
-    for (let i = 0; i < n; i++) {
-      const v = mix[i]!;
-      const s = v > 32767 ? 32767 : v < -32768 ? -32768 : v;
-      if (law) out[i] = law.encode[s + 32768]!;
-      else {
-        out[2 * i] = s & 0xff;
-        out[2 * i + 1] = (s >> 8) & 0xff;
-      }
-    }
-    return out;
+    if (!this.ready.length) return;
+    this.paceTimer = this.timers.setTimeout(() => this.pump(), this.o.playback.bufferedMs - lead);
+    this.paceTimer.unref();
   }
+
+  /** Ambience path, every tick: flush a partial frame or add ambience-only frames once less than `LEAD_MS` is buffered. */
+  private onTick(): void {
+    if (this.closed || this.ready.length || this.o.playback.bufferedMs >= LEAD_MS) return;
+    if (this.heldBytes > 0) this.flushHeld();
+    while (this.o.playback.bufferedMs < LEAD_MS) this.sendFrame(undefined, undefined);
+  }
+
+  private drop(): void {
+    this.held = [];
+    this.heldBytes = 0;
+    this.ready = [];
+    this.readyBytes = 0;
+    if (this.flushTimer) this.timers.clearTimeout(this.flushTimer);
+    if (this.paceTimer) this.timers.clearTimeout(this.paceTimer);
+    this.flushTimer = this.paceTimer = undefined;
+  }
+}
+
+/** Ambience frame size (bytes): 20 ms, raised to the carrier's minimum and rounded up to its alignment, at most its maximum. */
+function frameBytesFor(format: AudioFormat, c: OutboundChunking | undefined): number {
+  const bps = format.encoding === 'pcm16le' ? 2 : 1;
+  let n = bytesPerMs(format) * FRAME_MS;
+  if (c) n = Math.min(Math.ceil(Math.max(n, c.minBytes) / c.alignBytes) * c.alignBytes, c.maxBytes);
+  return Math.max(bps, n - (n % bps));
 }

@@ -1,63 +1,107 @@
 /**
- * Tracks what the caller has actually heard, with carrier marks.
+ * What the caller has heard: the one owner of the call's marks and of the estimated playout position.
  *
- * After each agent audio chunk the session sends a mark; the carrier echoes it once the audio
+ * Each agent chunk the session sends is followed by a mark; the carrier echoes it once the audio
  * before it has played, or at once on `clear` (docs/protocols/twilio.md#marks-clear-and-stop;
- * https://www.twilio.com/docs/voice/media-streams/websocket-messages#send-a-clear-message). A generation counter in mark
- * names makes echoes from before a barge-in recognisable, so they never count as played
- * (docs/protocols/openai-realtime.md#barge-in-and-truncation; the same rule as
+ * https://www.twilio.com/docs/voice/media-streams/websocket-messages#send-a-clear-message;
+ * docs/protocols/exotel.md#marks-clear-and-stop). Between echoes the position comes from the clock: the
+ * chunk after the last echoed mark started playing at that echo (or when it was sent, if later), and
+ * plays in real time, so a chunk of any length is placed to within the clock's precision, capped at its
+ * duration. A generation counter in mark names makes echoes from before a barge-in recognisable, so they
+ * never count as played (docs/protocols/openai-realtime.md#barge-in-and-truncation; the same rule as
  * https://github.com/openai/openai-agents-js/blob/main/packages/agents-extensions/src/TwilioRealtimeTransport.ts).
  */
-export interface PendingMark {
-  gen: number;
+
+/** One marked run of agent audio on the carrier's queue. */
+interface MarkedChunk {
+  name: string;
   itemId?: string;
-  /** Ms of this item's audio sent up to and including this mark's chunk. */
-  itemSentMs: number;
+  /** Ms of this item's audio sent before the chunk. */
+  itemFromMs: number;
+  /** Duration (ms). */
+  ms: number;
+  /** Stream position (ms of all audio sent on the stream, ambience included) at the chunk's start. */
+  pos: number;
+  /** Clock ms when its first byte was sent. */
+  sentAt: number;
 }
 
 export class PlaybackTracker {
   private generation = 0;
+  private prefix = 'g0-';
   private seq = 0;
-  private readonly pending = new Map<string, PendingMark>();
-  /** Marks of the current generation in `pending` (kept so `pendingCount` is O(1): one mark per 20 ms frame). */
-  private current = 0;
+  /** Marked chunks of the current generation not yet echoed, in send order (echoes come back in order). */
+  private readonly queue: MarkedChunk[] = [];
+  /** Ms of audio sent on the stream. */
+  private pos = 0;
+  /** At clock ms `syncAt` the carrier was at stream position `syncPos` (last echo or clear; none yet: -Infinity). */
+  private syncAt = -Infinity;
+  private syncPos = 0;
+  /** Clock ms at which everything sent so far will have played (estimate). */
+  private playheadEnd = -Infinity;
   private readonly sentMs = new Map<string, number>();
   private readonly playedMs = new Map<string, number>();
   /** The item whose audio was sent last. */
   currentItem?: string;
 
-  /** Record `ms` of audio sent for `itemId`; returns the name of the mark to send after it. */
+  /** @param now the call's clock (ms); first read when audio is sent. */
+  constructor(private readonly now: () => number) {}
+
+  /** `ms` of agent audio of `itemId` went to the carrier; returns the name of the mark to send right after it. */
   sent(itemId: string | undefined, ms: number): string {
     const key = itemId ?? '';
-    const total = (this.sentMs.get(key) ?? 0) + ms;
-    this.sentMs.set(key, total);
+    const from = this.sentMs.get(key) ?? 0;
+    this.sentMs.set(key, from + ms);
     this.currentItem = itemId;
-    const name = `g${this.generation}-m${++this.seq}`;
-    this.pending.set(name, { gen: this.generation, itemId, itemSentMs: total });
-    this.current++;
+    const name = `${this.prefix}m${++this.seq}`;
+    this.queue.push({ name, itemId, itemFromMs: from, ms, pos: this.pos, sentAt: this.now() });
+    this.advance(ms);
     return name;
   }
 
-  /** A mark came back. Returns true when it counts as played (same generation). */
+  /** `ms` of audio without agent speech (ambience filler, no mark) went to the carrier: it only moves the stream on. */
+  filler(ms: number): void {
+    this.advance(ms);
+  }
+
+  /** A mark came back. Returns true when it counts as played (the current generation's). */
   echoed(name: string): boolean {
-    const m = this.pending.get(name);
-    if (!m) return false;
-    this.pending.delete(name);
-    if (m.gen !== this.generation) return false;
-    this.current--;
-    const key = m.itemId ?? '';
-    this.playedMs.set(key, Math.max(this.playedMs.get(key) ?? 0, m.itemSentMs));
+    if (!name.startsWith(this.prefix)) return false;
+    const i = this.queue.findIndex((c) => c.name === name);
+    if (i < 0) return false;
+    const now = this.now();
+    for (const c of this.queue.splice(0, i + 1)) {
+      const key = c.itemId ?? '';
+      this.playedMs.set(key, Math.max(this.playedMs.get(key) ?? 0, c.itemFromMs + c.ms));
+      this.syncPos = c.pos + c.ms;
+    }
+    this.syncAt = now;
+    this.playheadEnd = now + (this.pos - this.syncPos);
     return true;
   }
 
   /** Marks of the current generation not yet echoed: agent audio still queued at the carrier. */
   get pendingCount(): number {
-    return this.current;
+    return this.queue.length;
   }
 
-  /** Ms of `itemId` the caller has heard (last echoed mark). */
+  /** Ms of audio the carrier still has to play, as estimated from echoes and the clock. */
+  get bufferedMs(): number {
+    return Math.max(0, this.playheadEnd - this.now());
+  }
+
+  /**
+   * Ms of `itemId` the caller has heard: up to the last echoed mark, plus the clock's time into the
+   * chunk playing now (started at the last echo, or when sent if later), capped at that chunk's length.
+   */
   played(itemId: string | undefined): number {
-    return this.playedMs.get(itemId ?? '') ?? 0;
+    const key = itemId ?? '';
+    const echoed = this.playedMs.get(key) ?? 0;
+    const head = this.queue[0];
+    if (!head || (head.itemId ?? '') !== key) return echoed;
+    const startedAt = Math.max(head.sentAt, this.syncAt + (head.pos - this.syncPos));
+    const into = Math.min(head.ms, Math.max(0, this.now() - startedAt));
+    return Math.max(echoed, Math.round(head.itemFromMs + into));
   }
 
   /** Ms of `itemId` sent to the carrier. */
@@ -65,10 +109,23 @@ export class PlaybackTracker {
     return this.sentMs.get(itemId ?? '') ?? 0;
   }
 
-  /** Barge-in: start a new generation; echoes of older marks will not count as played. */
-  cut(): void {
+  /**
+   * Barge-in, right after `clear`: start a new generation (echoes of older marks will not count as played) and
+   * forget the queue. Returns the item sent last and the ms of it the caller heard (`played`), for truncation.
+   */
+  cut(): { itemId?: string; playedMs: number } {
+    const itemId = this.currentItem;
+    const playedMs = this.played(itemId);
     this.generation++;
-    this.current = 0;
-    for (const [name, m] of this.pending) if (m.gen !== this.generation) this.pending.delete(name);
+    this.prefix = `g${this.generation}-`;
+    this.queue.length = 0;
+    this.syncAt = this.playheadEnd = this.now();
+    this.syncPos = this.pos;
+    return { itemId, playedMs };
+  }
+
+  private advance(ms: number): void {
+    this.pos += ms;
+    this.playheadEnd = Math.max(this.playheadEnd, this.now()) + ms;
   }
 }

@@ -42,7 +42,8 @@ export class CallSession implements LiveCall {
   private readonly record: CallRecord;
   private readonly transcript = new Transcript((turn) => this.persist?.turn(turn));
   private readonly persist?: CallPersister;
-  private readonly playback = new PlaybackTracker();
+  /** The one owner of marks and of what the caller heard (its clock is read lazily: `clock` is set in the constructor). */
+  private readonly playback = new PlaybackTracker(() => this.clock.now());
   private readonly outbound: OutboundAudio;
   private readonly carrierFormat: AudioFormat;
   private readonly clock: Clock;
@@ -75,9 +76,10 @@ export class CallSession implements LiveCall {
     this.outbound = new OutboundAudio({
       format: start.format,
       send: (c) => carrier.send(c),
-      markFor: (id, ms) => this.playback.sent(id, ms),
+      playback: this.playback,
+      chunking: start.chunking,
       ambience: deps.cfg.background,
-      now: () => clock.now(),
+      timers: clock,
       ticker: deps.ticker,
     });
     this.log = deps.log.child({ callSid: start.callSid, streamSid: start.streamSid, carrier: pending.carrier, provider: pending.provider });
@@ -147,9 +149,8 @@ export class CallSession implements LiveCall {
         this.callerAudio(ev.payload);
         break;
       case 'mark':
-        this.playback.echoed(ev.name);
         this.outbound.echoed(ev.name);
-        if (this.playback.pendingCount === 0) this.end.playedOut();
+        if (this.playback.pendingCount === 0 && !this.outbound.holding) this.end.playedOut();
         break;
       case 'dtmf':
         this.record.counters.dtmf.push(ev.digit);
@@ -264,11 +265,8 @@ export class CallSession implements LiveCall {
   /** Barge-in: `clear` goes out before anything else, so the caller stops hearing the agent at once. */
   private interruption(): void {
     this.userSpeechAt.push(this.nowMs());
-    if (this.playback.pendingCount === 0) return; // nothing playing: the caller simply started a turn
-    this.outbound.clear();
-    const item = this.playback.currentItem;
-    const played = this.playback.played(item);
-    this.playback.cut();
+    if (this.playback.pendingCount === 0 && !this.outbound.holding) return; // nothing playing: the caller simply started a turn
+    const { itemId: item, playedMs: played } = this.outbound.clear();
     if (item !== undefined) {
       this.interruptedItems.add(item);
       this.leg?.truncate?.(item, played);

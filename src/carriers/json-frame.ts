@@ -22,3 +22,13 @@ export function parseJsonFrame(raw: Buffer | string, isBinary: boolean): JsonFra
   if (typeof msg !== 'object' || msg === null || Array.isArray(msg)) return { ok: false, reason: 'not_json' };
   return { ok: true, msg: msg as Record<string, unknown> };
 }
+
+const PLAIN = /^[\w.:-]*$/;
+
+/**
+ * `s` as a JSON string literal, for the hand-written templates of outbound frames: SIDs and mark names are plain
+ * (letters, digits, `_ . : -`) and are quoted as they are; anything else goes through JSON.stringify.
+ */
+export function jsonString(s: string): string {
+  return PLAIN.test(s) ? `"${s}"` : JSON.stringify(s);
+}

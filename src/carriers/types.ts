@@ -27,6 +27,8 @@ export type CarrierEvent =
       format: AudioFormat;
       /** Problems the codec worked around (e.g. an unsupported rate replaced by the URL's); logged by the socket. */
       warnings?: string[];
+      /** The carrier's rules for outbound media payloads (data; ../call/outbound-audio.ts applies them). None: any size, unpaced. */
+      chunking?: OutboundChunking;
     }
   /** Caller audio in the carrier's native format; `timestampMs` = ms since stream start when known. */
   | { type: 'audio'; payload: Buffer; timestampMs?: number }
@@ -34,6 +36,21 @@ export type CarrierEvent =
   | { type: 'mark'; name: string }
   | { type: 'dtmf'; digit: string }
   | { type: 'stop'; reason?: string };
+
+/**
+ * How a carrier wants agent audio cut and paced, declared as data by its codec (bytes of the stream's format).
+ * Agent audio is forwarded in the chunks the provider sent, re-cut only to satisfy these rules.
+ */
+export interface OutboundChunking {
+  /** Every media payload is a multiple of this many bytes (the last of an utterance is zero-padded up to it). */
+  alignBytes: number;
+  /** Smallest payload (bytes) sent while more audio of the utterance may follow. */
+  minBytes: number;
+  /** Largest payload (bytes); a multiple of `alignBytes`. */
+  maxBytes: number;
+  /** Ms of audio sent ahead of the estimated playout at most; none: sent as it arrives. */
+  leadMs?: number;
+}
 
 /** Commands the session sends to the carrier. */
 export type CarrierCommand = { type: 'audio'; payload: Buffer } | { type: 'mark'; name: string } | { type: 'clear' };

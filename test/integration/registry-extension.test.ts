@@ -62,7 +62,7 @@ describe('registries: a fake carrier and a fake provider', () => {
     const greeting = greetingTone();
     await until('the greeting played to the caller', () => Buffer.concat(played).length >= greeting.length);
     expect(Buffer.concat(played).subarray(0, greeting.length).equals(greeting)).toBe(true);
-    expect(markers.length).toBeGreaterThanOrEqual(greeting.length / 640);
+    expect(markers).toHaveLength(1); // one marker after the greeting, sent by the provider as one chunk
 
     const sent = Array.from({ length: 25 }, (_, i) => callerChunk(i + 1));
     for (const chunk of sent) ws.send(JSON.stringify({ kind: 'voice', pcm: chunk.toString('base64') }));

@@ -1,13 +1,12 @@
 /**
- * Exotel codec and outbound framer: both field spellings, values as strings or numbers, bad input
- * as counted reasons (never a throw), and outbound chunks in 320-byte multiples with marks after
- * their audio (docs/protocols/exotel.md#stream-messages, #spellings, #audio-and-chunking;
+ * Exotel codec: both field spellings, values as strings or numbers, bad input as counted reasons
+ * (never a throw), outbound messages with snake_case stream_sid, and the chunk rules declared on
+ * `start` (applied by src/call/outbound-audio.ts, tested in test/unit/call/outbound-audio.test.ts)
+ * (docs/protocols/exotel.md#stream-messages, #spellings, #audio-and-chunking;
  * https://developer.exotel.com/docs/agentstream/websocket-protocol).
  */
-import { createExotelCodec } from '../../src/carriers/exotel/codec';
-import { ExotelOutbound, exotelChunkBytes, type OutboundClock } from '../../src/carriers/exotel/outbound';
+import { createExotelCodec, EXOTEL_CHUNKING } from '../../src/carriers/exotel/codec';
 import { parseRate } from '../../src/carriers/exotel/wire';
-import type { CarrierCommand } from '../../src/carriers/types';
 
 const codec = createExotelCodec(8000);
 const parse = (m: unknown) => codec.parse(JSON.stringify(m), false);
@@ -42,8 +41,10 @@ describe('Exotel codec', () => {
         direction: 'inbound',
         params: { carrier: 'exotel', token: 't0k' },
         format: { encoding: 'pcm16le', sampleRate: 8000 },
+        chunking: { alignBytes: 320, minBytes: 3200, maxBytes: 99_840, leadMs: 300 },
       },
     });
+    expect(EXOTEL_CHUNKING).toEqual({ alignBytes: 320, minBytes: 3200, maxBytes: 99_840, leadMs: 300 });
   });
 
   it('parses camelCase keys, numeric values, linear16 and a Hz suffix', () => {
@@ -125,86 +126,5 @@ describe('Exotel codec', () => {
       undefined,
       undefined,
     ]);
-  });
-});
-
-/** A manual clock: timers fire only when `advance` passes them. */
-function manualClock(): OutboundClock & { advance(ms: number): void } {
-  let now = 0;
-  let timers: { at: number; fn: () => void; id: number }[] = [];
-  let seq = 0;
-  return {
-    now: () => now,
-    setTimeout: (fn, ms) => {
-      const id = ++seq;
-      timers.push({ at: now + ms, fn, id });
-      return id as unknown as NodeJS.Timeout;
-    },
-    clearTimeout: (t) => {
-      timers = timers.filter((x) => x.id !== (t as unknown as number));
-    },
-    advance(ms) {
-      const end = now + ms;
-      for (;;) {
-        timers.sort((a, b) => a.at - b.at);
-        const next = timers[0];
-        if (!next || next.at > end) break;
-        timers.shift();
-        now = next.at;
-        next.fn();
-      }
-      now = end;
-    },
-  };
-}
-
-describe('Exotel outbound framer', () => {
-  const kinds = (out: CarrierCommand[]) => out.map((c) => (c.type === 'audio' ? c.payload.length : c.type === 'mark' ? `mark:${c.name}` : 'clear'));
-
-  it('chunk size is 100 ms, at least 3 200 B, a multiple of 320 B', () => {
-    expect([8000, 16000, 24000].map((r) => exotelChunkBytes({ encoding: 'pcm16le', sampleRate: r as 8000 }))).toEqual([3200, 3200, 4800]);
-  });
-
-  it('cuts odd-sized provider chunks into whole chunks, keeps marks behind their audio, and pads the end of a turn', () => {
-    const clock = manualClock();
-    const out: CarrierCommand[] = [];
-    const o = new ExotelOutbound({ format: { encoding: 'pcm16le', sampleRate: 8000 }, write: (c) => out.push(c), clock, leadMs: 10_000, flushAfterMs: 60 });
-    for (let i = 0; i < 5; i++) {
-      o.send({ type: 'audio', payload: Buffer.alloc(1234, 1) });
-      o.send({ type: 'mark', name: `m${i}` });
-    }
-    // 6 170 bytes: one 3 200-byte chunk out; m0 and m1 (at 1 234 and 2 468) follow it; the rest waits.
-    expect(kinds(out)).toEqual([3200, 'mark:m0', 'mark:m1']);
-    // The partial chunk waits until the carrier is about to run dry: 60 ms before the 200 ms sent end.
-    clock.advance(139);
-    expect(kinds(out)).toEqual([3200, 'mark:m0', 'mark:m1']);
-    clock.advance(1);
-    expect(kinds(out)).toEqual([3200, 'mark:m0', 'mark:m1', 3200, 'mark:m2', 'mark:m3', 'mark:m4']);
-    // 2 970 bytes left were padded with zeros to 3 200.
-    const last = out[3] as { payload: Buffer };
-    expect(last.payload.subarray(2970).every((b) => b === 0)).toBe(true);
-    expect(last.payload[2969]).toBe(1);
-  });
-
-  it('paces chunks to leadMs ahead of the wall clock, catches up on mark echoes, and drops everything on clear', () => {
-    const clock = manualClock();
-    const out: CarrierCommand[] = [];
-    const o = new ExotelOutbound({ format: { encoding: 'pcm16le', sampleRate: 16000 }, write: (c) => out.push(c), clock, leadMs: 300 });
-    for (let i = 0; i < 10; i++) {
-      o.send({ type: 'audio', payload: Buffer.alloc(3200) });
-      o.send({ type: 'mark', name: `m${i}` });
-    }
-    // 100 ms chunks: 4 fit within 300 ms ahead (0, 100, 200, 300 ms of lead), the rest wait.
-    const audio = () => out.filter((c) => c.type === 'audio').length;
-    expect(audio()).toBe(4);
-    clock.advance(100);
-    expect(audio()).toBe(5);
-    o.echoed('m4'); // the carrier played everything so far: send up to the lead again
-    expect(audio()).toBe(9);
-    o.send({ type: 'clear' });
-    expect(out.at(-1)).toEqual({ type: 'clear' });
-    clock.advance(5000);
-    expect(audio()).toBe(9);
-    expect(o.queuedBytes).toBe(0);
   });
 });

@@ -8,9 +8,32 @@
  * https://developer.exotel.com/docs/agentstream/stream-voicebot-applet.
  */
 import type { AudioFormat } from '../../audio/format';
-import { parseJsonFrame } from '../json-frame';
-import type { CarrierCodec, CarrierCommand, CarrierEvent, ParseResult } from '../types';
-import { child, field, isObject, parseRate, text, type ExotelOutbound, type ExotelRate, type WireObject } from './wire';
+import { jsonString, parseJsonFrame } from '../json-frame';
+import type { CarrierCodec, CarrierCommand, CarrierEvent, OutboundChunking, ParseResult } from '../types';
+import {
+  child,
+  EXOTEL_CHUNK_ALIGN_BYTES,
+  EXOTEL_MAX_CHUNK_BYTES,
+  EXOTEL_MIN_CHUNK_BYTES,
+  field,
+  isObject,
+  parseRate,
+  text,
+  type ExotelRate,
+  type WireObject,
+} from './wire';
+
+/**
+ * Exotel's outbound media rules as data: payloads in multiples of 320 bytes, at least 3.2 KB, at most 100 KB, sent at
+ * about real time (an unpaced burst is reported to end the call; Exotel's samples keep ~0.9 chunk ahead, we allow 300 ms)
+ * (https://developer.exotel.com/docs/agentstream/stream-voicebot-applet; docs/protocols/exotel.md#audio-and-chunking).
+ */
+export const EXOTEL_CHUNKING: OutboundChunking = {
+  alignBytes: EXOTEL_CHUNK_ALIGN_BYTES,
+  minBytes: EXOTEL_MIN_CHUNK_BYTES,
+  maxBytes: EXOTEL_MAX_CHUNK_BYTES,
+  leadMs: 300,
+};
 
 const bad = (reason: Extract<ParseResult, { ok: false }>['reason']): ParseResult => ({ ok: false, reason });
 const ok = (event: CarrierEvent): ParseResult => ({ ok: true, event });
@@ -67,6 +90,7 @@ function parseStart(msg: WireObject, fallbackRate: ExotelRate): ParseResult {
     params,
     format,
     ...(warnings.length ? { warnings } : {}),
+    chunking: EXOTEL_CHUNKING,
   });
 }
 
@@ -125,20 +149,16 @@ export function createExotelCodec(fallbackRate: ExotelRate = 8000): CarrierCodec
       return event === 'media' ? parseMedia(frame.msg) : parseControl(event, frame.msg, fallbackRate);
     },
     serialize(cmd: CarrierCommand, streamSid: string): string {
-      const sid = streamSid ? { stream_sid: streamSid } : {};
-      let out: ExotelOutbound;
+      // Templates, not JSON.stringify of an object per frame: the same fields and order (base64 needs no escaping).
+      const sidField = streamSid ? `,"stream_sid":${jsonString(streamSid)}` : '';
       switch (cmd.type) {
         case 'audio':
-          out = { event: 'media', ...sid, media: { payload: cmd.payload.toString('base64') } };
-          break;
+          return `{"event":"media"${sidField},"media":{"payload":"${cmd.payload.toString('base64')}"}}`;
         case 'mark':
-          out = { event: 'mark', ...sid, mark: { name: cmd.name } };
-          break;
+          return `{"event":"mark"${sidField},"mark":{"name":${jsonString(cmd.name)}}}`;
         case 'clear':
-          out = { event: 'clear', ...sid };
-          break;
+          return `{"event":"clear"${sidField}}`;
       }
-      return JSON.stringify(out);
     },
   };
 }

@@ -3,9 +3,9 @@
  * Source: https://www.twilio.com/docs/voice/media-streams/websocket-messages (docs/protocols/twilio.md#stream-messages, #audio).
  */
 import { MULAW_8K } from '../../audio/format';
-import { parseJsonFrame } from '../json-frame';
+import { jsonString, parseJsonFrame } from '../json-frame';
 import type { CarrierCodec, CarrierCommand, CarrierEvent, ParseResult } from '../types';
-import { TwilioConnected, TwilioDtmf, TwilioMark, TwilioStart, TwilioStop, type TwilioOutbound } from './wire';
+import { TwilioConnected, TwilioDtmf, TwilioMark, TwilioStart, TwilioStop } from './wire';
 
 const bad = (reason: Extract<ParseResult, { ok: false }>['reason']): ParseResult => ({ ok: false, reason });
 const ok = (event: CarrierEvent): ParseResult => ({ ok: true, event });
@@ -70,19 +70,19 @@ export const twilioCodec: CarrierCodec = {
     return parseControl(m);
   },
 
+  /**
+   * String templates instead of JSON.stringify of an object per frame: exactly the fields and order of TwilioOutbound
+   * (base64 needs no escaping; SID and mark name are quoted by jsonString).
+   */
   serialize(cmd: CarrierCommand, streamSid: string): string {
-    let out: TwilioOutbound;
+    const sid = jsonString(streamSid);
     switch (cmd.type) {
       case 'audio':
-        out = { event: 'media', streamSid, media: { payload: cmd.payload.toString('base64') } };
-        break;
+        return `{"event":"media","streamSid":${sid},"media":{"payload":"${cmd.payload.toString('base64')}"}}`;
       case 'mark':
-        out = { event: 'mark', streamSid, mark: { name: cmd.name } };
-        break;
+        return `{"event":"mark","streamSid":${sid},"mark":{"name":${jsonString(cmd.name)}}}`;
       case 'clear':
-        out = { event: 'clear', streamSid };
-        break;
+        return `{"event":"clear","streamSid":${sid}}`;
     }
-    return JSON.stringify(out);
   },
 };

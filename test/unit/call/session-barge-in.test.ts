@@ -1,23 +1,25 @@
 /**
  * CallSession playback and barge-in with a fake carrier, fake provider legs and a fake clock:
- * marks count what the caller heard, `clear` goes out first, truncation is at the last echoed mark,
- * and marks from before a barge-in never count.
+ * agent audio goes out in the provider's chunks with one mark each, marks and the clock count what the
+ * caller heard, `clear` goes out first, truncation is at what was heard, and marks from before a barge-in
+ * never count.
  */
 import { sessionRig } from '../../helpers/session-rig';
 
 describe('CallSession playback and barge-in', () => {
-  it('sends agent audio in 20 ms frames, each followed by a mark', async () => {
+  it('forwards agent audio in the chunks the provider sent, each followed by one mark', async () => {
     const r = sessionRig({ provider: 'openai' });
     const leg = await r.connect();
-    leg.says('item-1', 60);
-    expect(r.sent.map((c) => c.type)).toEqual(['audio', 'mark', 'audio', 'mark', 'audio', 'mark']);
-    expect(r.sent.filter((c) => c.type === 'audio').map((c) => (c as { payload: Buffer }).payload.length)).toEqual([160, 160, 160]);
+    leg.says('item-1', 300);
+    leg.says('item-1', 30);
+    expect(r.sent.map((c) => c.type)).toEqual(['audio', 'mark', 'audio', 'mark']);
+    expect(r.sent.filter((c) => c.type === 'audio').map((c) => (c as { payload: Buffer }).payload.length)).toEqual([2400, 240]);
   });
 
   it('on an interruption sends clear before anything else and truncates the item at what the caller heard', async () => {
     const r = sessionRig({ provider: 'openai' });
     const leg = await r.connect();
-    leg.says('item-1', 100);
+    for (let i = 0; i < 5; i++) leg.says('item-1', 20);
     r.echo(2); // 40 ms have played
     const before = r.sent.length;
     leg.emit({ type: 'interruption' });
@@ -27,6 +29,21 @@ describe('CallSession playback and barge-in', () => {
     leg.says('item-1', 40);
     expect(r.sentSince(before)).toEqual([{ type: 'clear' }]);
     expect(r.record().counters.bargeIns).toBe(1);
+  });
+
+  it('truncates inside a long chunk at the ms the clock says were heard since the last echo', async () => {
+    const r = sessionRig({ provider: 'openai' });
+    const leg = await r.connect();
+    leg.says('item-1', 200);
+    await r.clock.advance(150);
+    leg.says('item-1', 500); // queued behind the first
+    await r.clock.advance(60);
+    r.echo(1); // the first chunk has played (its echo 10 ms late): the second starts now
+    await r.clock.advance(130);
+    const before = r.sent.length;
+    leg.emit({ type: 'interruption' });
+    expect(r.sentSince(before)).toEqual([{ type: 'clear' }]);
+    expect(leg.truncates).toEqual([{ itemId: 'item-1', playedMs: 330 }]);
   });
 
   it('truncates at 0 ms when the caller barged in before any mark came back', async () => {
@@ -40,11 +57,11 @@ describe('CallSession playback and barge-in', () => {
   it('ignores the echoes of marks sent before a barge-in: they neither count as heard nor as played out', async () => {
     const r = sessionRig({ provider: 'openai' });
     const leg = await r.connect();
-    leg.says('item-1', 100);
+    for (let i = 0; i < 5; i++) leg.says('item-1', 20);
     r.echo(1);
     leg.emit({ type: 'interruption' });
     expect(leg.truncates).toEqual([{ itemId: 'item-1', playedMs: 20 }]);
-    leg.says('item-2', 60);
+    for (let i = 0; i < 3; i++) leg.says('item-2', 20);
     r.echo(4); // Twilio returns the cleared marks of item-1 at once
     // item-2's three marks are still pending: a barge-in now still clears, and cuts item-2 at 0 ms.
     const before = r.sent.length;
@@ -69,7 +86,7 @@ describe('CallSession playback and barge-in', () => {
     const r = sessionRig({ provider: 'elevenlabs' });
     const leg = await r.connect();
     expect(leg.truncate).toBeUndefined();
-    leg.says('7', 60);
+    for (let i = 0; i < 3; i++) leg.says('7', 20);
     r.echo(1);
     const before = r.sent.length;
     leg.emit({ type: 'interruption' });
@@ -81,7 +98,7 @@ describe('CallSession playback and barge-in', () => {
     const r = sessionRig({ provider: 'openai' });
     const leg = await r.connect();
     await r.clock.advance(1000);
-    leg.says('item-1', 100);
+    for (let i = 0; i < 5; i++) leg.says('item-1', 20);
     r.echo(2);
     await r.clock.advance(40);
     leg.emit({ type: 'interruption' });
@@ -93,14 +110,13 @@ describe('CallSession playback and barge-in', () => {
     ]);
   });
 
-  it('pads the end of an utterance into a whole frame once the carrier is about to run dry', async () => {
+  it('holds nothing back: the end of an utterance goes out with its mark as it arrives', async () => {
     const r = sessionRig({ provider: 'openai' });
     const leg = await r.connect();
-    leg.says('item-1', 30); // one whole frame, 10 ms held back
-    expect(r.sent.filter((c) => c.type === 'audio')).toHaveLength(1);
-    await r.clock.advance(20);
-    expect(r.sent.filter((c) => c.type === 'audio')).toHaveLength(2);
-    expect(r.marks()).toHaveLength(2);
+    leg.says('item-1', 30);
+    expect(r.sent.map((c) => c.type)).toEqual(['audio', 'mark']);
+    await r.clock.advance(1000);
+    expect(r.sent).toHaveLength(2);
   });
 
   it('times the call with the injected clock: provider ready and first agent audio in ms since the start', async () => {

@@ -11,7 +11,7 @@ describe('CallSession ending', () => {
   it('hangs up only after the agent’s last words have played, then releases both legs', async () => {
     const r = sessionRig();
     const leg = await r.connect();
-    leg.says('1', 60);
+    for (let i = 0; i < 3; i++) leg.says('1', 20); // the last words, in three provider chunks
     leg.emit({ type: 'end', reason: 'agent_ended' });
     await r.settle();
     expect(r.record().status).toBe('ending');
