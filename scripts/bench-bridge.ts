@@ -12,26 +12,27 @@
  *   from send times stamped in the audio (one monotonic clock; includes the loopback sockets and
  *   the peers' own event-loop delays);
  * - CPU per call (% of one core; the target's whole process tree from /proc, cluster workers
- *   included), RSS per call (growth over the target's idle RSS before any call), messages sent to the
+ *   included), RSS per call (growth over the target's RSS after a warm-up), messages sent to the
  *   carrier per call-second, event-loop lag p99/max (the target's /metrics);
  * - set-up: CPU per call while the calls were dialled in (less the streaming they did meanwhile),
  *   webhook-answer time and webhook → greeting time, p50/p99 (ms);
  * - the peers: this generator's CPU % and event-loop lag p99, the provider's CPU %, CPU pressure.
- * A target whose worse-direction p99 passes 20 ms (or that fails calls) leaves the ramp. At the end:
+ * A target whose worse-direction p99 passes `--stop-ms` (100) or that fails calls leaves the ramp. At the end:
  * the most calls per target with both directions' p99 ≤ 20 ms, the JSON (bench/results/<date>.json)
  * and the chart (bench/results/<date>.svg and bench/chart.svg).
  *
  * Run: npm run bench, or npx tsx scripts/bench-bridge.ts [steps, e.g. 50,100,200] [window s]
  *   [--workers N] (WEB_CONCURRENCY for callbridge, default 1) [--chunk-ms 200] (agent chunk size)
- *   [--spacing-ms 10] [--only callbridge|forwarder]; BENCH_CPU_PROF=<dir> profiles callbridge.
+ *   [--spacing-ms 10] [--stop-ms 100] [--only callbridge|forwarder]; BENCH_CPU_PROF=<dir> profiles callbridge;
+ *   --chart bench/results/<date>.json draws that run's chart again.
  */
 import type { ChildProcess } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { BenchCarrier } from './lib/bench-carrier';
 import { chartSvg } from './lib/bench-chart';
-import { cpuMeter, cpuPressurePct, treeRssKiB } from './lib/bench-proc';
+import { cpuMeter, cpuPressurePct, processTree, treeRssKiB } from './lib/bench-proc';
 import { header, row, summary, worseP99, writeRun, type BenchRun, type TargetStep } from './lib/bench-report';
 import { pct, r2 } from './lib/bench-stats';
 import {
@@ -66,24 +67,37 @@ function parseArgs(argv: string[]) {
     chunkMs: Math.max(20, Math.round(Number(flags['chunk-ms'] ?? 200) / 20) * 20),
     spacingMs: Number(flags['spacing-ms'] ?? 10),
     only: flags.only,
+    stopMs: Number(flags['stop-ms'] ?? 5 * P99_LIMIT_MS),
+    chart: flags.chart,
   };
 }
 
 const args = parseArgs(process.argv.slice(2));
+if (args.chart) redraw(args.chart);
 const ownLag = monitorEventLoopDelay({ resolution: 10 });
 ownLag.enable();
+
+/** `--chart <results.json>`: draw an earlier run's chart again (beside the JSON and as bench/chart.svg), and exit. */
+function redraw(file: string): never {
+  const svg = chartSvg(JSON.parse(readFileSync(file, 'utf8')) as BenchRun);
+  writeFileSync(file.replace(/\.json$/, '') + '.svg', svg);
+  writeFileSync(join(ROOT, 'bench', 'chart.svg'), svg);
+  console.log(`chart of ${file}: bench/chart.svg`);
+  process.exit(0);
+}
 
 function carrierFor(t: Target): BenchCarrier {
   return new BenchCarrier({ base: t.base, publicUrl: PUBLIC_URL, authToken: AUTH, accountSid: ACCOUNT });
 }
 
-/** Dial a few calls, stream 2 s, hang up: JIT and pools warmed before the first step. */
-async function warmUp(t: Target): Promise<void> {
+/** Dial a few calls, stream 2 s, hang up: JIT and pools warmed, start-up memory settled; returns the tree's RSS (KiB) then. */
+async function warmUp(t: Target): Promise<number> {
   const c = carrierFor(t);
   await c.dial(WARMUP_CALLS, args.spacingMs);
   await sleep(2000);
   await c.close();
   await sleep(1500);
+  return treeRssKiB(t.pid);
 }
 
 /** One target at one step: dial `n` calls, measure a window, hang up. */
@@ -159,14 +173,12 @@ async function main(): Promise<void> {
     if (args.only !== 'callbridge') targets.push(await startForwarderProcess(provider.base));
     const baseRss: Record<string, number> = {};
     for (const t of targets) {
-      baseRss[t.name] = treeRssKiB(t.pid);
-      run.idleRssMiB[t.name] = r2(baseRss[t.name]! / 1024);
-      await warmUp(t);
+      run.idleRssMiB[t.name] = r2(treeRssKiB(t.pid) / 1024);
+      baseRss[t.name] = await warmUp(t);
     }
+    const idle = targets.map((t) => `${t.name} ${run.idleRssMiB[t.name]} MiB in ${processTree(t.pid).length} processes`).join(', ');
     console.log(
-      `idle RSS MiB ${Object.entries(run.idleRssMiB)
-        .map(([k, v]) => `${k} ${v}`)
-        .join(', ')}; ${args.windowS} s window per step; calls dialled ${args.spacingMs} ms apart; agent chunks of ${args.chunkMs} ms; ` +
+      `idle RSS ${idle}; ${args.windowS} s window per step; calls dialled ${args.spacingMs} ms apart; agent chunks of ${args.chunkMs} ms; ` +
         `callbridge WEB_CONCURRENCY=${args.workers}; 2-core machine: other work running makes the figures pessimistic (see PSI %)`,
     );
     console.log(header());
@@ -177,8 +189,8 @@ async function main(): Promise<void> {
         const s = await measure(t, n, provider, baseRss[t.name]!);
         run.steps.push(s);
         console.log(row(s));
-        if (worseP99(s) > P99_LIMIT_MS || s.failed > 0 || !Number.isFinite(worseP99(s))) {
-          console.log(`${t.name}: p99 over ${P99_LIMIT_MS} ms or failed calls at ${n} calls: leaves the ramp`);
+        if (worseP99(s) > args.stopMs || s.failed > 0 || !Number.isFinite(worseP99(s))) {
+          console.log(`${t.name}: p99 over ${args.stopMs} ms or failed calls at ${n} calls: leaves the ramp`);
           active.delete(t);
         }
       }

@@ -29,12 +29,14 @@ interface Panel {
   value: (s: TargetStep) => number;
   /** A horizontal reference line (value, label). */
   line?: [number, string];
+  /** Top of the axis at most; points above it sit on the top edge, labelled with ↑ and their value. */
+  cap?: number;
 }
 
 function panel(p: Panel, left: number, steps: TargetStep[], xTicks: number[]): string {
   const xMax = xTicks[xTicks.length - 1]!;
   const vals = steps.map(p.value).filter(Number.isFinite);
-  const yTicks = ticks(Math.max(1e-6, ...vals, p.line ? p.line[0] * 1.2 : 0));
+  const yTicks = ticks(Math.min(p.cap ?? Infinity, Math.max(1e-6, ...vals, p.line ? p.line[0] * 1.2 : 0)));
   const yMax = yTicks[yTicks.length - 1]!;
   const x = (v: number) => left + (v / xMax) * PANEL.w;
   const y = (v: number) => PANEL.top + PANEL.h - (Math.min(v, yMax) / yMax) * PANEL.h;
@@ -50,9 +52,9 @@ function panel(p: Panel, left: number, steps: TargetStep[], xTicks: number[]): s
   out.push(`<rect x="${left}" y="${PANEL.top}" width="${PANEL.w}" height="${PANEL.h}" class="f"/>`);
   if (p.line) {
     out.push(`<line x1="${left}" x2="${left + PANEL.w}" y1="${y(p.line[0])}" y2="${y(p.line[0])}" class="l"/>`);
-    out.push(`<text x="${left + 4}" y="${y(p.line[0]) - 5}" class="a">${esc(p.line[1])}</text>`);
+    out.push(`<text x="${left + PANEL.w - 4}" y="${y(p.line[0]) + 14}" class="a" text-anchor="end">${esc(p.line[1])}</text>`);
   }
-  for (const name of Object.keys(COLOURS)) {
+  for (const [k, name] of Object.keys(COLOURS).entries()) {
     const pts = steps.filter((s) => s.target === name && s.calls > 0 && Number.isFinite(p.value(s)));
     if (!pts.length) continue;
     const c = COLOURS[name];
@@ -60,7 +62,9 @@ function panel(p: Panel, left: number, steps: TargetStep[], xTicks: number[]): s
     for (const s of pts) {
       const v = p.value(s);
       out.push(`<circle cx="${x(s.calls)}" cy="${y(v)}" r="3.5" fill="${c}"/>`);
-      out.push(`<text x="${x(s.calls) + 5}" y="${y(v) - 6}" class="v" fill="${c}">${v > yMax ? '↑' : ''}${v}</text>`);
+      const label = v > yMax ? `↑${Math.round(v)}` : String(v);
+      const ly = v > yMax ? y(v) + 14 + 12 * k : y(v) - 6; // off-scale values stacked under the top edge
+      out.push(`<text x="${x(s.calls) + (v > yMax ? -5 : 5)}" y="${ly}" class="v" fill="${c}"${v > yMax ? ' text-anchor="end"' : ''}>${label}</text>`);
     }
   }
   return out.join('\n');
@@ -71,7 +75,9 @@ export function chartSvg(run: BenchRun): string {
   const steps = run.steps;
   const xTicks = ticks(Math.max(10, ...steps.map((s) => s.calls)) * 1.08);
   const procs = run.workers > 1 ? `, callbridge WEB_CONCURRENCY=${run.workers}` : '';
-  const note = `${run.date.slice(0, 16).replace('T', ' ')} UTC · Node ${run.node} · ${run.windowS} s per step · agent chunks of ${run.chunkMs} ms${procs}`;
+  const psi = Math.max(...steps.map((s) => s.peers.cpuPressurePct));
+  const when = `${run.date.slice(0, 16).replace('T', ' ')} UTC · Node ${run.node}`;
+  const note = `${when} · ${run.windowS} s per step · agent chunks of ${run.chunkMs} ms${procs} · CPU pressure (PSI) up to ${psi} %`;
   const legend = Object.entries(COLOURS)
     .map(([name, c], i) => {
       const label = name === 'forwarder' ? 'minimal forwarder (the floor)' : name;
@@ -85,7 +91,7 @@ export function chartSvg(run: BenchRun): string {
     `<rect width="${W}" height="${H}" fill="#fff"/>`,
     `<text x="${70}" y="20" class="a">npm run bench · ${esc(note)}</text>`,
     panel(
-      { title: 'p99 latency, worse direction', unit: 'ms', value: worseP99, line: [run.p99LimitMs, `${run.p99LimitMs} ms budget`] },
+      { title: 'p99 latency, worse direction', unit: 'ms', value: worseP99, line: [run.p99LimitMs, `${run.p99LimitMs} ms budget`], cap: 5 * run.p99LimitMs },
       PANEL.left[0]!,
       steps,
       xTicks,

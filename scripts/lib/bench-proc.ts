@@ -1,17 +1,31 @@
 /**
  * CPU and memory of a whole process tree on Linux, for the bench: a target may fork workers
  * (node:cluster under WEB_CONCURRENCY) or helpers (tsx's esbuild), and every one of them is charged.
- * Children are found through /proc/<pid>/task/<tid>/children (proc(5), CONFIG_PROC_CHILDREN), or
- * `ps --ppid` where that file is missing. CPU is utime + stime + cutime + cstime of /proc/<pid>/stat
+ * Children are found through /proc/<pid>/task/<tid>/children (proc(5), CONFIG_PROC_CHILDREN), or,
+ * where that file is missing, from the parent pid in every /proc/<pid>/stat (what `ps --ppid` reads,
+ * without blocking the load generator on a fork). CPU is utime + stime + cutime + cstime of /proc/<pid>/stat
  * (fields 14–17, clock ticks of USER_HZ = 100), so children that exited and were reaped still count.
  */
-import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 
 /** USER_HZ on Linux: /proc/<pid>/stat times are in these ticks per second. */
 export const CLK_TCK = 100;
 
-function children(pid: number): number[] {
+/** Parent pid of every process, from /proc/<pid>/stat (field 4); no fork, unlike `ps`. */
+function parents(): Map<number, number[]> {
+  const kids = new Map<number, number[]>();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    const ppid = Number(statFields(Number(name))?.[1]);
+    if (!ppid) continue;
+    const list = kids.get(ppid) ?? [];
+    list.push(Number(name));
+    kids.set(ppid, list);
+  }
+  return kids;
+}
+
+function children(pid: number, scan: () => Map<number, number[]>): number[] {
   try {
     const out: number[] = [];
     for (const tid of readdirSync(`/proc/${pid}/task`)) {
@@ -20,21 +34,16 @@ function children(pid: number): number[] {
     }
     return out;
   } catch {
-    try {
-      return execFileSync('ps', ['--ppid', String(pid), '-o', 'pid='], { encoding: 'utf8' })
-        .split('\n')
-        .filter((l) => l.trim())
-        .map(Number);
-    } catch {
-      return []; // ps exits 1 when there is no child
-    }
+    return scan().get(pid) ?? []; // no CONFIG_PROC_CHILDREN (or pid gone)
   }
 }
 
 /** `pid` and all its descendants that are alive now. */
 export function processTree(pid: number): number[] {
+  let map: Map<number, number[]> | undefined;
+  const scan = () => (map ??= parents());
   const all = [pid];
-  for (let i = 0; i < all.length; i++) all.push(...children(all[i]!));
+  for (let i = 0; i < all.length; i++) all.push(...children(all[i]!, scan));
   return all;
 }
 
