@@ -40,6 +40,12 @@ const Env = z.object({
   /** How long an answered call may wait for its media socket (s); past it the call's token is void and a drain stops waiting for it. */
   PENDING_CALL_TTL_S: int(60, 1),
   DRAIN_TIMEOUT_S: int(30, 0),
+  /** Seconds `/ready` answers 503 after SIGTERM while calls are still taken, so a load balancer's health check stops sending first. */
+  DRAIN_READY_GRACE_S: int(0, 0),
+  /** A call row left open by an instance that died is completed (failed, instance_lost) once it is this old and live nowhere (s, > 15). */
+  LOST_CALL_GRACE_S: int(30, 16),
+  /** How often rows of lost calls are looked for (s); the first look is this long, at most 20 s, after start-up. */
+  LOST_CALL_CHECK_S: int(60, 1),
   /** Largest WebSocket message accepted on carrier sockets (bytes). */
   MAX_FRAME_BYTES: int(64 * 1024, 1024),
   // Audio

@@ -36,7 +36,11 @@ function main(): void {
     if (stopping) return;
     stopping = true;
     log.info({ signal }, 'signal received');
-    await drainServer(srv, log, { windowMs: cfg.DRAIN_TIMEOUT_S * 1000, flush: async () => void (await srv.store.flush(5000)) });
+    await drainServer(srv, log, {
+      windowMs: cfg.DRAIN_TIMEOUT_S * 1000,
+      readyGraceMs: cfg.DRAIN_READY_GRACE_S * 1000,
+      flush: async () => void (await srv.store.flush(5000)),
+    });
     log.flush();
     process.exit(0);
   };

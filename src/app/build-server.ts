@@ -22,6 +22,7 @@ import { createMetrics, type Metrics } from '../observability/metrics';
 import { createStore } from '../store';
 import type { Store } from '../store/types';
 import { recordUnbridgedCalls } from './unbridged-calls';
+import { LOST_CALLS_DEFAULTS, watchLostCalls } from './lost-calls';
 import { createConnectors, isProviderName, PROVIDERS, type Connectors } from '../providers';
 import type { OpenSocket } from '../providers/socket';
 import type { ProviderModule } from '../providers/types';
@@ -121,6 +122,12 @@ export function buildServer(cfg: Config, log: Logger, o: ServerOverrides = {}): 
   app.use(httpInflightLimit(cfg.MAX_HTTP_INFLIGHT_PER_IP, metrics));
   for (const c of carriers.values()) app.use(c.routes);
   recordUnbridgedCalls(ops.book, store, registry, cfg, log);
+  const stopReaping = watchLostCalls(store, ops.directory, registry, log, {
+    ...LOST_CALLS_DEFAULTS,
+    firstAfterMs: Math.min(20, cfg.LOST_CALL_CHECK_S) * 1000,
+    periodMs: cfg.LOST_CALL_CHECK_S * 1000,
+    graceMs: cfg.LOST_CALL_GRACE_S * 1000,
+  });
   app.use(postCallWebhookRouter({ secret: cfg.ELEVENLABS_WEBHOOK_SECRET, store, log, metrics })); // raw body: before express.json
   // Admin key and brute-force guard for every /api route, before any body is parsed.
   app.use('/api', adminGuard(cfg.ADMIN_API_KEY, { maxFailures: cfg.ADMIN_AUTH_MAX_FAILURES, windowMs: cfg.ADMIN_AUTH_WINDOW_S * 1000, metrics }));
@@ -181,6 +188,7 @@ export function buildServer(cfg: Config, log: Logger, o: ServerOverrides = {}): 
     store,
     business,
     async close() {
+      stopReaping();
       pending.close();
       await ops.close();
       await flags?.close();

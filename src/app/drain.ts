@@ -30,6 +30,8 @@ export interface DrainFigures {
 export interface DrainOptions {
   /** DRAIN_TIMEOUT_S × 1000. */
   windowMs: number;
+  /** DRAIN_READY_GRACE_S × 1000: `/ready` answers 503 this long before calls are refused (a load balancer's health check takes the instance out first). */
+  readyGraceMs?: number;
   /** How long the goodbye may take before the call is hung up (ms). */
   goodbyeGraceMs?: number;
   /** Flush durable writes (the store journal) before closing. */
@@ -59,6 +61,11 @@ async function waitFor(done: () => boolean, ms: number): Promise<boolean> {
  */
 export async function drainServer(srv: CallbridgeServer, log: Logger, opts: DrainOptions): Promise<DrainFigures> {
   const t0 = Date.now();
+  if (opts.readyGraceMs) {
+    srv.state.unready = true;
+    log.info({ graceMs: opts.readyGraceMs }, 'draining: /ready answers 503; still taking calls until the load balancer stops sending');
+    await sleep(opts.readyGraceMs);
+  }
   srv.state.draining = true;
   srv.metrics.draining.set(1);
   const liveAtStart = srv.registry.size;

@@ -17,6 +17,8 @@ export interface ReadinessCheck {
 
 export interface ServerState {
   draining: boolean;
+  /** SIGTERM received, calls still taken: only `/ready` says so, for DRAIN_READY_GRACE_S (../app/drain.ts). */
+  unready?: boolean;
   /** Extra readiness conditions (store, providers); all must pass for `/ready` to answer 200. */
   checks?: ReadinessCheck[];
 }
@@ -57,7 +59,7 @@ export function probesRouter(state: ServerState, metrics: Metrics, activeCalls: 
     res.json({ status: 'ok' });
   });
   r.get('/ready', async (_req, res) => {
-    if (state.draining) return void res.status(503).json({ status: 'draining' });
+    if (state.draining || state.unready) return void res.status(503).json({ status: 'draining' });
     const problems = await runChecks(state.checks ?? []);
     if (Object.keys(problems).length) res.status(503).json({ status: 'not_ready', problems });
     else res.json({ status: 'ready' });
