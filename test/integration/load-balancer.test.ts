@@ -140,10 +140,14 @@ describeWithRedis(needs || process.env.CI === 'true' ? redisAnswers() : false)('
       const ended = procs.flatMap((p) => p.logs.filter((l) => l.msg === 'call ended' && sids.includes(l.callSid as string)));
       expect(new Set(ended.map((l) => l.callSid)).size).toBe(60);
       expect(ended.filter((l) => l.status !== 'completed')).toEqual([]);
-      const rows = await eventually('all 60 rows ended in the shared store', async () => {
-        const r = await pg.sql.query('select call_sid, status, end_reason from calls where call_sid = any($1) and ended_at is not null', [sids]);
-        return r.rows.length === 60 ? r.rows : undefined;
-      }, 30_000).catch(async (err: Error) => {
+      const rows = await eventually(
+        'all 60 rows ended in the shared store',
+        async () => {
+          const r = await pg.sql.query('select call_sid, status, end_reason from calls where call_sid = any($1) and ended_at is not null', [sids]);
+          return r.rows.length === 60 ? r.rows : undefined;
+        },
+        30_000,
+      ).catch(async (err: Error) => {
         const r = await pg.sql.query('select call_sid, status, end_reason, ended_at from calls where call_sid = any($1)', [sids]);
         throw new Error(`${err.message}: ${JSON.stringify(r.rows.filter((x: { status: string }) => x.status !== 'completed'))} of ${r.rows.length}`);
       });
