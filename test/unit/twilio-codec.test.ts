@@ -44,6 +44,24 @@ describe('Twilio media stream codec', () => {
     expect(r).toEqual({ ok: true, event: { type: 'audio', payload, timestampMs: 20 } });
   });
 
+  it("reads a media frame the same whether it is in Twilio's exact layout (fast path) or any other valid JSON", () => {
+    const payload = Buffer.alloc(160, 0x11);
+    const b64 = payload.toString('base64');
+    const media = `"media":{"track":"inbound","chunk":"8","timestamp":"160","payload":"${b64}"}`;
+    const canonical = `{"event":"media","sequenceNumber":"9",${media},"streamSid":"${streamSid}"}`;
+    const want = { ok: true, event: { type: 'audio', payload, timestampMs: 160 } };
+    expect(twilioCodec.parse(Buffer.from(canonical), false)).toEqual(want);
+    expect(twilioCodec.parse(canonical, false)).toEqual(want);
+    // Another key order, whitespace, an escaped character: the general path, same event.
+    expect(twilioCodec.parse(`{"streamSid":"${streamSid}","event":"media","media":{"timestamp":"160","payload":"${b64}"}}`, false)).toEqual(want);
+    expect(twilioCodec.parse(canonical.replace('"media":{', '"media": {'), false)).toEqual(want);
+    expect(twilioCodec.parse(canonical.replace('"track":"inbound"', '"track":"in\\u0062ound"'), false)).toEqual(want);
+    // Canonical-looking but broken: never accepted by the fast path.
+    expect(twilioCodec.parse(canonical.slice(0, -1), false)).toEqual({ ok: false, reason: 'not_json' });
+    expect(twilioCodec.parse(canonical.replace('"payload":"', '"payload":7,"x":"'), false)).toEqual({ ok: false, reason: 'bad_shape' });
+    expect(twilioCodec.parse(Buffer.from(canonical), true)).toEqual({ ok: false, reason: 'binary' });
+  });
+
   it('parses mark, dtmf and stop', () => {
     expect(parse({ event: 'mark', sequenceNumber: '5', streamSid, mark: { name: 'g0-m1' } })).toEqual({ ok: true, event: { type: 'mark', name: 'g0-m1' } });
     expect(parse({ event: 'dtmf', sequenceNumber: '6', streamSid, dtmf: { track: 'inbound_track', digit: '#' } })).toEqual({
