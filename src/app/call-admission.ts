@@ -13,7 +13,7 @@ import type { PendingCall, PendingCalls } from '../call/pending';
 import type { CallRegistry } from '../call/registry';
 import type { Router } from '../call/router';
 import type { ToolRegistry } from '../call/tools';
-import type { OutboundOptionsStore } from '../cluster/types';
+import type { CallDirectory, OutboundOptionsStore } from '../cluster/types';
 import type { Config } from '../config';
 
 import type { Logger } from '../observability/logger';
@@ -38,6 +38,8 @@ export interface AdmissionDeps {
   /** Provider names a request may ask for (`?provider=`, placed calls); others are ignored. */
   isProvider(name: unknown): name is ProviderName;
   tools: ToolRegistry;
+  /** Live calls of every instance (a repeated webhook for a call live on another instance is a duplicate too). */
+  directory?: Pick<CallDirectory, 'findLive'>;
   /** Prompt overrides of admitted calls, by `call:<callSid>` (shared across instances with REDIS_URL). */
   options: OutboundOptionsStore;
   /** Daily budget and refusal counting (absent in narrow unit set-ups). */
@@ -76,13 +78,15 @@ export function startSetUp(deps: Pick<AdmissionDeps, 'connectors' | 'tools' | 'l
 export async function admitCall(deps: AdmissionDeps, req: AdmitRequest): Promise<Admission> {
   // Idempotent per call SID: a repeated webhook (Twilio signatures carry no timestamp, so a captured one
   // replays) gets the pending call's own answer and starts nothing; one for a call already live or
-  // recently ended is refused as `duplicate`. Neither holds a second slot or a second provider set-up.
+  // recently ended, here or on another instance, is refused as `duplicate`. Neither holds a second slot or
+  // a second provider set-up. The directory is asked first: from the pending check to `pending.add` nothing awaits.
+  const liveElsewhere = deps.directory ? await deps.directory.findLive(req.callSid).catch(() => undefined) : undefined;
   const again = deps.pending.get(req.callSid);
   if (again) {
     deps.log.warn({ callSid: req.callSid, carrier: req.carrier }, 'webhook repeated for a call waiting for its stream: same answer');
     return { ok: true, token: again.token, provider: again.provider };
   }
-  if (deps.registry.find(req.callSid)) {
+  if (deps.registry.find(req.callSid) || liveElsewhere) {
     deps.limits?.refused(req.carrier, 'duplicate');
     return { ok: false, reason: 'duplicate' };
   }

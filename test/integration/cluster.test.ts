@@ -3,7 +3,7 @@
  * run): each lists both instances' calls, a hang-up or transfer sent to one instance is carried out by
  * the instance holding the call, options of an outbound call placed on one instance apply when the
  * other answers it, a media socket landing on the instance that did not answer the webhook is admitted
- * by its token alone (and only once), and a crashed instance’s calls disappear once their keys expire.
+ * by its token alone (and only once; a replayed webhook for it is a duplicate), and a crashed instance’s calls disappear once their keys expire.
  */
 import { startElevenLabsEmulator, type ElevenLabsEmulator } from '../emulators/elevenlabs';
 import { TwilioCarrierEmulator } from '../emulators/twilio-carrier';
@@ -120,6 +120,10 @@ describeWithRedis()('two instances sharing calls through Redis', () => {
     const token = readTwiml(call.twiml.raw).parameters.token;
     expect(await (await openStart(a.base, call.callSid, token)).closed).toBe(1008);
     await a.waitForLog((l) => l.msg === 'media token refused: already used' && l.callSid === call.callSid);
+    // The webhook replayed to A, which no longer holds it as pending, is a duplicate of the call live on B: no second set-up.
+    const again = await carrier.placeCall({ ...callOpts(a), callSid: call.callSid });
+    await again.closed;
+    await a.waitForLog((l) => l.msg === 'call refused' && l.callSid === call.callSid && l.reason === 'duplicate');
     await call.hangup();
   });
 
