@@ -97,7 +97,8 @@ export function buildServer(cfg: Config, log: Logger, o: ServerOverrides = {}): 
   const isProvider = (name: unknown) => isProviderName(name, providers);
   const flags = o.router ? undefined : (o.flags ?? createFlagSource(cfg, log));
   const router = o.router ?? flagRouter(cfg, flags);
-  const admission = { cfg, log, state, registry, pending, router, connectors, tools, options: ops.outbound, directory: ops.directory, limits: ops.limits, isProvider };
+  const shared = { options: ops.outbound, directory: ops.directory, limits: ops.limits };
+  const admission = { cfg, log, state, registry, pending, router, connectors, tools, isProvider, ...shared };
   const claims = { secret: cfg.CALL_TOKEN_SECRET, log, pending, tokens: ops.tokens, options: ops.outbound, connectors, tools };
   ops.tokens.onClaimed((callSid) => pending.drop(callSid));
   const carrierDeps = {
