@@ -5,9 +5,10 @@
  * - Lean path (no ambience): each provider chunk goes out as it arrives, one `media` and one `mark`. A carrier
  *   that declares `OutboundChunking` (../carriers/types.ts; Exotel: 320-byte multiples of at least 3.2 KB, at
  *   most 100 KB, docs/protocols/exotel.md#audio-and-chunking) gets the audio re-cut: whole multiples are sent
- *   once `minBytes` has gathered, the rest of an utterance is zero-padded to a multiple and sent when the item
- *   changes or `FLUSH_MS` before the carrier would run dry; with `leadMs`, chunks go no further than that
- *   ahead of the estimated playout (one timer per call, only while audio waits).
+ *   once `minBytes` has gathered (no larger than `minBytes` where `clear` lets the playing chunk finish), the
+ *   rest of an utterance is zero-padded to a multiple and sent when the item changes or `FLUSH_MS` before the
+ *   carrier would run dry; with `leadMs`, chunks go no further than that ahead of the estimated playout (one
+ *   timer per call, only while audio waits).
  * - Ambience path (BACKGROUND_AUDIO): fixed frames (20 ms, or the carrier's minimum) with the ambience mixed
  *   under them (./ambience-mixer.ts) and a mark after each agent frame; a partial frame waits for more audio of
  *   the same item, padded with silence when the item changes or the carrier is about to run dry. While the
@@ -103,7 +104,8 @@ export class OutboundAudio {
     const c = this.o.chunking;
     if (!c) return this.dispatch(payload, AGENT, itemId);
     this.hold(payload, itemId);
-    while (this.heldBytes >= c.minBytes) this.dispatch(this.take(Math.min(this.heldBytes - (this.heldBytes % c.alignBytes), c.maxBytes)), AGENT, itemId);
+    const most = c.clearFinishesChunk ? Math.ceil(c.minBytes / c.alignBytes) * c.alignBytes : c.maxBytes;
+    while (this.heldBytes >= c.minBytes) this.dispatch(this.take(Math.min(this.heldBytes - (this.heldBytes % c.alignBytes), most)), AGENT, itemId);
     this.armFlush();
   }
 

@@ -50,6 +50,11 @@ export interface OutboundChunking {
   maxBytes: number;
   /** Ms of audio sent ahead of the estimated playout at most; none: sent as it arrives. */
   leadMs?: number;
+  /**
+   * True when the chunk playing as `clear` arrives still plays to its end: chunks are then cut no larger than
+   * `minBytes`, so a barge-in is heard within one smallest chunk.
+   */
+  clearFinishesChunk?: boolean;
 }
 
 /** Commands the session sends to the carrier. */

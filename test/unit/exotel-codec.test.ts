@@ -41,10 +41,10 @@ describe('Exotel codec', () => {
         direction: 'inbound',
         params: { carrier: 'exotel', token: 't0k' },
         format: { encoding: 'pcm16le', sampleRate: 8000 },
-        chunking: { alignBytes: 320, minBytes: 3200, maxBytes: 99_840, leadMs: 300 },
+        chunking: { alignBytes: 320, minBytes: 3200, maxBytes: 99_840, leadMs: 300, clearFinishesChunk: true },
       },
     });
-    expect(EXOTEL_CHUNKING).toEqual({ alignBytes: 320, minBytes: 3200, maxBytes: 99_840, leadMs: 300 });
+    expect(EXOTEL_CHUNKING).toEqual({ alignBytes: 320, minBytes: 3200, maxBytes: 99_840, leadMs: 300, clearFinishesChunk: true });
   });
 
   it('parses camelCase keys, numeric values, linear16 and a Hz suffix', () => {

@@ -26,13 +26,15 @@ import {
 /**
  * Exotel's outbound media rules as data: payloads in multiples of 320 bytes, at least 3.2 KB, at most 100 KB, sent at
  * about real time (an unpaced burst is reported to end the call; Exotel's samples keep ~0.9 chunk ahead, we allow 300 ms)
- * (https://developer.exotel.com/docs/agentstream/stream-voicebot-applet; docs/protocols/exotel.md#audio-and-chunking).
+ * (https://developer.exotel.com/docs/agentstream/stream-voicebot-applet; docs/protocols/exotel.md#audio-and-chunking);
+ * `clear` lets the chunk playing finish (docs/protocols/exotel.md#marks-clear-and-stop).
  */
 export const EXOTEL_CHUNKING: OutboundChunking = {
   alignBytes: EXOTEL_CHUNK_ALIGN_BYTES,
   minBytes: EXOTEL_MIN_CHUNK_BYTES,
   maxBytes: EXOTEL_MAX_CHUNK_BYTES,
   leadMs: 300,
+  clearFinishesChunk: true,
 };
 
 const bad = (reason: Extract<ParseResult, { ok: false }>['reason']): ParseResult => ({ ok: false, reason });

@@ -106,25 +106,25 @@ describe('OutboundAudio with a carrier that declares chunk rules (Exotel)', () =
   const PCM8 = { encoding: 'pcm16le', sampleRate: 8000 } as const;
   const PCM16 = { encoding: 'pcm16le', sampleRate: 16000 } as const;
 
-  it('cuts odd-sized chunks into 320-byte multiples of at least 3.2 KB, one mark each, and pads the rest when the carrier is about to run dry', () => {
+  it('cuts odd-sized chunks into 3.2 KB chunks, one mark each, and pads the rest when the carrier is about to run dry', () => {
     const r = rig(PCM8, { ...EXOTEL_CHUNKING, leadMs: undefined });
     for (let i = 0; i < 5; i++) r.out.push(Buffer.alloc(1234, 1), 'a');
-    // 6 170 bytes: once 3 702 bytes have gathered, their 320-multiple (3 520) goes out; the rest waits.
-    expect(r.kinds()).toEqual([3520, 'mark']);
+    // 6 170 bytes: one 3 200-byte chunk (as small as Exotel allows: clear lets the chunk playing finish); the rest waits.
+    expect(r.kinds()).toEqual([3200, 'mark']);
     expect(r.out.holding).toBe(true);
-    // The remainder waits until 60 ms before the 220 ms sent would have played.
-    r.clock.advance(159);
-    expect(r.kinds()).toEqual([3520, 'mark']);
+    // The remainder waits until 60 ms before the 200 ms sent would have played.
+    r.clock.advance(139);
+    expect(r.kinds()).toEqual([3200, 'mark']);
     r.clock.advance(1);
-    expect(r.kinds()).toEqual([3520, 'mark', 2880, 'mark']);
+    expect(r.kinds()).toEqual([3200, 'mark', 3200, 'mark']);
     const last = r.sent[2] as { payload: Buffer };
-    expect(last.payload.subarray(2650).every((b) => b === 0)).toBe(true); // 2 650 bytes left, zero-padded
-    expect(last.payload[2649]).toBe(1);
+    expect(last.payload.subarray(2970).every((b) => b === 0)).toBe(true); // 2 970 bytes left, zero-padded
+    expect(last.payload[2969]).toBe(1);
     expect(r.out.holding).toBe(false);
   });
 
-  it('sends the held remainder of an item before the next item, and caps a chunk at 99 840 bytes', () => {
-    const r = rig(PCM8, { ...EXOTEL_CHUNKING, leadMs: undefined });
+  it('sends the held remainder of an item before the next item; a carrier whose clear stops at once gets chunks up to its maximum', () => {
+    const r = rig(PCM8, { ...EXOTEL_CHUNKING, leadMs: undefined, clearFinishesChunk: false });
     r.out.push(Buffer.alloc(1000, 1), 'a');
     r.out.push(Buffer.alloc(200_000, 2), 'b');
     expect(r.kinds()).toEqual([1280, 'mark', 99_840, 'mark', 99_840, 'mark']);
