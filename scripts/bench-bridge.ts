@@ -10,14 +10,15 @@
  * never asserts:
  * - latency the bridge adds per frame, carrier → provider and provider → carrier, p50/p99/max (ms),
  *   from send times stamped in the audio (one monotonic clock; includes the loopback sockets and
- *   the peers' own event-loop delays);
+ *   the peers' own event-loop delays), and the p99 without the frames in flight while the receiving
+ *   peer itself stalled (a late load generator is not a slow bridge; the share left out is printed);
  * - CPU per call (% of one core; the target's whole process tree from /proc, cluster workers
  *   included), RSS per call (growth over the target's RSS after a warm-up), messages sent to the
  *   carrier per call-second, event-loop lag p99/max (the target's /metrics);
  * - set-up: CPU per call while the calls were dialled in (less the streaming they did meanwhile),
  *   webhook-answer time and webhook → greeting time, p50/p99 (ms);
  * - the peers: this generator's CPU % and event-loop lag p99, the provider's CPU %, CPU pressure.
- * A target whose worse-direction p99 passes `--stop-ms` (100) or that fails calls leaves the ramp. At the end:
+ * A target whose worse-direction p99 (stalls left out) passes `--stop-ms` (100) or that fails calls leaves the ramp. At the end:
  * the most calls per target with both directions' p99 ≤ 20 ms, the JSON (bench/results/<date>.json)
  * and the chart (bench/results/<date>.svg and bench/chart.svg).
  *
@@ -119,7 +120,7 @@ async function measure(t: Target, n: number, provider: { proc: ChildProcess }, b
   const provCpu = prov.stop();
   const own = process.cpuUsage(own0);
   const lag = await lagMs(t.base).catch(() => ({ p99: NaN, max: NaN }));
-  const inbound = (await providerStats(provider.proc)).summary();
+  const inbound = await providerStats(provider.proc);
   const { outbound, messagesIn } = carrier.take();
   const rss = treeRssKiB(t.pid);
   const calls = carrier.live;
@@ -129,8 +130,10 @@ async function measure(t: Target, n: number, provider: { proc: ChildProcess }, b
     target: t.name,
     calls,
     failed: dial.failed,
-    inboundMs: inbound,
-    outboundMs: outbound,
+    inboundMs: inbound.all,
+    outboundMs: outbound.all,
+    inboundCleanMs: inbound.clean,
+    outboundCleanMs: outbound.clean,
     cpuPct: Math.round(win.pct),
     cpuPerCallPct: calls ? Number((win.pct / calls).toFixed(3)) : NaN,
     rssMiB: r2(rss / 1024),

@@ -14,8 +14,8 @@
 import { performance } from 'node:perf_hooks';
 import twilio from 'twilio';
 import WebSocket from 'ws';
-import { GREETING_TAG, nowNs, readStampB64 } from './bench-stamp';
-import { LatencyHistogram, type LatencySummary } from './bench-stats';
+import { GREETING_TAG, readStampB64 } from './bench-stamp';
+import { DirectionLatency, type LatencySummary } from './bench-stats';
 import { MarkEcho, MediaTemplate, payloadStart } from './bench-twilio-frames';
 
 const FRAME_MS = 20;
@@ -70,8 +70,8 @@ const sid = (prefix: string) => prefix + (++sidSeq).toString(16).padStart(32, '0
 /** A pool of live bench calls against one target, sharing one pacing ticker. */
 export class BenchCarrier {
   calls: BenchCall[] = [];
-  /** Provider → carrier ms of each stamped frame received since the last `take()`. */
-  private readonly outbound = new LatencyHistogram();
+  /** Provider → carrier ms of each stamped frame received since the last `take()` (all, and without this process's stalls). */
+  private readonly outbound = new DirectionLatency();
   /** Messages the bridge sent to the carrier (media, mark, clear, …) since the last `take()`. */
   private messagesIn = 0;
   private timer?: NodeJS.Timeout;
@@ -114,9 +114,8 @@ export class BenchCarrier {
   }
 
   /** Latencies and messages received since the last call. */
-  take(): { outbound: LatencySummary; messagesIn: number } {
-    const r = { outbound: this.outbound.summary(), messagesIn: this.messagesIn };
-    this.outbound.reset();
+  take(): { outbound: { all: LatencySummary; clean: LatencySummary }; messagesIn: number } {
+    const r = { outbound: this.outbound.take(), messagesIn: this.messagesIn };
     this.messagesIn = 0;
     return r;
   }
@@ -224,7 +223,7 @@ export class BenchCarrier {
           resolve();
           return;
         }
-        this.outbound.record(Number(nowNs() - stamp.providerNs) / 1e6);
+        this.outbound.record(stamp.providerNs);
       });
     });
   }

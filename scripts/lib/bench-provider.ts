@@ -7,22 +7,23 @@
  * the real service sends; a bridge that forwards chunks as they come sends the carrier 5 per second).
  *
  * Timestamps ride in the audio (see ./bench-stamp.ts): the carrier's send time arrives in each chunk;
- * this process records arrival − send (carrier → provider through the bridge) and stamps its own send
+ * this process records arrival − send (carrier → provider through the bridge; also without the frames
+ * in flight while this process stalled, ./bench-stats.ts StallWatch) and stamps its own send
  * time into the first frame of each agent chunk. Nothing is decoded: stamps are read from and written
  * into the base64 text, and each agent chunk is a copy of a precomputed message.
- * Env: PORT (0 = any), CHUNK_FRAMES. IPC in: 'stats'; out: { ready, port } | { stats: LatencyHistogram.drain() }.
+ * Env: PORT (0 = any), CHUNK_FRAMES. IPC in: 'stats'; out: { ready, port } | { stats: { all, clean }: LatencyHistogram.drain() each }.
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { FILL, GREETING_TAG, MEDIA_TAG, nowNs, readStampB64, writeStampB64 } from './bench-stamp';
-import { LatencyHistogram } from './bench-stats';
+import { DirectionLatency } from './bench-stats';
 
 const CHUNK_FRAMES = Math.max(1, Number(process.env.CHUNK_FRAMES ?? 10));
 const FRAME_BYTES = 160;
 const TEXT = { binary: false };
 const USER_AUDIO = Buffer.from('"user_audio_chunk":"');
-const inbound = new LatencyHistogram();
+const inbound = new DirectionLatency();
 let conversations = 0;
 
 /** A precomputed `audio` event of `frames` frames of μ-law silence, and where its base64 starts. */
@@ -76,13 +77,13 @@ wss.on('connection', (ws: WebSocket) => {
     if (at < 0) return; // pong, tool results, …
     const stamp = readStampB64(data, at + USER_AUDIO.length);
     if (!stamp) return;
-    inbound.record(Number(nowNs() - stamp.carrierNs) / 1e6);
+    inbound.record(stamp.carrierNs);
     if (++frames % CHUNK_FRAMES === 0) ws.send(stamped(CHUNK, MEDIA_TAG), TEXT);
   });
 });
 
 process.on('message', (m: string) => {
-  if (m === 'stats') process.send!({ stats: inbound.drain() });
+  if (m === 'stats') process.send!({ stats: { all: inbound.all.drain(), clean: inbound.clean.drain() } });
 });
 process.on('disconnect', () => process.exit(0));
 

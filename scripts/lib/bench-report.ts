@@ -4,7 +4,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { LatencySummary } from './bench-stats';
+import { r2, type LatencySummary } from './bench-stats';
 
 /** One target measured at one step. */
 export interface TargetStep {
@@ -17,6 +17,9 @@ export interface TargetStep {
   inboundMs: LatencySummary;
   /** Provider → carrier through the bridge (ms). */
   outboundMs: LatencySummary;
+  /** The same without the frames in flight while the receiving peer (provider, generator) itself stalled (bench-stats.ts StallWatch). */
+  inboundCleanMs: LatencySummary;
+  outboundCleanMs: LatencySummary;
   /** CPU of the target's whole process tree, % of one core. */
   cpuPct: number;
   /** `cpuPct` / calls. */
@@ -57,6 +60,8 @@ const COLUMNS: [string, number][] = [
   ['target', 10],
   ['c→p p50/p99/max ms', 19],
   ['p→c p50/p99/max ms', 19],
+  ['p99 w/o stalls', 14],
+  ['stalled %', 9],
   ['CPU %/call', 10],
   ['KiB/call', 8],
   ['msg/call·s', 10],
@@ -85,6 +90,8 @@ export function row(s: TargetStep): string {
     s.target,
     lat(s.inboundMs),
     lat(s.outboundMs),
+    `${s.inboundCleanMs.p99}/${s.outboundCleanMs.p99}`,
+    stalledPct(s),
     s.cpuPerCallPct,
     s.rssPerCallKiB,
     s.carrierMsgsPerCallS,
@@ -100,8 +107,15 @@ export function row(s: TargetStep): string {
   return cells.map((c, i) => (typeof c === 'number' ? String(c).padStart(COLUMNS[i]![1]) : c.padEnd(COLUMNS[i]![1]))).join(' | ');
 }
 
-/** Worse direction's p99 (ms). */
-export const worseP99 = (s: TargetStep): number => Math.max(s.inboundMs.p99, s.outboundMs.p99);
+/** Worse direction's p99 (ms), leaving out frames in flight while the receiving peer stalled (the raw p99 for older JSON without them). */
+export const worseP99 = (s: TargetStep): number => Math.max((s.inboundCleanMs ?? s.inboundMs).p99, (s.outboundCleanMs ?? s.outboundMs).p99);
+
+/** Share of the frames left out of `worseP99` because a peer stalled (%). */
+export function stalledPct(s: TargetStep): number {
+  if (!s.inboundCleanMs || !s.outboundCleanMs) return NaN;
+  const all = s.inboundMs.frames + s.outboundMs.frames;
+  return all ? r2((100 * (all - s.inboundCleanMs.frames - s.outboundCleanMs.frames)) / all) : NaN;
+}
 
 /** Per target, the most calls measured with both directions' p99 ≤ `limitMs` and no failed call (0 when none). */
 export function capacity(steps: TargetStep[], limitMs: number): Record<string, number> {

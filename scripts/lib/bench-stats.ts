@@ -80,3 +80,64 @@ export function pct(xs: number[], p: number): number {
   const s = Float64Array.from(xs).sort();
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
 }
+
+const BASE_NS = process.hrtime.bigint();
+/** A `process.hrtime.bigint()` time (ns, any process) as ms relative to this process's start, a float. */
+export const nsToMs = (ns: bigint): number => Number(ns - BASE_NS) / 1e6;
+
+/**
+ * This process's own stalls: a 5 ms interval timer that fired more than `gapMs` after the previous
+ * one means the event loop (or the process, descheduled) was late, and any frame in flight then is
+ * measured late by the load generator itself, not by the bridge. Keeps the last 256 stalls.
+ */
+export class StallWatch {
+  private readonly from = new Float64Array(256);
+  private readonly to = new Float64Array(256);
+  private n = 0;
+  private last = nsToMs(process.hrtime.bigint());
+
+  constructor(private readonly gapMs = 10) {
+    setInterval(() => {
+      const now = nsToMs(process.hrtime.bigint());
+      if (now - this.last > this.gapMs) {
+        this.from[this.n % 256] = this.last;
+        this.to[this.n % 256] = now;
+        this.n++;
+      }
+      this.last = now;
+    }, 5).unref();
+  }
+
+  /** Whether this process stalled at some time between `sentMs` and `recvMs` (ms as `nsToMs` gives), the stall going on now included. */
+  overlaps(sentMs: number, recvMs: number): boolean {
+    if (recvMs - this.last > this.gapMs) return true; // late now, before the timer could tell
+    for (let i = this.n - 1; i >= 0 && i >= this.n - 256; i--) {
+      if (this.to[i % 256]! <= sentMs) return false; // older stalls ended before the frame left
+      if (this.from[i % 256]! < recvMs) return true;
+    }
+    return false;
+  }
+}
+
+/** Latencies of one direction, all of them and those of frames that were not in flight while this process stalled. */
+export class DirectionLatency {
+  readonly all = new LatencyHistogram();
+  readonly clean = new LatencyHistogram();
+  constructor(private readonly stalls = new StallWatch()) {}
+
+  /** Record a frame sent at `sentNs` (another process's hrtime) and received now. */
+  record(sentNs: bigint): void {
+    const recvNs = process.hrtime.bigint();
+    const ms = Number(recvNs - sentNs) / 1e6;
+    this.all.record(ms);
+    if (!this.stalls.overlaps(nsToMs(sentNs), nsToMs(recvNs))) this.clean.record(ms);
+  }
+
+  /** Both summaries; resets. */
+  take(): { all: LatencySummary; clean: LatencySummary } {
+    const r = { all: this.all.summary(), clean: this.clean.summary() };
+    this.all.reset();
+    this.clean.reset();
+    return r;
+  }
+}

@@ -8,7 +8,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import type { ForwarderOptions } from '../../bench/forwarder';
 import { processTree } from './bench-proc';
-import { LatencyHistogram } from './bench-stats';
+import { LatencyHistogram, type LatencySummary } from './bench-stats';
 
 export const ROOT = join(__dirname, '..', '..');
 export const AUTH = '0123456789abcdef0123456789abcdef';
@@ -51,15 +51,18 @@ export async function startProvider(chunkFrames: number): Promise<{ proc: ChildP
   return { proc, base: `http://127.0.0.1:${port}` };
 }
 
-/** Carrier → provider latencies recorded by the provider since the last call. */
-export function providerStats(p: ChildProcess): Promise<LatencyHistogram> {
+type Drained = ReturnType<LatencyHistogram['drain']>;
+
+/** Carrier → provider latencies recorded by the provider since the last call: all, and without its own stalls. */
+export function providerStats(p: ChildProcess): Promise<{ all: LatencySummary; clean: LatencySummary }> {
   return new Promise((resolve) => {
-    const on = (m: { stats?: { pairs: number[]; max: number } }) => {
+    const on = (m: { stats?: { all: Drained; clean: Drained } }) => {
       if (!m.stats) return;
       p.off('message', on);
-      const h = new LatencyHistogram();
-      h.merge(m.stats);
-      resolve(h);
+      const [all, clean] = [new LatencyHistogram(), new LatencyHistogram()];
+      all.merge(m.stats.all);
+      clean.merge(m.stats.clean);
+      resolve({ all: all.summary(), clean: clean.summary() });
     };
     p.on('message', on);
     p.send('stats');
