@@ -5,9 +5,9 @@
  * before it has played, or at once on `clear` (docs/protocols/twilio.md#marks-clear-and-stop;
  * https://www.twilio.com/docs/voice/media-streams/websocket-messages#send-a-clear-message;
  * docs/protocols/exotel.md#marks-clear-and-stop). Between echoes the position comes from the clock: the
- * chunk after the last echoed mark started playing at that echo (or when it was sent, if later), and
- * plays in real time, so a chunk of any length is placed to within the clock's precision, capped at its
- * duration. A generation counter in mark names makes echoes from before a barge-in recognisable, so they
+ * chunk after the last echoed mark started playing at that echo (or when the audio before it was due to
+ * end as it was sent, if later), and plays in real time, so a chunk of any length is placed to within the
+ * clock's precision, capped at its duration. A generation counter in mark names makes echoes from before a barge-in recognisable, so they
  * never count as played (docs/protocols/openai-realtime.md#barge-in-and-truncation; the same rule as
  * https://github.com/openai/openai-agents-js/blob/main/packages/agents-extensions/src/TwilioRealtimeTransport.ts).
  */
@@ -22,8 +22,8 @@ interface MarkedChunk {
   ms: number;
   /** Stream position (ms of all audio sent on the stream, ambience included) at the chunk's start. */
   pos: number;
-  /** Clock ms when its first byte was sent. */
-  sentAt: number;
+  /** Clock ms at which it was due to start when sent: after everything sent before it (ambience included). */
+  dueAt: number;
 }
 
 export class PlaybackTracker {
@@ -54,7 +54,8 @@ export class PlaybackTracker {
     this.sentMs.set(key, from + ms);
     this.currentItem = itemId;
     const name = `${this.prefix}m${++this.seq}`;
-    this.queue.push({ name, itemId, itemFromMs: from, ms, pos: this.pos, sentAt: this.now() });
+    const now = this.now();
+    this.queue.push({ name, itemId, itemFromMs: from, ms, pos: this.pos, dueAt: Math.max(now, this.playheadEnd) });
     this.advance(ms);
     return name;
   }
@@ -92,14 +93,15 @@ export class PlaybackTracker {
 
   /**
    * Ms of `itemId` the caller has heard: up to the last echoed mark, plus the clock's time into the
-   * chunk playing now (started at the last echo, or when sent if later), capped at that chunk's length.
+   * chunk playing now, capped at that chunk's length. That chunk started at the later of: the last echo plus
+   * whatever was sent between that mark and the chunk, and when it was due as it was sent (after all audio before it).
    */
   played(itemId: string | undefined): number {
     const key = itemId ?? '';
     const echoed = this.playedMs.get(key) ?? 0;
     const head = this.queue[0];
     if (!head || (head.itemId ?? '') !== key) return echoed;
-    const startedAt = Math.max(head.sentAt, this.syncAt + (head.pos - this.syncPos));
+    const startedAt = Math.max(head.dueAt, this.syncAt + (head.pos - this.syncPos));
     const into = Math.min(head.ms, Math.max(0, this.now() - startedAt));
     return Math.max(echoed, Math.round(head.itemFromMs + into));
   }

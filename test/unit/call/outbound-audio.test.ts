@@ -102,6 +102,29 @@ describe('OutboundAudio, lean path', () => {
   });
 });
 
+describe('PlaybackTracker', () => {
+  it('starts a chunk after the audio queued before it (ambience included), or when sent if the carrier ran dry', () => {
+    let now = 0;
+    const p = new PlaybackTracker(() => now);
+    p.filler(40); // ambience-only audio ahead of the agent
+    const mark = p.sent('a', 100);
+    now = 30;
+    expect(p.played('a')).toBe(0);
+    now = 60;
+    expect(p.played('a')).toBe(20);
+    expect(p.bufferedMs).toBe(80);
+    now = 1000; // played out, not echoed yet: capped at the chunk's length
+    expect(p.played('a')).toBe(100);
+    expect(p.echoed(mark)).toBe(true);
+    expect(p.bufferedMs).toBe(0);
+    now = 3000;
+    p.sent('b', 200); // the carrier ran dry long ago: plays from now
+    now = 3050;
+    expect(p.played('b')).toBe(50);
+    expect(p.played('a')).toBe(100);
+  });
+});
+
 describe('OutboundAudio with a carrier that declares chunk rules (Exotel)', () => {
   const PCM8 = { encoding: 'pcm16le', sampleRate: 8000 } as const;
   const PCM16 = { encoding: 'pcm16le', sampleRate: 16000 } as const;
