@@ -44,8 +44,14 @@ export class PlaybackTracker {
   /** The item whose audio was sent last. */
   currentItem?: string;
 
-  /** @param now the call's clock (ms); first read when audio is sent. */
-  constructor(private readonly now: () => number) {}
+  /**
+   * @param now the call's clock (ms); first read when audio is sent.
+   * @param heldBack true while agent audio waits on our side of the carrier (a re-cut remainder, paced chunks).
+   */
+  constructor(
+    private readonly now: () => number,
+    private readonly heldBack: () => boolean = () => false,
+  ) {}
 
   /** `ms` of agent audio of `itemId` went to the carrier; returns the name of the mark to send right after it. */
   sent(itemId: string | undefined, ms: number): string {
@@ -81,9 +87,9 @@ export class PlaybackTracker {
     return true;
   }
 
-  /** Marks of the current generation not yet echoed: agent audio still queued at the carrier. */
+  /** Marks of the current generation not yet echoed, plus one while agent audio is held back: agent audio still to be heard. */
   get pendingCount(): number {
-    return this.queue.length;
+    return this.queue.length + (this.heldBack() ? 1 : 0);
   }
 
   /** Ms of audio the carrier still has to play, as estimated from echoes and the clock. */

@@ -42,8 +42,11 @@ export class CallSession implements LiveCall {
   private readonly record: CallRecord;
   private readonly transcript = new Transcript((turn) => this.persist?.turn(turn));
   private readonly persist?: CallPersister;
-  /** The one owner of marks and of what the caller heard (its clock is read lazily: `clock` is set in the constructor). */
-  private readonly playback = new PlaybackTracker(() => this.clock.now());
+  /** The one owner of marks and of what the caller heard (clock and outbound are read lazily: both are set in the constructor). */
+  private readonly playback = new PlaybackTracker(
+    () => this.clock.now(),
+    () => this.outbound.holding,
+  );
   private readonly outbound: OutboundAudio;
   private readonly carrierFormat: AudioFormat;
   private readonly clock: Clock;
@@ -150,7 +153,7 @@ export class CallSession implements LiveCall {
         break;
       case 'mark':
         this.outbound.echoed(ev.name);
-        if (this.playback.pendingCount === 0 && !this.outbound.holding) this.end.playedOut();
+        if (this.playback.pendingCount === 0) this.end.playedOut();
         break;
       case 'dtmf':
         this.record.counters.dtmf.push(ev.digit);
@@ -265,7 +268,7 @@ export class CallSession implements LiveCall {
   /** Barge-in: `clear` goes out before anything else, so the caller stops hearing the agent at once. */
   private interruption(): void {
     this.userSpeechAt.push(this.nowMs());
-    if (this.playback.pendingCount === 0 && !this.outbound.holding) return; // nothing playing: the caller simply started a turn
+    if (this.playback.pendingCount === 0) return; // nothing playing: the caller simply started a turn
     const { itemId: item, playedMs: played } = this.outbound.clear();
     if (item !== undefined) {
       this.interruptedItems.add(item);

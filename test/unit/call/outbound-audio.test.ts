@@ -46,8 +46,8 @@ function manualClock() {
 function rig(format: { encoding: 'mulaw' | 'pcm16le'; sampleRate: 8000 | 16000 }, chunking?: OutboundChunking) {
   const clock = manualClock();
   const sent: CarrierCommand[] = [];
-  const playback = new PlaybackTracker(clock.now);
-  const out = new OutboundAudio({ format, send: (c) => sent.push(c), playback, chunking, timers: clock });
+  const playback: PlaybackTracker = new PlaybackTracker(clock.now, () => out.holding);
+  const out: OutboundAudio = new OutboundAudio({ format, send: (c) => sent.push(c), playback, chunking, timers: clock });
   const kinds = () => sent.map((c) => (c.type === 'audio' ? c.payload.length : c.type === 'mark' ? 'mark' : 'clear'));
   const marks = () => sent.flatMap((c) => (c.type === 'mark' ? [c.name] : []));
   return { clock, sent, playback, out, kinds, marks };
@@ -135,6 +135,7 @@ describe('OutboundAudio with a carrier that declares chunk rules (Exotel)', () =
     // 6 170 bytes: one 3 200-byte chunk (as small as Exotel allows: clear lets the chunk playing finish); the rest waits.
     expect(r.kinds()).toEqual([3200, 'mark']);
     expect(r.out.holding).toBe(true);
+    expect(r.playback.pendingCount).toBe(2); // one chunk at the carrier, and the held remainder still to be heard
     // The remainder waits until 60 ms before the 200 ms sent would have played.
     r.clock.advance(139);
     expect(r.kinds()).toEqual([3200, 'mark']);
@@ -144,6 +145,8 @@ describe('OutboundAudio with a carrier that declares chunk rules (Exotel)', () =
     expect(last.payload.subarray(2970).every((b) => b === 0)).toBe(true); // 2 970 bytes left, zero-padded
     expect(last.payload[2969]).toBe(1);
     expect(r.out.holding).toBe(false);
+    r.out.echoed(r.marks()[1]!);
+    expect(r.playback.pendingCount).toBe(0); // echoes come in order: the second covers the first
   });
 
   it('sends the held remainder of an item before the next item; a carrier whose clear stops at once gets chunks up to its maximum', () => {
