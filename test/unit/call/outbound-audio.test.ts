@@ -4,6 +4,8 @@
  * a carrier's declared chunk rules (Exotel's, docs/protocols/exotel.md#audio-and-chunking) re-cut and pace them;
  * what the caller heard comes from mark echoes plus the clock.
  */
+import { join } from 'node:path';
+import { loadAmbience } from '../../../src/audio/ambience';
 import { OutboundAudio } from '../../../src/call/outbound-audio';
 import { PlaybackTracker } from '../../../src/call/playback';
 import { EXOTEL_CHUNKING } from '../../../src/carriers/exotel/codec';
@@ -175,5 +177,39 @@ describe('OutboundAudio with a carrier that declares chunk rules (Exotel)', () =
     expect(audio()).toBe(9);
     expect(r.out.holding).toBe(false);
     expect(r.clock.pending).toBe(0);
+  });
+});
+
+describe('OutboundAudio with ambience on a carrier that declares chunk rules', () => {
+  it('frames agent audio and ambience in the carrier’s smallest chunk, a 320-byte multiple, paced to its lead', () => {
+    const clock = manualClock();
+    const sent: CarrierCommand[] = [];
+    let tick: (() => void) | undefined;
+    const ticker = { add: (fn: () => void) => void (tick = fn), remove: () => (tick = undefined) };
+    const out = new OutboundAudio({
+      format: { encoding: 'pcm16le', sampleRate: 8000 },
+      send: (c) => sent.push(c),
+      playback: new PlaybackTracker(clock.now),
+      chunking: EXOTEL_CHUNKING,
+      ambience: loadAmbience(join(__dirname, '../../../assets/ambience/office-murmur-16k.wav'), -20),
+      ticker,
+      timers: clock,
+    });
+    expect(out.frameBytes).toBe(3200);
+    tick!(); // idle: one ambience frame (200 ms at 8 kHz) fills the 40 ms lead
+    out.push(Buffer.alloc(8000, 0), 'a'); // 500 ms of agent audio: two whole frames, 100 ms held
+    const audio = () => sent.filter((c) => c.type === 'audio').map((c) => (c as { payload: Buffer }).payload.length);
+    const marks = () => sent.filter((c) => c.type === 'mark').length;
+    expect(audio()).toEqual([3200, 3200]); // the second agent frame waits: 400 ms would be over the 300 ms lead
+    expect(marks()).toBe(1);
+    clock.advance(100);
+    expect(audio()).toEqual([3200, 3200, 3200]);
+    expect(marks()).toBe(2);
+    clock.advance(500); // the carrier is about to run dry: the held 100 ms is padded into a frame
+    tick!();
+    expect(audio()).toEqual([3200, 3200, 3200, 3200]);
+    expect(marks()).toBe(3);
+    out.close();
+    expect(tick).toBeUndefined();
   });
 });
