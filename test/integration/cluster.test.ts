@@ -115,6 +115,12 @@ describeWithRedis()('two instances sharing calls through Redis', () => {
     await call.waitFor('media', 20_000);
     const started = await b.waitForLog((l) => l.msg === 'media stream admitted by its token alone: provider set-up starts here' && l.callSid === call.callSid);
     expect(started.provider).toBe('elevenlabs');
+    // What landing elsewhere costs: provider ready after `start` here (own signed URL) against a call streaming where it was answered (prefetched).
+    const local = await callTo(a);
+    await local.waitFor('media', 20_000);
+    const readyMs = async (s: ServerProcess, sid: string) => (await s.waitForLog((l) => l.msg === 'provider ready' && l.callSid === sid)).ms as number;
+    console.log(`provider ready after start: ${await readyMs(a, local.callSid)} ms prefetched, ${await readyMs(b, call.callSid)} ms on another instance`);
+    await local.hangup();
     await a.waitForLog((l) => l.msg === 'call admitted' && l.callSid === call.callSid);
     // The same start (same token) replayed on A, which answered the webhook, is refused: a token admits one stream.
     const token = readTwiml(call.twiml.raw).parameters.token;

@@ -137,8 +137,10 @@ describeWithRedis(needs || process.env.CI === 'true' ? redisAnswers() : false)('
       // The others were still talking: the caller's speech reached the provider and the agent answered.
       await Promise.all(calls.filter((c) => !twilioCalls.includes(c as never)).map(hangup));
       await eventually('every call ended everywhere', async () => ((await active()).length === 0 ? true : undefined), 60_000);
-      const ended = procs.flatMap((p) => p.logs.filter((l) => l.msg === 'call ended' && sids.includes(l.callSid as string)));
-      expect(new Set(ended.map((l) => l.callSid)).size).toBe(60);
+      const endedLines = () => procs.flatMap((p) => p.logs.filter((l) => l.msg === 'call ended' && sids.includes(l.callSid as string)));
+      const ended = await eventually('60 calls logged as ended', async () =>
+        new Set(endedLines().map((l) => l.callSid)).size === 60 ? endedLines() : undefined,
+      );
       expect(ended.filter((l) => l.status !== 'completed')).toEqual([]);
       const rows = await eventually(
         'all 60 rows ended in the shared store',
@@ -152,6 +154,12 @@ describeWithRedis(needs || process.env.CI === 'true' ? redisAnswers() : false)('
         throw new Error(`${err.message}: ${JSON.stringify(r.rows.filter((x: { status: string }) => x.status !== 'completed'))} of ${r.rows.length}`);
       });
       expect(rows.filter((x: { status: string }) => x.status !== 'completed')).toEqual([]);
+      // What landing on another instance costs: provider ready (ms after `start`) with and without the answering instance's prefetch.
+      const ready = await pg.sql.query("select call_sid, (metrics->>'providerReadyMs')::float as ms from calls where call_sid = any($1)", [sids]);
+      const away = new Set(elsewhere.map((l) => l.callSid));
+      const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
+      const ms = (far: boolean) => ready.rows.filter((r: { call_sid: string }) => away.has(r.call_sid) === far).map((r: { ms: number }) => r.ms);
+      console.log(`provider ready after start, median ms: socket on the answering instance ${median(ms(false)) ?? 'n/a'}, elsewhere ${median(ms(true))}`);
     });
 
     it('kill -9 of one instance drops only its calls; their rows are completed once it is back', async () => {
