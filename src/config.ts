@@ -4,6 +4,7 @@
  * variable naming it and what it expects.
  */
 import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { loadAmbience, type AmbienceSource } from './audio/ambience';
 import { businessProblems, businessVars } from './business/config';
@@ -27,6 +28,8 @@ const Env = z.object({
     blank,
     z.string({ error: 'required: a secret of at least 16 characters for the admin API' }).min(16, 'expected at least 16 characters'),
   ),
+  /** Worker processes of this instance (node:cluster), sharing PORT; default: the cores available to the process. 1 = no primary process. */
+  WEB_CONCURRENCY: z.preprocess(blank, z.coerce.number().int().min(1).max(64).default(availableParallelism())),
   /** Key of the self-verifying media tokens (HMAC-SHA256): the same on every process and instance of a deployment. */
   CALL_TOKEN_SECRET: z.preprocess(
     blank,

@@ -1,8 +1,11 @@
 /**
  * Process entry: load `.env` and config (a bad value stops start-up with one line per variable),
  * warn loudly about unsafe settings (config.ts `startupWarnings`: EXOTEL_WEBHOOK_TOKEN unset on a public PUBLIC_URL),
- * build the server, listen on PORT, drain on SIGTERM/SIGINT (app/drain.ts) and exit 0.
+ * build the server, listen on PORT, drain on SIGTERM/SIGINT (app/drain.ts) and exit 0. With
+ * WEB_CONCURRENCY > 1 this process becomes the primary (cluster/primary.ts) and forks that many workers
+ * running this same file, each a server on the shared PORT.
  */
+import cluster from 'node:cluster';
 import type { AddressInfo } from 'node:net';
 import { buildServer } from './app/build-server';
 import { drainServer } from './app/drain';
@@ -10,6 +13,8 @@ import { ConfigError, loadConfig, loadDotEnv, startupWarnings, type Config } fro
 import { createLogger } from './observability/logger';
 import { createMetrics } from './observability/metrics';
 import { defaultProvider } from './providers/routing';
+import { runPrimary } from './cluster/primary';
+import { connectPrimary } from './cluster/worker-link';
 
 function main(): void {
   loadDotEnv();
@@ -24,11 +29,17 @@ function main(): void {
     throw err;
   }
   const log = createLogger(cfg.LOG_LEVEL);
-  for (const warning of startupWarnings(cfg)) log.warn(`SECURITY: ${warning}`);
-  const srv = buildServer(cfg, log, { metrics: createMetrics(true) });
+  if (cluster.isPrimary && cfg.WEB_CONCURRENCY > 1) {
+    for (const warning of startupWarnings(cfg)) log.warn(`SECURITY: ${warning}`);
+    return runPrimary(cfg, log);
+  }
+  const primary = cluster.isWorker ? connectPrimary() : undefined;
+  if (!primary) for (const warning of startupWarnings(cfg)) log.warn(`SECURITY: ${warning}`);
+  const srv = buildServer(cfg, log, { metrics: createMetrics(true), primary });
   srv.server.listen(cfg.PORT, () => {
     const port = (srv.server.address() as AddressInfo).port;
-    log.info({ port, publicUrl: cfg.PUBLIC_URL, provider: defaultProvider(cfg), instanceId: srv.ops.directory.instanceId }, 'callbridge listening');
+    const worker = cluster.worker?.id;
+    log.info({ port, publicUrl: cfg.PUBLIC_URL, provider: defaultProvider(cfg), instanceId: srv.ops.directory.instanceId, worker }, 'callbridge listening');
   });
 
   let stopping = false;

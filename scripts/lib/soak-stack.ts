@@ -85,6 +85,7 @@ export async function startSoakStack(o: { speed: number; maxCalls: number }): Pr
     PUBLIC_URL: SOAK_PUBLIC_URL,
     ADMIN_API_KEY: SOAK_ADMIN_KEY,
     CALL_TOKEN_SECRET: 'soak-call-token-secret-0123456789',
+    WEB_CONCURRENCY: '1',
     LOG_LEVEL: 'info', // start-up waits for the `callbridge listening` line; `trimLogs` keeps warnings and errors only
     TWILIO_ACCOUNT_SID: SOAK_ACCOUNT_SID,
     TWILIO_AUTH_TOKEN: SOAK_AUTH_TOKEN,

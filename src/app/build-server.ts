@@ -8,6 +8,8 @@ import { createBusiness, type Business } from '../business';
 import { PendingCalls } from '../call/pending';
 import type { AudioFormat } from '../audio/format';
 import { claimCall } from './call-claim';
+import type { IpcPeer } from '../cluster/ipc';
+import { joinInstance } from '../cluster/worker-link';
 import { CallRegistry } from '../call/registry';
 import { flagRouter, type Router as CallRouter } from '../call/router';
 import { ToolRegistry } from '../call/tools';
@@ -54,6 +56,8 @@ export interface ServerOverrides {
   store?: Store;
   /** Time and timers of calls and provider legs (default: the process clock). */
   clock?: Clock;
+  /** This process is one worker of several (WEB_CONCURRENCY): its channel to the primary (src/cluster/primary.ts). */
+  primary?: IpcPeer;
   /** How provider legs open their sockets (default: `ws`). */
   openSocket?: OpenSocket;
 }
@@ -78,7 +82,8 @@ export interface CallbridgeServer {
 
 export function buildServer(cfg: Config, log: Logger, o: ServerOverrides = {}): CallbridgeServer {
   const metrics = o.metrics ?? createMetrics();
-  const store = o.store ?? createStore(cfg, log, metrics);
+  const remoteStore = o.primary && ((method: string, args: unknown[]) => o.primary!.call('store', [method, args]));
+  const store = o.store ?? createStore(cfg, log, metrics, remoteStore);
   const providers = o.providers ?? PROVIDERS;
   const state: ServerState = {
     draining: false,
@@ -88,8 +93,9 @@ export function buildServer(cfg: Config, log: Logger, o: ServerOverrides = {}): 
     ],
   };
   const registry = new CallRegistry();
-  const ops = createOperations(cfg, log, metrics, registry);
+  const ops = createOperations(cfg, log, metrics, registry, o.primary);
   const pending = new PendingCalls(cfg.PENDING_CALL_TTL_S * 1000);
+  const instance = o.primary ? joinInstance(o.primary, registry, pending, metrics.registry) : undefined;
   const tools = o.tools ?? new ToolRegistry();
   const business = createBusiness(cfg, store, log);
   for (const t of business.tools) tools.register(t);
@@ -97,7 +103,7 @@ export function buildServer(cfg: Config, log: Logger, o: ServerOverrides = {}): 
   const isProvider = (name: unknown) => isProviderName(name, providers);
   const flags = o.router ? undefined : (o.flags ?? createFlagSource(cfg, log));
   const router = o.router ?? flagRouter(cfg, flags);
-  const shared = { options: ops.outbound, directory: ops.directory, limits: ops.limits };
+  const shared = { options: ops.outbound, directory: ops.directory, limits: ops.limits, elsewhere: instance?.elsewhere };
   const admission = { cfg, log, state, registry, pending, router, connectors, tools, isProvider, ...shared };
   const claims = { secret: cfg.CALL_TOKEN_SECRET, log, pending, tokens: ops.tokens, options: ops.outbound, connectors, tools };
   ops.tokens.onClaimed((callSid) => pending.drop(callSid));
@@ -119,7 +125,7 @@ export function buildServer(cfg: Config, log: Logger, o: ServerOverrides = {}): 
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', true);
-  app.use(probesRouter(state, metrics, () => registry.size));
+  app.use(probesRouter(state, metrics, () => registry.size, instance?.metricsText));
   app.use(httpInflightLimit(cfg.MAX_HTTP_INFLIGHT_PER_IP, metrics));
   for (const c of carriers.values()) app.use(c.routes);
   recordUnbridgedCalls(ops.book, store, registry, cfg, log);

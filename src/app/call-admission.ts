@@ -42,6 +42,8 @@ export interface AdmissionDeps {
   directory?: Pick<CallDirectory, 'findLive'>;
   /** Prompt overrides of admitted calls, by `call:<callSid>` (shared across instances with REDIS_URL). */
   options: OutboundOptionsStore;
+  /** Live and pending calls of this instance's other worker processes (WEB_CONCURRENCY), counted in the limits. */
+  elsewhere?: () => { live: number; pending: number };
   /** Daily budget and refusal counting (absent in narrow unit set-ups). */
   limits?: AdmissionLimits;
 }
@@ -90,12 +92,14 @@ export async function admitCall(deps: AdmissionDeps, req: AdmitRequest): Promise
     deps.limits?.refused(req.carrier, 'duplicate');
     return { ok: false, reason: 'duplicate' };
   }
-  const pending = deps.pending.size;
+  const others = deps.elsewhere?.() ?? { live: 0, pending: 0 };
+  const pending = deps.pending.size + others.pending;
+  const live = deps.registry.size + others.live;
   const refusal: RefusalReason | undefined = deps.state.draining
     ? 'draining'
     : pending >= deps.cfg.MAX_PENDING_CALLS
       ? 'pending_limit'
-      : deps.registry.size + pending >= deps.cfg.MAX_CONCURRENT_CALLS
+      : live + pending >= deps.cfg.MAX_CONCURRENT_CALLS
         ? 'busy'
         : deps.limits?.overBudget()
           ? 'budget'

@@ -5,7 +5,9 @@
  * carriers' status-callback book.
  */
 import type { CallRegistry } from '../call/registry';
-import { LocalCallDirectory, MemoryOutboundOptions, MemoryTokenLedger } from '../cluster/local-directory';
+import type { IpcPeer } from '../cluster/ipc';
+import { LocalCallDirectory, MemoryOutboundOptions, MemoryTokenLedger, newInstanceId } from '../cluster/local-directory';
+import { WorkerDirectory } from '../cluster/worker-link';
 import { RedisCallDirectory } from '../cluster/redis-directory';
 import type { CallDirectory, OutboundOptionsStore, TokenLedger } from '../cluster/types';
 import type { Config } from '../config';
@@ -28,7 +30,8 @@ export interface Operations {
   close(): Promise<void>;
 }
 
-export function createOperations(cfg: Config, log: Logger, metrics: Metrics, registry: CallRegistry): Operations {
+/** @param primary a cluster worker's channel to its primary: without REDIS_URL, the instance's calls, tokens and options are kept there. */
+export function createOperations(cfg: Config, log: Logger, metrics: Metrics, registry: CallRegistry, primary?: IpcPeer): Operations {
   let directory: CallDirectory;
   let outbound: OutboundOptionsStore;
   let tokens: TokenLedger;
@@ -38,6 +41,11 @@ export function createOperations(cfg: Config, log: Logger, metrics: Metrics, reg
     directory = shared;
     outbound = shared;
     tokens = shared;
+  } else if (primary) {
+    const viaPrimary = new WorkerDirectory(primary, registry, newInstanceId());
+    directory = viaPrimary;
+    outbound = viaPrimary;
+    tokens = viaPrimary;
   } else {
     directory = new LocalCallDirectory(registry);
     outbound = new MemoryOutboundOptions();

@@ -50,7 +50,8 @@ async function runChecks(checks: ReadinessCheck[]): Promise<Record<string, strin
   return problems;
 }
 
-export function probesRouter(state: ServerState, metrics: Metrics, activeCalls: () => number): Router {
+/** @param metricsText the instance's metrics when this is one worker of several (summed by the primary); default: this process's registry. */
+export function probesRouter(state: ServerState, metrics: Metrics, activeCalls: () => number, metricsText?: () => Promise<string>): Router {
   const r = Router();
   r.get('/health', (_req, res) => {
     res.json({ status: 'ok', activeCalls: activeCalls(), uptimeS: Math.round(process.uptime()) });
@@ -65,7 +66,7 @@ export function probesRouter(state: ServerState, metrics: Metrics, activeCalls: 
     else res.json({ status: 'ready' });
   });
   r.get('/metrics', async (_req, res) => {
-    res.set('Content-Type', metrics.registry.contentType).send(await metrics.registry.metrics());
+    res.set('Content-Type', metrics.registry.contentType).send(await (metricsText ?? (() => metrics.registry.metrics()))());
   });
   return r;
 }

@@ -26,6 +26,8 @@ export interface PendingCall extends CallIdentity {
 
 export class PendingCalls {
   private readonly calls = new Map<string, PendingCall>();
+  /** Called after a call is added, taken or dropped (a cluster worker reports its load to the primary). */
+  onChange?: () => void;
   private readonly timer: NodeJS.Timeout;
 
   /**
@@ -42,6 +44,7 @@ export class PendingCalls {
 
   add(call: PendingCall): void {
     this.calls.set(call.callSid, call);
+    this.onChange?.();
   }
 
   /** The pending call `callSid` while inside its socket deadline, without taking it (a repeated webhook). */
@@ -62,13 +65,13 @@ export class PendingCalls {
    */
   take(callSid: string): PendingCall | undefined {
     const call = this.get(callSid);
-    this.calls.delete(callSid);
+    if (this.calls.delete(callSid)) this.onChange?.();
     return call;
   }
 
   /** Forget `callSid`: its socket was claimed by another process or instance. */
   drop(callSid: string): void {
-    this.calls.delete(callSid);
+    if (this.calls.delete(callSid)) this.onChange?.();
   }
 
   private expired(c: PendingCall): boolean {

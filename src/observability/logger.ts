@@ -40,7 +40,7 @@ export const REDACT_PATHS = [
 
 /** Root logger at `level`; `dest` lets tests capture or silence output (no worker transports). */
 export function createLogger(level: string, dest?: DestinationStream): Logger {
-  return pino({ level, base: { svc: 'callbridge' }, redact: { paths: REDACT_PATHS, remove: true } }, dest);
+  return pino({ level, base: { svc: 'callbridge', pid: process.pid }, redact: { paths: REDACT_PATHS, remove: true } }, dest);
 }
 
 /** A logger that discards everything (unit tests, emulators). */

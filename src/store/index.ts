@@ -9,6 +9,7 @@ import type { Config } from '../config';
 import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
 import { EmbeddedStore } from './embedded-store';
+import { ipcBackend } from './ipc-backend';
 import { JournaledStore } from './store';
 import { SupabaseStore } from './supabase-store';
 import type { Store } from './types';
@@ -20,14 +21,24 @@ export type StoreConfig = Pick<Config, 'SUPABASE_URL' | 'SUPABASE_SERVICE_ROLE_K
 
 /**
  * @param metrics when given, each retried write counts in `callbridge_store_retries_total`.
+ * @param remote a cluster worker's channel to the primary holding the embedded database (no SUPABASE_URL, WEB_CONCURRENCY > 1).
  * @throws Error when SUPABASE_URL is set without SUPABASE_SERVICE_ROLE_KEY (loadConfig refuses it first).
  */
-export function createStore(cfg: StoreConfig, log: Logger, metrics?: Pick<Metrics, 'storeRetriesTotal'>): Store & { readonly pending: number } {
+export function createStore(
+  cfg: StoreConfig,
+  log: Logger,
+  metrics?: Pick<Metrics, 'storeRetriesTotal'>,
+  remote?: (method: string, args: unknown[]) => Promise<unknown>,
+): Store & { readonly pending: number } {
   const onRetry = () => metrics?.storeRetriesTotal.inc();
   if (cfg.SUPABASE_URL) {
     if (!cfg.SUPABASE_SERVICE_ROLE_KEY) throw new Error('SUPABASE_SERVICE_ROLE_KEY: required when SUPABASE_URL is set');
     log.info({ url: cfg.SUPABASE_URL }, 'store: Supabase');
     return new JournaledStore(new SupabaseStore(cfg.SUPABASE_URL, cfg.SUPABASE_SERVICE_ROLE_KEY), { dataDir: cfg.DATA_DIR, log, onRetry });
+  }
+  if (remote) {
+    log.info({ dataDir: cfg.DATA_DIR }, "store: embedded PostgreSQL (PGlite) held by the instance's primary process");
+    return new JournaledStore(ipcBackend(remote), { dataDir: cfg.DATA_DIR, log, onRetry });
   }
   log.info({ dataDir: cfg.DATA_DIR }, 'store: embedded PostgreSQL (PGlite); set SUPABASE_URL to use Supabase');
   const embedded = new EmbeddedStore(cfg.DATA_DIR);

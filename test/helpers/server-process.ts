@@ -36,6 +36,8 @@ export function baseServerEnv(publicUrl: string): Record<string, string> {
     PUBLIC_URL: publicUrl,
     ADMIN_API_KEY: TEST_ADMIN_KEY,
     CALL_TOKEN_SECRET: TEST_CALL_TOKEN_SECRET,
+    // One process per instance unless a test asks for workers (the default is one per core).
+    WEB_CONCURRENCY: '1',
     LOG_LEVEL: 'info',
     TWILIO_ACCOUNT_SID: TEST_ACCOUNT_SID,
     TWILIO_AUTH_TOKEN: TEST_AUTH_TOKEN,

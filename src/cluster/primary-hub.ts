@@ -1,0 +1,125 @@
+/**
+ * What the primary process keeps for its workers (WEB_CONCURRENCY > 1), so that the instance behaves
+ * as one whatever worker a request lands on:
+ * - live calls of every worker (published by the worker holding them) and control requests forwarded
+ *   to that worker, unless REDIS_URL shares them deployment-wide (then workers use Redis directly);
+ * - used media tokens and call options (same: only without REDIS_URL);
+ * - each worker's live and pending call counts, broadcast as totals so MAX_CONCURRENT_CALLS and
+ *   MAX_PENDING_CALLS count the instance;
+ * - `/metrics` of the instance: every worker's registry as JSON, summed with prom-client's
+ *   AggregatorRegistry (https://github.com/siimon/prom-client#usage-with-nodejss-cluster-module);
+ * - the embedded store's database (PGlite is one process's), served to the workers' journaled stores.
+ */
+import { AggregatorRegistry } from 'prom-client';
+import type { Backend } from '../store/backend';
+import type { IpcPeer } from './ipc';
+import { OUTBOUND_OPTIONS_TTL_MS } from './local-directory';
+import type { ControlResult, LiveCallInfo, OutboundOptions } from './types';
+
+/** Live and answered-not-streaming calls of one worker. */
+export interface WorkerLoad {
+  live: number;
+  pending: number;
+}
+
+/** A control request the hub forwards to the worker holding the call. */
+export interface ControlRequest {
+  op: 'hangup' | 'transfer';
+  callSid: string;
+  to?: string;
+  reason: string;
+}
+
+export class PrimaryHub {
+  private readonly peers = new Map<number, IpcPeer>();
+  private readonly calls = new Map<string, { info: LiveCallInfo; worker: number }>();
+  private readonly options = new Map<string, { opts: OutboundOptions; expires: number }>();
+  private readonly tokens = new Map<string, number>();
+  private readonly loads = new Map<number, WorkerLoad>();
+
+  /** @param store the embedded database when the workers have no Supabase; undefined otherwise. */
+  constructor(private readonly store?: Backend) {}
+
+  /** Serve worker `id` on `peer`. */
+  attach(id: number, peer: IpcPeer): void {
+    this.peers.set(id, peer);
+    peer.handle('dir.publish', (info: LiveCallInfo) => void this.calls.set(info.callSid, { info, worker: id }));
+    peer.handle('dir.remove', (callSid: string) => void this.calls.delete(callSid));
+    peer.handle('dir.active', () => [...this.calls.values()].map((c) => c.info));
+    peer.handle('dir.find', (callSid: string) => this.calls.get(callSid)?.info ?? null);
+    peer.handle('dir.control', (req: ControlRequest) => this.control(req));
+    peer.handle('opts.put', (key: string, opts: OutboundOptions) => this.putOptions(key, opts));
+    peer.handle('opts.take', (key: string) => this.takeOptions(key));
+    peer.handle('tok.claim', (callSid: string, ttlMs: number) => this.claim(id, callSid, ttlMs));
+    peer.handle('load.report', (load: WorkerLoad) => this.report(id, load));
+    peer.handle('metrics', () => this.metrics());
+    if (this.store) {
+      const store = this.store as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>;
+      peer.handle('store', (method: string, args: unknown[]) => {
+        if (method === 'close' || typeof store[method] !== 'function') throw new Error(`store method ${method} is not served`);
+        return store[method]!.apply(this.store, args);
+      });
+    }
+  }
+
+  /** Worker `id` is gone: its calls are no longer live, its load no longer counts. */
+  detach(id: number): string[] {
+    this.peers.get(id)?.close(`worker ${id} exited`);
+    this.peers.delete(id);
+    const lost: string[] = [];
+    for (const [sid, c] of this.calls) {
+      if (c.worker !== id) continue;
+      this.calls.delete(sid);
+      lost.push(sid);
+    }
+    this.loads.delete(id);
+    this.broadcastLoad();
+    return lost;
+  }
+
+  private async control(req: ControlRequest): Promise<ControlResult> {
+    const held = this.calls.get(req.callSid);
+    const peer = held && this.peers.get(held.worker);
+    if (!peer) return { ok: false, reason: 'not_found' };
+    return peer.call<ControlResult>('control', [req], 5_000).catch((err: Error) => ({ ok: false, reason: 'failed', message: err.message }));
+  }
+
+  private putOptions(key: string, opts: OutboundOptions): void {
+    const now = Date.now();
+    for (const [k, v] of this.options) if (v.expires < now) this.options.delete(k);
+    this.options.set(key, { opts, expires: now + OUTBOUND_OPTIONS_TTL_MS });
+  }
+
+  private takeOptions(key: string): OutboundOptions | null {
+    const hit = this.options.get(key);
+    this.options.delete(key);
+    return hit && hit.expires >= Date.now() ? hit.opts : null;
+  }
+
+  /** First claim of a token on the instance wins; the other workers hear of it (their pending copy goes). */
+  private claim(worker: number, callSid: string, ttlMs: number): boolean {
+    const now = Date.now();
+    for (const [k, until] of this.tokens) if (until < now) this.tokens.delete(k);
+    if (this.tokens.has(callSid)) return false;
+    this.tokens.set(callSid, now + Math.max(ttlMs, 0));
+    for (const [id, peer] of this.peers) if (id !== worker) peer.emit('claimed', callSid);
+    return true;
+  }
+
+  private report(worker: number, load: WorkerLoad): void {
+    this.loads.set(worker, load);
+    this.broadcastLoad();
+  }
+
+  /** Every worker learns the others' load: `{[workerId]: WorkerLoad}`. */
+  private broadcastLoad(): void {
+    const all = Object.fromEntries(this.loads);
+    for (const peer of this.peers.values()) peer.emit('load', all);
+  }
+
+  /** The instance's metrics in the Prometheus text format: every worker's, summed. */
+  private async metrics(): Promise<string> {
+    const parts = await Promise.all([...this.peers.values()].map((p) => p.call<object[]>('metrics.json', [], 5_000).catch(() => [] as object[])));
+    return AggregatorRegistry.aggregate(parts as Parameters<typeof AggregatorRegistry.aggregate>[0]).metrics();
+  }
+}
