@@ -45,7 +45,11 @@ describe('CallbridgeError', () => {
     expect(err).toBeInstanceOf(ConfigError);
     expect(err).toBeInstanceOf(CallbridgeError);
     expect(err).toMatchObject({ name: 'ConfigError', code: 'CB_CONFIG', category: 'application', retryable: false });
-    expect((err as ConfigError).problems).toEqual([expect.stringMatching(/^PUBLIC_URL: /), expect.stringMatching(/^ADMIN_API_KEY: /)]);
+    expect((err as ConfigError).problems).toEqual([
+      expect.stringMatching(/^PUBLIC_URL: /),
+      expect.stringMatching(/^ADMIN_API_KEY: /),
+      expect.stringMatching(/^CALL_TOKEN_SECRET: required/),
+    ]);
     expect((err as Error).message).toBe((err as ConfigError).problems.join('\n'));
   });
 });
