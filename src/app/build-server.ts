@@ -80,6 +80,15 @@ export interface CallbridgeServer {
   close(): Promise<void>;
 }
 
+/** The `source` label of a refused request: the route family it was meant for. */
+function requestSource(req: express.Request): string {
+  const p = req.path;
+  if (p.startsWith('/api')) return 'admin_api';
+  if (p.startsWith('/webhooks/elevenlabs')) return 'post_call';
+  const carrier = /^\/webhooks\/(\w+)\//.exec(p)?.[1] ?? (p === '/inbound' || p === '/outbound' ? String(req.query.carrier ?? DEFAULT_CARRIER) : undefined);
+  return carrier ? `${carrier.replace(/\W+/g, '_').slice(0, 32)}_webhook` : 'http';
+}
+
 export function buildServer(cfg: Config, log: Logger, o: ServerOverrides = {}): CallbridgeServer {
   const metrics = o.metrics ?? createMetrics();
   const remoteStore = o.primary && ((method: string, args: unknown[]) => o.primary!.call('store', [method, args]));
@@ -160,9 +169,15 @@ export function buildServer(cfg: Config, log: Logger, o: ServerOverrides = {}): 
   app.use((_req, res) => {
     res.status(404).json({ error: 'not_found' });
   });
-  app.use((err: Error & { status?: number }, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
+  app.use((err: Error & { status?: number; type?: string }, req: express.Request, res: express.Response, _next: express.NextFunction) => {
     const status = err.status && err.status >= 400 && err.status < 600 ? err.status : 500;
     if (status >= 500) log.error({ err: err.message }, 'request failed');
+    else {
+      // A body the parser refused (malformed JSON or form, too large, bad charset: body-parser's `type`), counted per route family.
+      const reason = (err.type ?? 'bad_request').replace(/\W+/g, '_');
+      metrics.badMessagesTotal.inc({ source: requestSource(req), reason });
+      log.warn({ path: req.path, status, reason }, 'request body refused');
+    }
     res.status(status).json({ error: status >= 500 ? 'internal_error' : 'bad_request', message: err.message });
   });
 

@@ -1,7 +1,7 @@
 /**
  * Hostile HTTP through the real server: the ElevenLabs post-call webhook (forged, tampered, stale and
  * future timestamps, replayed signatures), body size limits on every route that reads a body (413,
- * never 5xx), and the admin API's brute-force guard (429 + Retry-After per client address).
+ * never 5xx), refused bodies counted in `callbridge_bad_messages_total{source,reason}`, and the admin API's brute-force guard (429 + Retry-After per client address).
  */
 import { createHmac } from 'node:crypto';
 import { request } from 'node:http';
@@ -159,6 +159,31 @@ describe('security over HTTP', () => {
       });
       expect(status).toBe(413);
     }, 60_000);
+
+    it('counts every refused body once per route family and reason, and logs it', async () => {
+      const count = (source: string, reason: string) => metric(b, 'callbridge_bad_messages_total', { source, reason });
+      const before = {
+        exotelParse: await count('exotel_webhook', 'entity_parse_failed'),
+        exotelMissing: await count('exotel_webhook', 'missing_field'),
+        adminParse: await count('admin_api', 'entity_parse_failed'),
+        twilioLarge: await count('twilio_webhook', 'entity_too_large'),
+      };
+      expect((await post(b.base, '/inbound?carrier=exotel', '{"CallSid": "x",', json)).status).toBe(400);
+      expect((await post(b.base, '/webhooks/exotel/status', JSON.stringify({ CallSid: 'x' }), json)).status).toBe(400);
+      expect((await post(b.base, '/api/calls', '{"to": ', { ...json, authorization: `Bearer ${TEST_ADMIN_KEY}` })).status).toBe(400);
+      expect((await post(b.base, '/inbound', `CallSid=CA1&From=${big}`, form)).status).toBe(413);
+      expect({
+        exotelParse: await count('exotel_webhook', 'entity_parse_failed'),
+        exotelMissing: await count('exotel_webhook', 'missing_field'),
+        adminParse: await count('admin_api', 'entity_parse_failed'),
+        twilioLarge: await count('twilio_webhook', 'entity_too_large'),
+      }).toEqual({
+        exotelParse: before.exotelParse + 1,
+        exotelMissing: before.exotelMissing + 1,
+        adminParse: before.adminParse + 1,
+        twilioLarge: before.twilioLarge + 1,
+      });
+    });
 
     it('the server still answers after every oversized body', async () => {
       expect((await fetch(`${b.base}/health`)).status).toBe(200);

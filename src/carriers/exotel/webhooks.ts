@@ -139,6 +139,8 @@ export function exotelWebhookRouter(deps: ExotelWebhookDeps): Router {
     // `answered` carries no final Status; it means the call is now in progress (https://developer.exotel.com/docs/voice-v1/api-reference/status-callback).
     const status = event === 'answered' ? 'in-progress' : p.Status;
     if (!callSid || !status) {
+      deps.metrics.badMessagesTotal.inc({ source: 'exotel_webhook', reason: 'missing_field' });
+      log.warn({ callSid }, 'Exotel status callback without CallSid or Status: 400');
       res.status(400).json({ error: 'CallSid and Status are required' });
       return;
     }

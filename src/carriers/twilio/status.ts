@@ -17,6 +17,8 @@ export function twilioStatusRouter(deps: CarrierDeps): Router {
     const body = signedTwilioForm(deps, req, res);
     if (!body) return;
     if (!body.CallSid || !body.CallStatus) {
+      metrics.badMessagesTotal.inc({ source: 'twilio_webhook', reason: 'missing_field' });
+      log.warn({ callSid: body.CallSid }, 'Twilio status callback without CallSid or CallStatus: 400');
       res.status(400).type('text/plain').send('CallSid and CallStatus are required');
       return;
     }

@@ -49,6 +49,8 @@ export function twilioWebhookRouter(deps: CarrierDeps): Router {
       if (!body) return;
       const callSid = body.CallSid;
       if (!callSid) {
+        deps.metrics.badMessagesTotal.inc({ source: 'twilio_webhook', reason: 'missing_call_sid' });
+        log.warn({ path }, 'Twilio voice webhook without CallSid: 400');
         res.status(400).type('text/plain').send('CallSid is required');
         return;
       }
