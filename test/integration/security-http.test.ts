@@ -1,7 +1,8 @@
 /**
  * Hostile HTTP through the real server: the ElevenLabs post-call webhook (forged, tampered, stale and
  * future timestamps, replayed signatures), body size limits on every route that reads a body (413,
- * never 5xx), refused bodies counted in `callbridge_bad_messages_total{source,reason}`, and the admin API's brute-force guard (429 + Retry-After per client address).
+ * never 5xx), refused bodies counted in `callbridge_bad_messages_total{source,reason}`,
+ * and the admin API's brute-force guard (429 + Retry-After per client address).
  */
 import { createHmac } from 'node:crypto';
 import { request } from 'node:http';
