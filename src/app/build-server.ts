@@ -80,13 +80,16 @@ export interface CallbridgeServer {
   close(): Promise<void>;
 }
 
-/** The `source` label of a refused request: the route family it was meant for. */
-function requestSource(req: express.Request): string {
+/**
+ * The `source` label of a refused request: the route family it was meant for. Only names of served
+ * carriers become labels (a request cannot mint label values).
+ */
+function requestSource(req: express.Request, carriers: ReadonlyMap<string, unknown>): string {
   const p = req.path;
   if (p.startsWith('/api')) return 'admin_api';
   if (p.startsWith('/webhooks/elevenlabs')) return 'post_call';
-  const carrier = /^\/webhooks\/(\w+)\//.exec(p)?.[1] ?? (p === '/inbound' || p === '/outbound' ? String(req.query.carrier ?? DEFAULT_CARRIER) : undefined);
-  return carrier ? `${carrier.replace(/\W+/g, '_').slice(0, 32)}_webhook` : 'http';
+  const carrier = /^\/webhooks\/(\w+)\//.exec(p)?.[1] ?? (p === '/inbound' || p === '/outbound' ? (req.query.carrier ?? DEFAULT_CARRIER) : undefined);
+  return typeof carrier === 'string' && carriers.has(carrier) ? `${carrier}_webhook` : 'http';
 }
 
 export function buildServer(cfg: Config, log: Logger, o: ServerOverrides = {}): CallbridgeServer {
@@ -175,7 +178,7 @@ export function buildServer(cfg: Config, log: Logger, o: ServerOverrides = {}): 
     else {
       // A body the parser refused (malformed JSON or form, too large, bad charset: body-parser's `type`), counted per route family.
       const reason = (err.type ?? 'bad_request').replace(/\W+/g, '_');
-      metrics.badMessagesTotal.inc({ source: requestSource(req), reason });
+      metrics.badMessagesTotal.inc({ source: requestSource(req, carriers), reason });
       log.warn({ path: req.path, status, reason }, 'request body refused');
     }
     res.status(status).json({ error: status >= 500 ? 'internal_error' : 'bad_request', message: err.message });
