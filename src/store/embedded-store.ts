@@ -27,7 +27,9 @@ class PgliteWorker implements SqlConnection {
   private dead?: Error;
 
   constructor(dataDir: string, template?: string) {
-    this.worker = new Worker(join(__dirname, 'pglite-worker.cjs'), { workerData: { dataDir, template } });
+    // Plain CommonJS: no `--import tsx` (the parent's execArgv by default), whose loader thread and hooks
+    // would cost the worker start-up time and memory for nothing.
+    this.worker = new Worker(join(__dirname, 'pglite-worker.cjs'), { workerData: { dataDir, template }, execArgv: [] });
     this.worker.unref(); // never keeps the process alive on its own
     this.worker.on('message', (m: { id: number; rows?: Rows; error?: { message: string; code?: string } }) => {
       const c = this.calls.get(m.id);
