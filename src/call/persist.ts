@@ -1,8 +1,10 @@
 /**
- * Call persistence: the session's hooks into the store. The call row is saved when the call starts,
- * when the provider answers and when it ends; each transcript turn is saved as it arrives and again
- * whenever it changes (barge-in cut, correction), keyed by its arrival number (TurnRow.seq, never
- * renumbered), so a repeated write is an idempotent upsert. At the end the whole call is also
+ * Call persistence: the session's hooks into the store. The call row is saved when the provider answers
+ * (or `START_ROW_DELAY_MS` after the call started, if it has not answered by then) and when the call ends:
+ * nothing is written while the call is being set up, and a call answered in time is written twice, not
+ * three times (a process killed within that first second leaves no row for the call it drops). Each
+ * transcript turn is saved as it arrives and again whenever it changes (barge-in cut, correction), keyed by
+ * its arrival number (TurnRow.seq, never renumbered), so a repeated write is an idempotent upsert. At the end the whole call is also
  * written to `<LOGS_DIR>/<call_sid>.json` (a SID unfit for a file name is made safe: `callLogName`),
  * which operators grep.
  *
@@ -12,6 +14,7 @@
 import { createHash } from 'node:crypto';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { systemClock, type Clock, type Timer } from '../clock';
 import type { Logger } from '../observability/logger';
 import type { CallRow, Store, TurnRow } from '../store/types';
 import type { CallRecord } from './call-record';
@@ -68,22 +71,40 @@ export interface CallLogFile {
   record: Omit<CallRecord, 'turns'>;
 }
 
-/** One call's persistence; the constructor saves the first call row. Methods never throw. */
+/** How long after its start a call not answered yet gets its first row (ms). */
+export const START_ROW_DELAY_MS = 1000;
+
+/**
+ * One call's persistence; the constructor schedules the first call row (`START_ROW_DELAY_MS` on `clock`), which
+ * any earlier `saveCall` or `ended` replaces. Methods never throw.
+ */
 export class CallPersister {
   private readonly callSid: string;
+  private startRow?: Timer;
 
   constructor(
     private readonly store: Store,
     private readonly logsDir: string,
     private readonly log: Logger,
     record: CallRecord,
+    private readonly clock: Clock = systemClock,
   ) {
     this.callSid = record.callSid;
-    this.saveCall(record);
+    this.startRow = clock.setTimeout(() => {
+      this.startRow = undefined;
+      this.write(record);
+    }, START_ROW_DELAY_MS);
+    this.startRow.unref();
   }
 
-  /** Save the call row as it is now (answered, transferred, …). */
+  /** Save the call row as it is now (answered, transferred, …); a pending start row is dropped, this one supersedes it. */
   saveCall(record: CallRecord): void {
+    this.clock.clearTimeout(this.startRow);
+    this.startRow = undefined;
+    this.write(record);
+  }
+
+  private write(record: CallRecord): void {
     this.store.saveCall(callRowOf(record)).catch((err: Error) => this.log.error({ err: err.message }, 'could not journal the call row'));
   }
 
