@@ -9,7 +9,7 @@
  * (https://oauth2.googleapis.com/token) and ignores `token_uri`. Domain-wide delegation (`subject`)
  * is not used: share the calendar with the service account's email instead.
  */
-import { auth, calendar, type calendar_v3 } from '@googleapis/calendar';
+import type { calendar_v3 } from '@googleapis/calendar';
 import { httpErrorCode, httpStatusCategory } from '../errors';
 import { CalendarError, type CalendarBackend, type CalendarEvent, type Interval } from './calendar';
 import type { ServiceAccountKey } from './service-account';
@@ -68,22 +68,31 @@ export interface GoogleCalendarOptions {
 /** Google Calendar v3 as a CalendarBackend. */
 export class GoogleCalendar implements CalendarBackend {
   readonly kind = 'google' as const;
-  private readonly api: calendar_v3.Calendar;
+  /** The client, built on first use: `@googleapis/calendar` (~140 modules, ~17 MiB) loads only in a deployment that books in Google. */
+  private client?: Promise<calendar_v3.Calendar>;
+  private readonly o: GoogleCalendarOptions;
   private readonly calendarId: string;
   private readonly timeoutMs: number;
 
   constructor(o: GoogleCalendarOptions) {
-    const jwt = new auth.JWT({ email: o.key.client_email, key: o.key.private_key, keyId: o.key.private_key_id, scopes: [CALENDAR_SCOPE] });
-    jwt.useJWTAccessWithScope = true;
-    // Node's own fetch: gaxios would otherwise `import('node-fetch')` lazily, which jest's CommonJS VM refuses.
-    this.api = calendar({
-      version: 'v3',
-      auth: jwt,
-      fetchImplementation: fetch,
-      ...(o.rootUrl ? { rootUrl: o.rootUrl.endsWith('/') ? o.rootUrl : `${o.rootUrl}/` } : {}),
-    });
+    this.o = o;
     this.calendarId = o.calendarId;
     this.timeoutMs = o.timeoutMs ?? 8000;
+  }
+
+  private api(): Promise<calendar_v3.Calendar> {
+    const o = this.o;
+    return (this.client ??= import('@googleapis/calendar').then(({ auth, calendar }) => {
+      const jwt = new auth.JWT({ email: o.key.client_email, key: o.key.private_key, keyId: o.key.private_key_id, scopes: [CALENDAR_SCOPE] });
+      jwt.useJWTAccessWithScope = true;
+      // Node's own fetch: gaxios would otherwise `import('node-fetch')` lazily, which jest's CommonJS VM refuses.
+      return calendar({
+        version: 'v3',
+        auth: jwt,
+        fetchImplementation: fetch,
+        ...(o.rootUrl ? { rootUrl: o.rootUrl.endsWith('/') ? o.rootUrl : `${o.rootUrl}/` } : {}),
+      });
+    }));
   }
 
   /**
@@ -94,7 +103,9 @@ export class GoogleCalendar implements CalendarBackend {
   async busy(fromMs: number, toMs: number): Promise<Interval[]> {
     let res;
     try {
-      res = await this.api.freebusy.query(
+      res = await (
+        await this.api()
+      ).freebusy.query(
         { requestBody: { timeMin: new Date(fromMs).toISOString(), timeMax: new Date(toMs).toISOString(), items: [{ id: this.calendarId }] } },
         { timeout: this.timeoutMs },
       );
@@ -119,7 +130,9 @@ export class GoogleCalendar implements CalendarBackend {
    */
   async insertEvent(ev: CalendarEvent): Promise<{ id: string; htmlLink?: string }> {
     try {
-      const res = await this.api.events.insert(
+      const res = await (
+        await this.api()
+      ).events.insert(
         {
           calendarId: this.calendarId,
           requestBody: {

@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Resend } from 'resend';
+import type { Resend } from 'resend';
 import { CallbridgeError, httpErrorCode, httpStatusCategory, type HttpErrorCategory } from '../errors';
 import { toEml } from './eml';
 
@@ -67,15 +67,20 @@ function toEmailError(error: { name: string; message: string; statusCode: number
 /** Resend SDK 6.x: errors come back as values (`{ data, error }`), never thrown. */
 export class ResendMailer implements Mailer {
   readonly kind = 'resend' as const;
-  private readonly client: Resend;
+  /** Built on first send: the SDK loads only once email is sent through it, never at start-up. */
+  private client?: Promise<Resend>;
 
   /** @param baseUrl RESEND_BASE_URL (no trailing slash); default https://api.resend.com. */
-  constructor(apiKey: string, baseUrl?: string) {
-    this.client = new Resend(apiKey, baseUrl ? { baseUrl: baseUrl.replace(/\/+$/, '') } : undefined);
-  }
+  constructor(
+    private readonly apiKey: string,
+    private readonly baseUrl?: string,
+  ) {}
 
   async send(msg: EmailMessage, idempotencyKey: string): Promise<{ id: string }> {
-    const { data, error } = await this.client.emails.send(
+    this.client ??= import('resend').then(({ Resend }) => new Resend(this.apiKey, this.baseUrl ? { baseUrl: this.baseUrl.replace(/\/+$/, '') } : undefined));
+    const { data, error } = await (
+      await this.client
+    ).emails.send(
       { from: msg.from, to: msg.to.split(',').map((a) => a.trim()), subject: msg.subject, text: msg.text, ...(msg.html ? { html: msg.html } : {}) },
       { idempotencyKey },
     );
