@@ -2,14 +2,18 @@
  * Prometheus metrics (prom-client) in a private registry, so tests can build many apps in one
  * process (registering a name twice in the global registry throws). Names: README.md "Probes, metrics and logs".
  */
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { createFrameMetrics, type FrameHistogram, type FrameMeter } from './frame-metrics';
 
 export interface Metrics {
   registry: Registry;
   callsActive: Gauge<'carrier' | 'provider'>;
   callsTotal: Counter<'carrier' | 'provider' | 'outcome'>;
+  /** Read-side only: frames are counted through `frames` (./frame-metrics.ts) and folded in when the registry is read. */
   framesTotal: Counter<'leg' | 'direction'>;
-  frameForwardSeconds: Histogram;
+  frameForwardSeconds: FrameHistogram;
+  /** The per-frame hot path: counts the frame and observes its forward time, without label hashing. */
+  frames: FrameMeter;
   bargeInsTotal: Counter<'provider'>;
   providerFailoversTotal: Counter;
   providerErrorsTotal: Counter<'provider' | 'category'>;
@@ -29,7 +33,10 @@ export interface Metrics {
   drainGoodbyesTotal: Counter;
   /** Status callbacks from carriers, by carrier and call status. */
   statusCallbacksTotal: Counter<'carrier' | 'status'>;
-  /** Refused bodies of HTTP routes that parse outside input (source `post_call` | `admin_api`; reason `not_json` | `too_deep` | `bad_shape`). */
+  /**
+   * Refused outside input: bodies of HTTP routes (source `post_call` | `admin_api` | …; reason `not_json` | `too_deep` | `bad_shape`) and
+   * provider messages a leg dropped (source `elevenlabs` | `openai`; reason from src/providers/rejects.ts).
+   */
   badMessagesTotal: Counter<'source' | 'reason'>;
 }
 
@@ -47,13 +54,7 @@ export function createMetrics(defaults = false): Metrics {
       labelNames: ['carrier', 'provider', 'outcome'],
       registers: r,
     }),
-    framesTotal: new Counter({ name: 'callbridge_frames_total', help: 'Audio frames forwarded', labelNames: ['leg', 'direction'], registers: r }),
-    frameForwardSeconds: new Histogram({
-      name: 'callbridge_frame_forward_seconds',
-      help: 'Time the bridge adds to forward one audio frame (receive to send)',
-      buckets: [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025],
-      registers: r,
-    }),
+    ...createFrameMetrics(registry),
     bargeInsTotal: new Counter({ name: 'callbridge_barge_ins_total', help: 'Caller barge-ins that cut agent audio', labelNames: ['provider'], registers: r }),
     providerFailoversTotal: new Counter({ name: 'callbridge_provider_failovers_total', help: 'Calls moved to the other provider', registers: r }),
     providerErrorsTotal: new Counter({
@@ -89,7 +90,7 @@ export function createMetrics(defaults = false): Metrics {
     }),
     badMessagesTotal: new Counter({
       name: 'callbridge_bad_messages_total',
-      help: 'Request bodies refused as malformed (answered 400), by source and reason',
+      help: 'Malformed input refused: request bodies (answered 400) and provider messages (dropped), by source and reason',
       labelNames: ['source', 'reason'],
       registers: r,
     }),

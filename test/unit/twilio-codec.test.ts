@@ -62,6 +62,22 @@ describe('Twilio media stream codec', () => {
     expect(twilioCodec.parse(Buffer.from(canonical), true)).toEqual({ ok: false, reason: 'binary' });
   });
 
+  it("reads a mark echo the same whether it is in Twilio's exact layout (fast path) or any other valid JSON", () => {
+    const canonical = `{"event":"mark","sequenceNumber":"12","streamSid":"${streamSid}","mark":{"name":"g2-m41"}}`;
+    const want = { ok: true, event: { type: 'mark', name: 'g2-m41' } };
+    expect(twilioCodec.parse(Buffer.from(canonical), false)).toEqual(want);
+    expect(twilioCodec.parse(canonical, false)).toEqual(want);
+    expect(twilioCodec.parse(`{"event":"mark","streamSid":"${streamSid}","mark":{"name":"g2-m41"},"sequenceNumber":"12"}`, false)).toEqual(want);
+    expect(twilioCodec.parse(canonical.replace('"g2-m41"', '"g2-m\\u00341"'), false)).toEqual(want);
+    expect(twilioCodec.parse(canonical.replace('"g2-m41"', '"a name with spaces"'), false)).toEqual({
+      ok: true,
+      event: { type: 'mark', name: 'a name with spaces' },
+    });
+    expect(twilioCodec.parse(canonical.slice(0, -1), false)).toEqual({ ok: false, reason: 'not_json' });
+    expect(twilioCodec.parse(canonical.replace('"mark":{"name":"g2-m41"}', '"mark":{"label":"g2-m41"}'), false)).toEqual({ ok: false, reason: 'bad_shape' });
+    expect(twilioCodec.parse(Buffer.from(canonical), true)).toEqual({ ok: false, reason: 'binary' });
+  });
+
   it('parses mark, dtmf and stop', () => {
     expect(parse({ event: 'mark', sequenceNumber: '5', streamSid, mark: { name: 'g0-m1' } })).toEqual({ ok: true, event: { type: 'mark', name: 'g0-m1' } });
     expect(parse({ event: 'dtmf', sequenceNumber: '6', streamSid, dtmf: { track: 'inbound_track', digit: '#' } })).toEqual({

@@ -59,6 +59,14 @@ function parseControl(msg: { event?: unknown }): ParseResult {
 const CANONICAL_MEDIA =
   /^\{"event":"media","sequenceNumber":"\d{1,15}","media":\{"track":"[a-z_]{1,20}","chunk":"\d{1,15}","timestamp":"(\d{1,15})","payload":"([A-Za-z0-9+/]*={0,2})"\},"streamSid":"\w{1,64}"\}$/;
 
+/**
+ * The echo of one of our marks as Twilio writes it (https://www.twilio.com/docs/voice/media-streams/websocket-messages#mark-message:
+ * `event`, `sequenceNumber`, `streamSid`, `mark.name`), a plain name as callbridge makes them: one every agent chunk, read
+ * without JSON.parse and schema validation. Anything else (escapes, another order) takes the general path.
+ */
+const CANONICAL_MARK = /^\{"event":"mark","sequenceNumber":"\d{1,15}","streamSid":"\w{1,64}","mark":\{"name":"([\w.:-]{1,64})"\}\}$/;
+const MARK_PREFIX = '{"event":"mark"';
+
 /** The Twilio codec. `parse` never throws; `serialize` emits exactly the fields Twilio accepts (docs/protocols/twilio.md#stream-messages). */
 export const twilioCodec: CarrierCodec = {
   name: 'twilio',
@@ -66,8 +74,11 @@ export const twilioCodec: CarrierCodec = {
   parse(raw, isBinary) {
     if (!isBinary) {
       // latin1 keeps every byte one char: a frame with non-ASCII bytes cannot match and is decoded as UTF-8 below.
-      const fast = CANONICAL_MEDIA.exec(typeof raw === 'string' ? raw : raw.toString('latin1'));
+      const text = typeof raw === 'string' ? raw : raw.toString('latin1');
+      const fast = CANONICAL_MEDIA.exec(text);
       if (fast) return ok({ type: 'audio', payload: Buffer.from(fast[2]!, 'base64'), timestampMs: Number(fast[1]) });
+      const mark = text.startsWith(MARK_PREFIX) ? CANONICAL_MARK.exec(text) : null;
+      if (mark) return ok({ type: 'mark', name: mark[1]! });
     }
     // Twilio sends JSON text frames only; a binary frame is a protocol fault (error 31950 on its side).
     const frame = parseJsonFrame(raw, isBinary);
