@@ -137,11 +137,17 @@ export class CallSession implements LiveCall {
         await leg.close('call ended while connecting');
         return;
       }
-      this.leg = leg;
+      this.attach(leg);
       this.flushEarly(); // in case `ready` came before connect() resolved
     } catch (err) {
       await this.providerFailed(err as Error);
     }
+  }
+
+  /** The leg now serving the call; what it drops as malformed is counted in callbridge_bad_messages_total{source: provider, reason}. */
+  private attach(leg: ProviderLeg): void {
+    this.leg = leg;
+    leg.watchRejects?.((reason, n) => this.deps.metrics.badMessagesTotal.inc({ source: leg.name, reason }, n));
   }
 
   /** One parsed carrier event. */
@@ -190,8 +196,7 @@ export class CallSession implements LiveCall {
     const t = this.clock.now();
     const out = this.toProvider(payload);
     if (out.length) this.leg.sendAudio(out);
-    this.deps.metrics.framesTotal.inc({ leg: 'carrier', direction: 'in' });
-    this.deps.metrics.frameForwardSeconds.observe((this.clock.now() - t) / 1000);
+    this.deps.metrics.frames.carrierIn((this.clock.now() - t) / 1000);
   }
 
   private onProvider(ev: ProviderEvent): void {
@@ -255,8 +260,7 @@ export class CallSession implements LiveCall {
     const out = this.toCarrier(payload);
     if (!out.length) return;
     this.outbound.push(out, itemId);
-    this.deps.metrics.frameForwardSeconds.observe((this.clock.now() - t) / 1000);
-    this.deps.metrics.framesTotal.inc({ leg: 'provider', direction: 'in' });
+    this.deps.metrics.frames.providerIn((this.clock.now() - t) / 1000);
     this.record.counters.framesOut++;
     if (this.record.timings.firstAgentAudioMs === undefined) {
       this.record.timings.firstAgentAudioMs = this.nowMs();
@@ -372,7 +376,7 @@ export class CallSession implements LiveCall {
     const taken = await this.failover.takeOver(from, err, this.ctx, this.transcript.turns(), this.legEvents(), this.record, this.nowMs());
     if (!taken) return false;
     if (this.end.ended) await taken.leg.close('call ended while failing over');
-    else this.leg = taken.leg;
+    else this.attach(taken.leg);
     this.flushEarly();
     return true;
   }

@@ -5,6 +5,7 @@ import type { AudioFormat } from '../audio/format';
 import type { Config } from '../config';
 import type { Logger } from '../observability/logger';
 import type { CallIdentity, ProviderName } from '../identity';
+import type { RejectSink } from './rejects';
 import type { ProviderDeps } from './socket';
 
 /** What a provider leg reports to the session. */
@@ -55,6 +56,8 @@ export interface ProviderLeg {
   sendToolResult(callId: string, output: string, isError: boolean): void;
   /** After a barge-in: the agent item `itemId` was heard for `playedMs` ms only. */
   truncate?(itemId: string, playedMs: number): void;
+  /** Every provider message this leg drops as malformed from now on goes to `sink` (./rejects.ts); those already dropped at once, summed. */
+  watchRejects?(sink: RejectSink): void;
   /** Close the provider socket (idempotent). Resolves when closed. */
   close(reason: string): Promise<void>;
 }

@@ -1,7 +1,7 @@
 /**
  * Property tests of the provider message parsers:
  * - ElevenLabs `parseServerMessage` (src/providers/elevenlabs/codec.ts): any text → `null` or a
- *   well-typed ElInbound, never a throw.
+ *   well-typed ElInbound, never a throw; `readServerMessage` gives the reject reason exactly where it gives `null`.
  * - The OpenAI Realtime leg (src/providers/openai-realtime/leg.ts) after a valid handshake, over the
  *   fake socket and clock: any server frame is handled without a throw, and every ProviderEvent it
  *   emits keeps the contract of src/providers/types.ts (no second `ready`, audio non-empty with an
@@ -10,7 +10,7 @@
  * frames, hostile JSON values, truncated and deep JSON. A failure prints fast-check's seed and path.
  */
 import { fc, test } from '@fast-check/jest';
-import { parseServerMessage, type ElInbound } from '../../src/providers/elevenlabs/codec';
+import { parseServerMessage, readServerMessage, type ElInbound } from '../../src/providers/elevenlabs/codec';
 import { createOpenAiConnector } from '../../src/providers/openai-realtime/connector';
 import type { CallContext, ProviderEvent, ProviderLeg } from '../../src/providers/types';
 import { silentLogger } from '../../src/observability/logger';
@@ -174,6 +174,9 @@ describe('fuzz: provider messages', () => {
   test.prop([rawFrames(ELEVENLABS_MESSAGES)], { numRuns: RUNS })(`ElevenLabs parseServerMessage: ${RUNS} frames, each null or a typed message`, ([data]) => {
     const m = parseServerMessage(data.toString());
     if (m !== null) expectElInbound(m);
+    const r = readServerMessage(data.toString());
+    if (m === null) expect(r).toMatchObject({ kind: 'reject', reason: expect.stringMatching(/^(not_json|unknown_type|bad_shape)$/) });
+    else expect(r).toEqual(m);
   });
 
   it('ElevenLabs parseServerMessage: every seed message parses to its kind', () => {

@@ -1,10 +1,11 @@
 /**
  * ElevenLabs ConvAI messages ⇄ narrowed values, with no sockets or state.
  *
- * `parseServerMessage` runs for every frame (agent audio arrives dozens of times a second), so it
+ * `readServerMessage` runs for every frame (agent audio arrives dozens of times a second), so it
  * narrows by hand instead of schema-validating; field names are checked at compile time through
- * the `wire.ts` aliases. It never throws: malformed or foreign input comes back as `null` or
- * `{ kind: 'other' }`. Wire facts: docs/protocols/elevenlabs.md#client-messages, #server-events
+ * the `wire.ts` aliases. It never throws: malformed input comes back as a `reject` with its reason
+ * (`null` from `parseServerMessage`), a known type callbridge ignores as `{ kind: 'other' }`.
+ * Wire facts: docs/protocols/elevenlabs.md#client-messages, #server-events
  * (https://elevenlabs.io/docs/eleven-agents/api-reference/eleven-agents/websocket).
  */
 import type {
@@ -22,6 +23,8 @@ import type {
   ElPongMessage,
   ElUserTranscriptMessage,
 } from './wire';
+import { EL_IGNORED_TYPES } from './wire';
+import type { RejectReason } from '../rejects';
 
 /** A server message reduced to what the leg acts on. `eventId` values are the wire's `event_id`. */
 export type ElInbound =
@@ -35,8 +38,11 @@ export type ElInbound =
   | { kind: 'client_tool_call'; id: string; name: string; params: Record<string, unknown> }
   | { kind: 'agent_tool_response'; name: string; id?: string; isError?: boolean }
   | { kind: 'error'; code?: number; errorType?: string; message?: string }
-  /** A well-formed message of a type callbridge ignores (vad_score, tentative_*, …). */
+  /** A well-formed message of a type callbridge ignores (vad_score, tentative_*, …: `EL_IGNORED_TYPES`). */
   | { kind: 'other'; type: string };
+
+/** A message the leg drops: not JSON, not an object with a `type`, an unknown `type`, or a known one missing a required field. */
+export type ElReject = { kind: 'reject'; reason: Extract<RejectReason, 'not_json' | 'unknown_type' | 'bad_shape'>; type?: string };
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -44,75 +50,81 @@ const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isInt
 const optInt = (v: unknown): number | undefined => (isInt(v) ? v : undefined);
 const optStr = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 
+const NOT_JSON: ElReject = { kind: 'reject', reason: 'not_json' };
+const NO_TYPE: ElReject = { kind: 'reject', reason: 'bad_shape' };
+const shape = (type: string): ElReject => ({ kind: 'reject', reason: 'bad_shape', type });
+
 /**
- * Parse one text frame from the server.
- * @returns the narrowed message, or `null` for non-JSON, non-objects, a missing `type`, or a known
- *   type whose required fields are missing or mistyped.
+ * Read one text frame from the server.
+ * @returns the narrowed message, or a reject: `not_json` (not JSON, or not a JSON object), `bad_shape` (no string `type`,
+ *   or a known type whose required fields are missing or mistyped), `unknown_type` (neither read nor in `EL_IGNORED_TYPES`).
  */
-export function parseServerMessage(text: string): ElInbound | null {
+export function readServerMessage(text: string): ElInbound | ElReject {
   let raw: unknown;
   try {
     raw = JSON.parse(text);
   } catch {
-    return null;
+    return NOT_JSON;
   }
-  if (!isObj(raw) || typeof raw.type !== 'string') return null;
-  switch (raw.type) {
+  if (!isObj(raw)) return NOT_JSON;
+  if (typeof raw.type !== 'string') return NO_TYPE;
+  const type = raw.type;
+  switch (type) {
     case 'audio': {
       // Hot path: agent audio, checked field by field.
       const ev = (raw as Partial<ElAudioMessage>).audio_event as unknown;
-      if (!isObj(ev)) return null;
+      if (!isObj(ev)) return shape(type);
       const { audio_base_64: b64, event_id: id } = ev as Partial<ElAudioMessage['audio_event']>;
-      return typeof b64 === 'string' && isInt(id) ? { kind: 'audio', base64: b64, eventId: id } : null;
+      return typeof b64 === 'string' && isInt(id) ? { kind: 'audio', base64: b64, eventId: id } : shape(type);
     }
     case 'ping': {
       const ev = (raw as Partial<ElPingMessage>).ping_event as unknown;
       const id = isObj(ev) ? (ev as Partial<ElPingMessage['ping_event']>).event_id : undefined;
-      return isInt(id) ? { kind: 'ping', eventId: id } : null;
+      return isInt(id) ? { kind: 'ping', eventId: id } : shape(type);
     }
     case 'conversation_initiation_metadata': {
       const ev = (raw as Partial<ElMetadataMessage>).conversation_initiation_metadata_event as unknown;
-      if (!isObj(ev)) return null;
+      if (!isObj(ev)) return shape(type);
       const m = ev as Partial<ElMetadataMessage['conversation_initiation_metadata_event']>;
-      if (typeof m.conversation_id !== 'string') return null;
+      if (typeof m.conversation_id !== 'string') return shape(type);
       return { kind: 'metadata', conversationId: m.conversation_id, outputFormat: m.agent_output_audio_format, inputFormat: m.user_input_audio_format };
     }
     case 'interruption': {
       const ev = (raw as Partial<ElInterruptionMessage>).interruption_event as unknown;
       const id = isObj(ev) ? (ev as Partial<ElInterruptionMessage['interruption_event']>).event_id : undefined;
-      return isInt(id) ? { kind: 'interruption', eventId: id } : null;
+      return isInt(id) ? { kind: 'interruption', eventId: id } : shape(type);
     }
     case 'user_transcript': {
       const ev = (raw as Partial<ElUserTranscriptMessage>).user_transcription_event as unknown;
-      if (!isObj(ev)) return null;
+      if (!isObj(ev)) return shape(type);
       const u = ev as Partial<ElUserTranscriptMessage['user_transcription_event']>;
-      return typeof u.user_transcript === 'string' ? { kind: 'user_transcript', text: u.user_transcript, eventId: optInt(u.event_id) } : null;
+      return typeof u.user_transcript === 'string' ? { kind: 'user_transcript', text: u.user_transcript, eventId: optInt(u.event_id) } : shape(type);
     }
     case 'agent_response': {
       const ev = (raw as Partial<ElAgentResponseMessage>).agent_response_event as unknown;
-      if (!isObj(ev)) return null;
+      if (!isObj(ev)) return shape(type);
       const a = ev as Partial<ElAgentResponseMessage['agent_response_event']>;
-      return typeof a.agent_response === 'string' ? { kind: 'agent_response', text: a.agent_response, eventId: optInt(a.event_id) } : null;
+      return typeof a.agent_response === 'string' ? { kind: 'agent_response', text: a.agent_response, eventId: optInt(a.event_id) } : shape(type);
     }
     case 'agent_response_correction': {
       const ev = (raw as Partial<ElAgentResponseCorrectionMessage>).agent_response_correction_event as unknown;
-      if (!isObj(ev)) return null;
+      if (!isObj(ev)) return shape(type);
       const c = ev as Partial<ElAgentResponseCorrectionMessage['agent_response_correction_event']>;
-      if (typeof c.corrected_agent_response !== 'string') return null;
+      if (typeof c.corrected_agent_response !== 'string') return shape(type);
       return { kind: 'agent_response_correction', text: c.corrected_agent_response, original: optStr(c.original_agent_response), eventId: optInt(c.event_id) };
     }
     case 'client_tool_call': {
       const ev = (raw as Partial<ElClientToolCallMessage>).client_tool_call as unknown;
-      if (!isObj(ev)) return null;
+      if (!isObj(ev)) return shape(type);
       const t = ev as Partial<ElClientToolCallMessage['client_tool_call']>;
-      if (typeof t.tool_call_id !== 'string' || typeof t.tool_name !== 'string') return null;
+      if (typeof t.tool_call_id !== 'string' || typeof t.tool_name !== 'string') return shape(type);
       return { kind: 'client_tool_call', id: t.tool_call_id, name: t.tool_name, params: isObj(t.parameters) ? t.parameters : {} };
     }
     case 'agent_tool_response': {
       const ev = (raw as Partial<ElAgentToolResponseMessage>).agent_tool_response as unknown;
-      if (!isObj(ev)) return null;
+      if (!isObj(ev)) return shape(type);
       const t = ev as Partial<ElAgentToolResponseMessage['agent_tool_response']>;
-      if (typeof t.tool_name !== 'string') return null;
+      if (typeof t.tool_name !== 'string') return shape(type);
       return { kind: 'agent_tool_response', name: t.tool_name, id: optStr(t.tool_call_id), isError: typeof t.is_error === 'boolean' ? t.is_error : undefined };
     }
     case 'error': {
@@ -121,8 +133,14 @@ export function parseServerMessage(text: string): ElInbound | null {
       return { kind: 'error', code: optInt(e.code), errorType: optStr(e.error_type), message: optStr(e.message) };
     }
     default:
-      return { kind: 'other', type: raw.type };
+      return EL_IGNORED_TYPES.has(type) ? { kind: 'other', type } : { kind: 'reject', reason: 'unknown_type', type };
   }
+}
+
+/** `readServerMessage`, with `null` for every reject. */
+export function parseServerMessage(text: string): ElInbound | null {
+  const m = readServerMessage(text);
+  return m.kind === 'reject' ? null : m;
 }
 
 /**

@@ -19,7 +19,8 @@ import { decodeAudioPayload } from '../audio-payload';
 import { Liveness, type LivenessOptions } from '../liveness';
 import { SOCKET_CLOSED, SOCKET_CONNECTING, SOCKET_OPEN, type ProviderDeps, type ProviderSocket } from '../socket';
 import type { ProviderEvent, ProviderLeg } from '../types';
-import { encodePong, encodeToolResult, encodeUserAudio, parseServerMessage, type ElInbound } from './codec';
+import { Rejects, type RejectSink } from '../rejects';
+import { encodePong, encodeToolResult, encodeUserAudio, readServerMessage, type ElInbound, type ElReject } from './codec';
 import { closeError, upgradeError } from './close-errors';
 import { DEFAULT_INPUT_FORMAT, fromElevenLabsFormat } from './formats';
 
@@ -82,7 +83,7 @@ class ElevenLabsLeg implements ProviderLeg {
   private lastError?: { code?: number; errorType?: string; message?: string };
   private upgradeStatus?: number;
   private socketError?: Error;
-  private malformed = 0;
+  private readonly rejects: Rejects;
   private droppedChunks = 0;
   private liveness?: Liveness;
   private outputFormat?: AudioFormat;
@@ -93,6 +94,7 @@ class ElevenLabsLeg implements ProviderLeg {
   ) {
     this.log = opts.log;
     this.clock = opts.clock;
+    this.rejects = new Rejects(opts.log, 'elevenlabs');
     this.opened = new Promise((resolve, reject) => (this.settle = { resolve, reject }));
     const ws = opts.openSocket(opts.signedUrl, { maxPayload: opts.maxPayload ?? 1024 * 1024 });
     this.ws = ws;
@@ -109,8 +111,8 @@ class ElevenLabsLeg implements ProviderLeg {
     ws.on('open', () => ws.send(opts.initiation));
     ws.on('message', (data, isBinary) => {
       this.liveness?.seen();
-      if (isBinary) return this.onMalformed('binary frame');
-      this.onMessage(parseServerMessage(data.toString()));
+      if (isBinary) return this.rejects.reject('binary', 'binary frame');
+      this.onMessage(readServerMessage(data.toString()));
     });
     ws.on('close', (code, reason) => this.onClose(code, reason.toString()));
     this.metadataTimer = this.clock.setTimeout(() => this.metadataTimeout(), opts.metadataTimeoutMs ?? 10_000);
@@ -129,6 +131,10 @@ class ElevenLabsLeg implements ProviderLeg {
     }
     if (this.state !== 'connecting') return;
     this.early.hold(payload);
+  }
+
+  watchRejects(sink: RejectSink): void {
+    this.rejects.watch(sink);
   }
 
   sendToolResult(callId: string, output: string, isError: boolean): void {
@@ -180,9 +186,10 @@ class ElevenLabsLeg implements ProviderLeg {
     for (const ev of held) this.emit(ev);
   }
 
-  private onMessage(m: ElInbound | null): void {
-    if (m === null) return this.onMalformed('malformed message');
+  private onMessage(m: ElInbound | ElReject): void {
     switch (m.kind) {
+      case 'reject':
+        return this.rejects.reject(m.reason, m.type === undefined ? m.reason : `type ${m.type.slice(0, 64)}`);
       case 'audio':
         // Official client rule (docs/protocols/elevenlabs.md#interruption): play only audio with event_id ≥ the last interruption's.
         if (this.state !== 'ready' || m.eventId < this.lastInterruptId) return;
@@ -263,12 +270,8 @@ class ElevenLabsLeg implements ProviderLeg {
   /** Audio that does not fit the metadata's `agent_output_audio_format` is dropped and counted (./audio-payload.ts). */
   private onAudio(base64: string, eventId: number): void {
     const payload = decodeAudioPayload(base64, this.outputFormat!);
-    if (typeof payload === 'string') return this.onMalformed(`audio chunk (${payload})`);
+    if (typeof payload === 'string') return this.rejects.reject('bad_audio', `audio chunk: ${payload}`);
     this.emit({ type: 'audio', payload, itemId: String(eventId) });
-  }
-
-  private onMalformed(what: string): void {
-    if (this.malformed++ < 5) this.log.warn({ count: this.malformed }, `elevenlabs ${what} ignored`);
   }
 
   private metadataTimeout(): void {

@@ -12,6 +12,7 @@ import { CallbridgeError } from '../../errors';
 import type { Logger } from '../../observability/logger';
 import { decodeAudioPayload } from '../audio-payload';
 import { Liveness, type LivenessOptions } from '../liveness';
+import { Rejects, type RejectSink } from '../rejects';
 import { SOCKET_CLOSED, SOCKET_CONNECTING, SOCKET_OPEN, type ProviderSocket, type SocketData } from '../socket';
 import type { ProviderEvent, ProviderLeg } from '../types';
 import { closeError, serverError, socketError, timeoutError, upgradeError } from './errors';
@@ -20,6 +21,7 @@ import { functionCallOutput, ToolTurns } from './tool-turns';
 import {
   AgentTranscriptSchema,
   BOOKKEEPING_EVENTS,
+  encodeAppend,
   ErrorEventSchema,
   FunctionCallDoneSchema,
   ResponseEventSchema,
@@ -62,12 +64,11 @@ function remember<K, V>(map: Map<K, V>, key: K, value: V): void {
 
 /**
  * A `ProviderLeg` over an already-created client socket (`ws`, or a fake in unit tests). Construct it in the same tick as the
- * socket (its listeners include `'error'`), then await `ready`: it resolves on a `session.updated`
- * that confirms the planned formats and rejects with a CallbridgeError otherwise ('auth' for
- * HTTP 401/403 or `invalid_api_key`/close 3000, 'connectivity' for refused sockets, closes and the
- * deadline, 'bad_request' for rejected updates or format mismatches). The `ready` ProviderEvent,
- * the flush of early caller audio and the greeting follow on the next macrotask, once the caller
- * holds the leg.
+ * socket (its listeners include `'error'`), then await `ready`: it resolves on a `session.updated` that confirms the planned
+ * formats and rejects with a CallbridgeError otherwise ('auth' for HTTP 401/403 or `invalid_api_key`/close 3000, 'connectivity'
+ * for refused sockets, closes and the deadline, 'bad_request' for rejected updates or format mismatches). The `ready`
+ * ProviderEvent, the flush of early caller audio and the greeting follow on the next macrotask, once the caller holds the leg.
+ * Messages it drops as malformed go to `watchRejects` (../rejects.ts).
  */
 export class OpenAiLeg implements ProviderLeg {
   readonly name = 'openai' as const;
@@ -84,7 +85,8 @@ export class OpenAiLeg implements ProviderLeg {
   private expired = false;
   private readonly early = new HeldAudio(MAX_EARLY_BYTES);
   private droppedFrames = 0;
-  private badAudio = 0;
+  private readonly rejects: Rejects;
+  private readonly badShape = (type: string): void => this.rejects.reject('bad_shape', `type ${type}`);
   /** Bytes of agent audio forwarded per item (docs/protocols/openai-realtime.md#barge-in-and-truncation). */
   private readonly sentBytes = new Map<string, number>();
   /** Responses whose later deltas are dropped (cancelled or barged in: docs/protocols/openai-realtime.md#barge-in-and-truncation). */
@@ -103,6 +105,7 @@ export class OpenAiLeg implements ProviderLeg {
     private readonly opts: LegOptions,
   ) {
     this.bytesPerMs = bytesPerMs(opts.plan.format);
+    this.rejects = new Rejects(opts.log, 'openai');
     this.ready = new Promise<void>((resolve, reject) => {
       this.resolveReady = resolve;
       this.rejectReady = reject;
@@ -124,22 +127,20 @@ export class OpenAiLeg implements ProviderLeg {
 
   // ---- ProviderLeg ----
 
-  /**
-   * Caller audio in the negotiated input format → `input_audio_buffer.append`
-   * (base64; https://platform.openai.com/docs/api-reference/realtime-client-events/input_audio_buffer/append).
-   */
+  /** Caller audio in the negotiated input format → `input_audio_buffer.append` (./wire.ts `encodeAppend`). */
   sendAudio(payload: Buffer): void {
-    if (this.state === 'handshake' || this.state === 'configured') {
-      this.early.hold(payload);
-      return;
-    }
+    if (this.state === 'handshake' || this.state === 'configured') return this.early.hold(payload);
     if (this.state !== 'ready') return;
     if (this.ws.bufferedAmount > MAX_BUFFERED_BYTES) {
       if (this.droppedFrames++ % 50 === 0)
         this.opts.log.warn({ dropped: this.droppedFrames, buffered: this.ws.bufferedAmount }, 'openai socket backlogged; dropping caller audio');
       return;
     }
-    this.send({ type: 'input_audio_buffer.append', audio: payload.toString('base64') });
+    if (this.ws.readyState === SOCKET_OPEN) this.ws.send(encodeAppend(payload));
+  }
+
+  watchRejects(sink: RejectSink): void {
+    this.rejects.watch(sink);
   }
 
   /**
@@ -242,13 +243,10 @@ export class OpenAiLeg implements ProviderLeg {
     try {
       msg = JSON.parse(isBinary ? Buffer.from(data as Buffer).toString('utf8') : data.toString());
     } catch {
-      this.opts.log.warn('openai sent a frame that is not JSON; ignored');
-      return;
+      return this.rejects.reject('not_json', 'not JSON');
     }
-    if (typeof msg !== 'object' || msg === null || typeof (msg as { type?: unknown }).type !== 'string') {
-      this.opts.log.warn('openai sent an event without a type; ignored');
-      return;
-    }
+    if (typeof msg !== 'object' || msg === null || Array.isArray(msg)) return this.rejects.reject('not_json', 'not a JSON object');
+    if (typeof (msg as { type?: unknown }).type !== 'string') return this.rejects.reject('bad_shape', 'no type');
     const ev = msg as RealtimeServerEvent;
     // Hot path first, narrowed by hand (no schema validation per audio delta).
     if (ev.type === 'response.output_audio.delta') return this.onAudioDelta(ev.delta, ev.item_id, ev.response_id);
@@ -271,36 +269,36 @@ export class OpenAiLeg implements ProviderLeg {
       case 'conversation.item.input_audio_transcription.completed': {
         const t = UserTranscriptSchema.safeParse(msg);
         if (t.success) this.emit({ type: 'transcript', role: 'user', text: t.data.transcript });
+        else this.badShape(ev.type);
         return;
       }
       case 'response.output_audio_transcript.done': {
         const t = AgentTranscriptSchema.safeParse(msg);
         if (t.success) this.emit({ type: 'transcript', role: 'agent', text: t.data.transcript, itemId: t.data.item_id });
+        else this.badShape(ev.type);
         return;
       }
       case 'conversation.item.truncated':
         this.opts.log.debug({ itemId: ev.item_id, audioEndMs: ev.audio_end_ms }, 'openai truncated item');
         return;
       default:
-        if (!BOOKKEEPING_EVENTS.has(ev.type)) this.opts.log.debug({ type: ev.type }, 'openai event not handled');
+        if (!BOOKKEEPING_EVENTS.has(ev.type)) this.rejects.reject('unknown_type', `type ${String(ev.type).slice(0, 64)}`);
     }
   }
 
   private onAudioDelta(delta: unknown, itemId: unknown, responseId: unknown): void {
-    if (this.state !== 'ready' || typeof delta !== 'string' || typeof itemId !== 'string') return;
+    if (typeof delta !== 'string' || typeof itemId !== 'string') return this.badShape('response.output_audio.delta');
+    if (this.state !== 'ready') return;
     if ((typeof responseId === 'string' && this.droppedResponses.has(responseId)) || this.cutItems.has(itemId)) return;
     const payload = decodeAudioPayload(delta, this.opts.plan.format);
-    if (typeof payload === 'string') return void (this.badAudio++ < 5 && this.opts.log.warn({ n: this.badAudio, why: payload }, 'openai bad audio dropped'));
+    if (typeof payload === 'string') return this.rejects.reject('bad_audio', `audio delta: ${payload}`);
     remember(this.sentBytes, itemId, (this.sentBytes.get(itemId) ?? 0) + payload.length);
     this.opts.onEvent({ type: 'audio', payload, itemId });
   }
 
   private onSession(msg: unknown): void {
     const s = SessionEventSchema.safeParse(msg);
-    if (!s.success) {
-      this.opts.log.warn('openai session event without a readable session; ignored');
-      return;
-    }
+    if (!s.success) return this.badShape('session');
     if (s.data.type === 'session.created') {
       if (this.state === 'handshake') this.send(this.opts.plan.update);
       return;
@@ -343,6 +341,7 @@ export class OpenAiLeg implements ProviderLeg {
 
   private onError(msg: unknown): void {
     const e = ErrorEventSchema.safeParse(msg);
+    if (!e.success) this.badShape('error');
     const err = e.success ? e.data.error : { type: 'unknown', message: 'unreadable error event', code: null, param: null };
     this.lastError = err;
     if (this.state === 'handshake' || this.state === 'configured') {
@@ -356,7 +355,7 @@ export class OpenAiLeg implements ProviderLeg {
 
   private onResponse(msg: unknown): void {
     const r = ResponseEventSchema.safeParse(msg);
-    if (!r.success) return;
+    if (!r.success) return this.badShape('response');
     const { id, status, output } = r.data.response;
     if (r.data.type === 'response.created') {
       this.activeResponse = id;
@@ -373,10 +372,7 @@ export class OpenAiLeg implements ProviderLeg {
 
   private onFunctionCall(msg: unknown): void {
     const f = FunctionCallDoneSchema.safeParse(msg);
-    if (!f.success) {
-      this.opts.log.warn('openai function call without call_id/name/arguments; ignored');
-      return;
-    }
+    if (!f.success) return this.badShape('response.function_call_arguments.done');
     const { call_id, name, arguments: raw, response_id } = f.data;
     this.tools.called(response_id, call_id);
     let args: unknown = raw;

@@ -18,6 +18,7 @@ import type {
   ResponseFunctionCallArgumentsDoneEvent,
 } from 'openai/resources/realtime/realtime';
 import type { AudioFormat } from '../../audio/format';
+import type { InputAudioBufferAppendEvent, RealtimeServerEvent } from 'openai/resources/realtime/realtime';
 
 export type {
   ConversationItemCreateEvent,
@@ -149,20 +150,44 @@ export const AgentTranscriptSchema: z.ZodType<Pick<ResponseAudioTranscriptDoneEv
   transcript: z.string(),
 });
 
-/** Server events the leg reads nothing from (progress and bookkeeping: docs/protocols/openai-realtime.md#server-events). */
-export const BOOKKEEPING_EVENTS: ReadonlySet<string> = new Set([
+/**
+ * Server events the leg reads nothing from (progress and bookkeeping: docs/protocols/openai-realtime.md#server-events), each
+ * checked against the SDK's `RealtimeServerEvent` union. A `type` neither here nor read by the leg is rejected as unknown.
+ */
+export const BOOKKEEPING_EVENTS: ReadonlySet<string> = new Set<RealtimeServerEvent['type']>([
   'input_audio_buffer.speech_stopped',
   'input_audio_buffer.committed',
+  'input_audio_buffer.cleared',
+  'input_audio_buffer.timeout_triggered',
   'conversation.item.added',
   'conversation.item.done',
   'conversation.item.created',
+  'conversation.item.deleted',
+  'conversation.item.retrieved',
   'conversation.item.input_audio_transcription.delta',
+  'conversation.item.input_audio_transcription.segment',
+  'conversation.item.input_audio_transcription.failed',
   'response.output_item.added',
   'response.output_item.done',
   'response.content_part.added',
   'response.content_part.done',
   'response.output_audio.done',
   'response.output_audio_transcript.delta',
+  'response.output_text.delta',
+  'response.output_text.done',
   'response.function_call_arguments.delta',
   'rate_limits.updated',
 ]);
+
+const APPEND_TYPE: InputAudioBufferAppendEvent['type'] = 'input_audio_buffer.append';
+const APPEND_AUDIO: keyof InputAudioBufferAppendEvent = 'audio';
+const APPEND_HEAD = `{"type":"${APPEND_TYPE}","${APPEND_AUDIO}":"`;
+
+/**
+ * `input_audio_buffer.append` of `payload` (bytes in the session's input format) built by concatenation: base64 needs no
+ * JSON escaping, and this runs 50 times a second per call
+ * (https://platform.openai.com/docs/api-reference/realtime-client-events/input_audio_buffer/append).
+ */
+export function encodeAppend(payload: Buffer): string {
+  return APPEND_HEAD + payload.toString('base64') + '"}';
+}
