@@ -126,6 +126,7 @@ export function buildServer(cfg: Config, log: Logger, o: ServerOverrides = {}): 
     admit: (req: AdmitRequest) => admitCall(admission, req),
     claim: (callSid: string, token: string | undefined, format?: AudioFormat) => claimCall(claims, callSid, token, format),
     statuses: ops.book,
+    shared: ops.shared,
     placedCall: (rid: string) => ops.outbound.take(rid),
     clock: o.clock,
   };

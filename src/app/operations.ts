@@ -6,10 +6,10 @@
  */
 import type { CallRegistry } from '../call/registry';
 import type { IpcPeer } from '../cluster/ipc';
-import { LocalCallDirectory, MemoryOutboundOptions, MemoryTokenLedger, newInstanceId } from '../cluster/local-directory';
+import { LocalCallDirectory, MemoryOutboundOptions, MemorySharedValues, MemoryTokenLedger, newInstanceId } from '../cluster/local-directory';
 import { WorkerDirectory } from '../cluster/worker-link';
 import { RedisCallDirectory } from '../cluster/redis-directory';
-import type { CallDirectory, OutboundOptionsStore, TokenLedger } from '../cluster/types';
+import type { CallDirectory, OutboundOptionsStore, SharedValues, TokenLedger } from '../cluster/types';
 import type { Config } from '../config';
 import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
@@ -24,6 +24,8 @@ export interface Operations {
   outbound: OutboundOptionsStore;
   /** Single use of media tokens, shared like the directory. */
   tokens: TokenLedger;
+  /** Small values every process and instance sees (Exotel transfer destinations), shared like the directory. */
+  shared: SharedValues;
   book: CarrierStatusBook;
   /** Concurrent media sockets per client address. */
   mediaSockets: AddressLimiter;
@@ -35,27 +37,32 @@ export function createOperations(cfg: Config, log: Logger, metrics: Metrics, reg
   let directory: CallDirectory;
   let outbound: OutboundOptionsStore;
   let tokens: TokenLedger;
+  let shared: SharedValues;
   if (cfg.REDIS_URL) {
-    const shared = new RedisCallDirectory(cfg.REDIS_URL, cfg.REDIS_KEY_PREFIX, registry, log);
-    log.info({ instanceId: shared.instanceId, prefix: cfg.REDIS_KEY_PREFIX }, 'live calls shared through Redis');
-    directory = shared;
-    outbound = shared;
-    tokens = shared;
+    const redis = new RedisCallDirectory(cfg.REDIS_URL, cfg.REDIS_KEY_PREFIX, registry, log);
+    log.info({ instanceId: redis.instanceId, prefix: cfg.REDIS_KEY_PREFIX }, 'live calls shared through Redis');
+    directory = redis;
+    outbound = redis;
+    tokens = redis;
+    shared = redis;
   } else if (primary) {
     const viaPrimary = new WorkerDirectory(primary, registry, newInstanceId());
     directory = viaPrimary;
     outbound = viaPrimary;
     tokens = viaPrimary;
+    shared = viaPrimary;
   } else {
     directory = new LocalCallDirectory(registry);
     outbound = new MemoryOutboundOptions();
     tokens = new MemoryTokenLedger();
+    shared = new MemorySharedValues();
   }
   return {
     limits: admissionLimits(cfg, registry, metrics, log),
     directory,
     outbound,
     tokens,
+    shared,
     book: new CarrierStatusBook(),
     mediaSockets: new AddressLimiter(cfg.MAX_MEDIA_SOCKETS_PER_IP),
     close: () => directory.close(),

@@ -215,6 +215,11 @@ export interface CarrierDeps<Call = unknown> {
    * started here). Resolves undefined for a missing, forged, expired or reused token.
    */
   claim(callSid: string, token: string | undefined, format?: AudioFormat): Promise<Call | undefined>;
+  /** Small values every process and instance of the deployment sees (e.g. a transfer destination read by a later webhook). */
+  shared?: {
+    set(key: string, value: string, ttlMs: number): Promise<void>;
+    get(key: string): Promise<string | undefined>;
+  };
   /** The carrier status book its status-callback route writes to. */
   statuses: CarrierStatusSink;
   /** The options of a call placed through `POST /api/calls`, by the request id its answer URL carries (taken once). */

@@ -4,7 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { CallRegistry, LiveCall } from '../call/registry';
-import type { CallDirectory, ControlResult, LiveCallInfo, OutboundOptions, OutboundOptionsStore, TokenLedger } from './types';
+import type { CallDirectory, ControlResult, LiveCallInfo, OutboundOptions, OutboundOptionsStore, SharedValues, TokenLedger } from './types';
 
 /** How long placed-call options wait for the `/outbound` webhook (ms): ring time plus slack. */
 export const OUTBOUND_OPTIONS_TTL_MS = 10 * 60_000;
@@ -78,4 +78,20 @@ export class MemoryTokenLedger implements TokenLedger {
   }
 
   onClaimed(): void {} // no other process to hear from
+}
+
+/** This process's shared values (one process, one instance). */
+export class MemorySharedValues implements SharedValues {
+  private readonly values = new Map<string, { value: string; expires: number }>();
+
+  async set(key: string, value: string, ttlMs: number): Promise<void> {
+    const now = Date.now();
+    for (const [k, v] of this.values) if (v.expires < now) this.values.delete(k);
+    this.values.set(key, { value, expires: now + ttlMs });
+  }
+
+  async get(key: string): Promise<string | undefined> {
+    const hit = this.values.get(key);
+    return hit && hit.expires >= Date.now() ? hit.value : undefined;
+  }
 }

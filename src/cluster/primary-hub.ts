@@ -3,7 +3,7 @@
  * as one whatever worker a request lands on:
  * - live calls of every worker (published by the worker holding them) and control requests forwarded
  *   to that worker, unless REDIS_URL shares them deployment-wide (then workers use Redis directly);
- * - used media tokens and call options (same: only without REDIS_URL);
+ * - used media tokens, call options and shared values (same: only without REDIS_URL);
  * - each worker's live and pending call counts, broadcast as totals so MAX_CONCURRENT_CALLS and
  *   MAX_PENDING_CALLS count the instance;
  * - `/metrics` of the instance: every worker's registry as JSON, summed with prom-client's
@@ -13,7 +13,7 @@
 import { AggregatorRegistry } from 'prom-client';
 import type { Backend } from '../store/backend';
 import type { IpcPeer } from './ipc';
-import { OUTBOUND_OPTIONS_TTL_MS } from './local-directory';
+import { MemorySharedValues, OUTBOUND_OPTIONS_TTL_MS } from './local-directory';
 import type { ControlResult, LiveCallInfo, OutboundOptions } from './types';
 
 /** Live and answered-not-streaming calls of one worker. */
@@ -36,6 +36,7 @@ export class PrimaryHub {
   private readonly options = new Map<string, { opts: OutboundOptions; expires: number }>();
   private readonly tokens = new Map<string, number>();
   private readonly loads = new Map<number, WorkerLoad>();
+  private readonly values = new MemorySharedValues();
 
   /** @param store the embedded database when the workers have no Supabase; undefined otherwise. */
   constructor(private readonly store?: Backend) {}
@@ -50,6 +51,8 @@ export class PrimaryHub {
     peer.handle('dir.control', (req: ControlRequest) => this.control(req));
     peer.handle('opts.put', (key: string, opts: OutboundOptions) => this.putOptions(key, opts));
     peer.handle('opts.take', (key: string) => this.takeOptions(key));
+    peer.handle('kv.set', (key: string, value: string, ttlMs: number) => this.values.set(key, value, ttlMs));
+    peer.handle('kv.get', (key: string) => this.values.get(key));
     peer.handle('tok.claim', (callSid: string, ttlMs: number) => this.claim(id, callSid, ttlMs));
     peer.handle('load.report', (load: WorkerLoad) => this.report(id, load));
     peer.handle('metrics', () => this.metrics());

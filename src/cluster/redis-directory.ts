@@ -9,6 +9,7 @@
  * | channel `{prefix}ctl:{instanceId}` | control requests `{id, op: 'hangup'\|'transfer', callSid, to?, reason, replyTo}` for that instance |
  * | channel `{prefix}reply:{instanceId}` | answers `{id, result: ControlResult}` |
  * | `{prefix}tok:{callSid}` | a used media token, SET NX PX its remaining validity: the first claim wins |
+ * | `{prefix}kv:{key}` | a shared value (SharedValues), PX its TTL |
  * | channel `{prefix}claimed` | call SIDs claimed by some instance (the answering one forgets its pending call) |
  *
  * A crashed instance never deletes its `call:` keys; they expire after CALL_TTL_MS without heartbeats.
@@ -20,7 +21,7 @@ import Redis from 'ioredis';
 import type { CallRegistry } from '../call/registry';
 import type { Logger } from '../observability/logger';
 import { controlLocal, MemoryTokenLedger, newInstanceId, OUTBOUND_OPTIONS_TTL_MS } from './local-directory';
-import type { CallDirectory, ControlResult, LiveCallInfo, OutboundOptions, OutboundOptionsStore, TokenLedger } from './types';
+import type { CallDirectory, ControlResult, LiveCallInfo, OutboundOptions, OutboundOptionsStore, SharedValues, TokenLedger } from './types';
 
 /** A live call's key expires this long after its last heartbeat (ms). */
 export const CALL_TTL_MS = 15_000;
@@ -40,7 +41,7 @@ interface ControlRequest {
   replyTo: string;
 }
 
-export class RedisCallDirectory implements CallDirectory, OutboundOptionsStore, TokenLedger {
+export class RedisCallDirectory implements CallDirectory, OutboundOptionsStore, TokenLedger, SharedValues {
   readonly instanceId = newInstanceId();
   private readonly redis: Redis;
   private readonly sub: Redis;
@@ -228,6 +229,14 @@ export class RedisCallDirectory implements CallDirectory, OutboundOptionsStore, 
 
   onClaimed(listener: (callSid: string) => void): void {
     this.claimedListeners.push(listener);
+  }
+
+  async set(key: string, value: string, ttlMs: number): Promise<void> {
+    await this.redis.set(`${this.prefix}kv:${key}`, value, 'PX', Math.max(ttlMs, 1));
+  }
+
+  async get(key: string): Promise<string | undefined> {
+    return (await this.redis.get(`${this.prefix}kv:${key}`)) ?? undefined;
   }
 
   /** Stop the heartbeat, drop this instance's keys and disconnect. */

@@ -50,3 +50,11 @@ export interface TokenLedger {
   /** Called with the call SID of every claim made on another process or instance. */
   onClaimed(listener: (callSid: string) => void): void;
 }
+
+/** Small values shared by every process and instance of the deployment (e.g. an Exotel transfer destination for the Connect applet's request). */
+export interface SharedValues {
+  /** Keep `value` under `key` for `ttlMs`. */
+  set(key: string, value: string, ttlMs: number): Promise<void>;
+  /** The value under `key`, not consumed (a retried request gets the same answer); undefined when unknown or expired. */
+  get(key: string): Promise<string | undefined>;
+}

@@ -12,7 +12,7 @@ import type { Registry } from 'prom-client';
 import { IpcPeer } from './ipc';
 import { controlLocal } from './local-directory';
 import type { ControlRequest, WorkerLoad } from './primary-hub';
-import type { CallDirectory, ControlResult, LiveCallInfo, OutboundOptions, OutboundOptionsStore, TokenLedger } from './types';
+import type { CallDirectory, ControlResult, LiveCallInfo, OutboundOptions, OutboundOptionsStore, SharedValues, TokenLedger } from './types';
 
 /** How often a worker republishes its live calls' snapshots to the primary (ms). */
 const REPUBLISH_MS = 2_000;
@@ -59,7 +59,7 @@ export class InstanceLoad {
 }
 
 /** Live calls, control, tokens and options of the instance, through the primary. */
-export class WorkerDirectory implements CallDirectory, OutboundOptionsStore, TokenLedger {
+export class WorkerDirectory implements CallDirectory, OutboundOptionsStore, TokenLedger, SharedValues {
   private readonly timer: NodeJS.Timeout;
   private readonly claimedListeners: ((callSid: string) => void)[] = [];
 
@@ -114,6 +114,14 @@ export class WorkerDirectory implements CallDirectory, OutboundOptionsStore, Tok
 
   async take(key: string): Promise<OutboundOptions | undefined> {
     return (await this.peer.call<OutboundOptions | null>('opts.take', [key])) ?? undefined;
+  }
+
+  async set(key: string, value: string, ttlMs: number): Promise<void> {
+    await this.peer.call('kv.set', [key, value, ttlMs]);
+  }
+
+  async get(key: string): Promise<string | undefined> {
+    return (await this.peer.call<string | null>('kv.get', [key])) ?? undefined;
   }
 
   claimOnce(callSid: string, ttlMs: number): Promise<boolean> {

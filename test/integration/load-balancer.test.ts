@@ -3,7 +3,8 @@
  * over the real PostgreSQL, as Supabase would be), behind a real HAProxy that round-robins every HTTP
  * request and WebSocket: so a call's webhook and its media socket usually land on different
  * instances. Calls on both carriers connect and talk; the admin API through the balancer lists every
- * call and hangs up one held by another instance; `kill -9` of an instance drops only its calls,
+ * call and hangs up one held by another instance; an Exotel transfer reaches its destination whichever
+ * instance the Connect applet's request lands on; `kill -9` of an instance drops only its calls,
  * whose rows are completed once it is back; a rolling restart (SIGTERM one instance at a time, each
  * back before the next) drops no call.
  */
@@ -77,7 +78,7 @@ describeWithRedis(needs || process.env.CI === 'true' ? redisAnswers() : false)('
       await pg.start();
       el = await startElevenLabsEmulator({ speed: 4 });
       twilio = new TwilioCarrierEmulator({ authToken: TEST_AUTH_TOKEN, accountSid: TEST_ACCOUNT_SID, speed: 4 });
-      exotel = new ExotelCarrierEmulator({ speed: 4 });
+      exotel = new ExotelCarrierEmulator({ speed: 4, connectUrl: `${PUBLIC_URL}/webhooks/exotel/connect` });
       rest = await startTwilioRestMock({ carrier: twilio });
       const ports = await Promise.all(Array.from({ length: INSTANCES }, () => freePort()));
       for (const port of ports)
@@ -160,6 +161,25 @@ describeWithRedis(needs || process.env.CI === 'true' ? redisAnswers() : false)('
       const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
       const ms = (far: boolean) => ready.rows.filter((r: { call_sid: string }) => away.has(r.call_sid) === far).map((r: { ms: number }) => r.ms);
       console.log(`provider ready after start, median ms: socket on the answering instance ${median(ms(false)) ?? 'n/a'}, elsewhere ${median(ms(true))}`);
+    });
+
+    it('transfers Exotel calls whose Connect applet request lands on any instance', async () => {
+      const recs = await Promise.all(Array.from({ length: 6 }, () => placeExotel()));
+      await Promise.all(recs.map(agentAudio));
+      for (const [i, c] of recs.entries()) {
+        const to = `+1555123456${i}`;
+        const res = await adminRequest(lb.base, 'POST', `/api/calls/${sidOf(c)}/transfer`, { to });
+        expect(res.status).toBe(200);
+        if (c.carrier !== 'exotel') throw new Error('placeExotel');
+        await c.rec.done;
+        expect(c.rec.transferTo).toBe(to);
+      }
+      // The holding instance closed each stream; the Connect requests were answered by whichever instance the balancer chose.
+      const connects = procs.flatMap((p) => p.logs.filter((l) => l.msg === 'exotel connect applet asked for a destination' && l.transfer === true));
+      expect(connects.length).toBe(6);
+      const where = (sid: string, msg: string) => procs.findIndex((p) => p.logs.some((l) => l.msg === msg && l.callSid === sid));
+      const apart = recs.filter((c) => where(sidOf(c), 'exotel connect applet asked for a destination') !== where(sidOf(c), 'provider ready'));
+      expect(apart.length).toBeGreaterThan(0);
     });
 
     it('kill -9 of one instance drops only its calls; their rows are completed once it is back', async () => {

@@ -20,7 +20,7 @@ import { exotelWebhookRouter } from './webhooks';
 export const exotelCarrier: CarrierModule = {
   name: 'exotel',
   create(deps) {
-    const live = new ExotelLiveCalls();
+    const live = new ExotelLiveCalls(deps.shared);
     const admitStatic = async (start: CarrierStartEvent) => {
       const a = await deps.admit({
         callSid: start.callSid,

@@ -4,10 +4,19 @@
  * and pending transfers by CallSid (read by the Connect applet's dynamic URL).
  */
 
+import type { CarrierDeps } from '../types';
+
 /** How long a pending transfer is kept for the Connect applet's request (ms). */
 const TRANSFER_TTL_MS = 10 * 60_000;
+const transferKey = (callSid: string) => `exotel-transfer:${callSid}`;
+
+/** Values every process and instance sees (CarrierDeps.shared). */
+type Shared = NonNullable<CarrierDeps['shared']>;
 
 export class ExotelLiveCalls {
+  /** @param shared where transfer destinations are also kept, so the Connect applet's request may land on any process or instance. */
+  constructor(private readonly shared?: Shared) {}
+
   private readonly streams = new Map<string, (code: number, reason: string) => void>();
   private readonly transfers = new Map<string, { to: string; atMs: number }>();
 
@@ -31,16 +40,20 @@ export class ExotelLiveCalls {
     return this.streams.has(callSid);
   }
 
-  /** Remember that `callSid` is to be connected to `to` (E.164) when the flow reaches its Connect applet. */
-  setTransfer(callSid: string, to: string): void {
+  /**
+   * Remember that `callSid` is to be connected to `to` (E.164) when the flow reaches its Connect applet:
+   * here and in the shared values. Resolves once both hold it; a failed shared write is a rejection.
+   */
+  async setTransfer(callSid: string, to: string): Promise<void> {
     this.sweep();
     this.transfers.set(callSid, { to, atMs: Date.now() });
+    await this.shared?.set(transferKey(callSid), to, TRANSFER_TTL_MS);
   }
 
-  /** The pending transfer destination of `callSid`; kept (not consumed) so a retried request gets the same answer. */
-  transferFor(callSid: string): string | undefined {
+  /** The pending transfer destination of `callSid` (here, else shared); kept (not consumed) so a retried request gets the same answer. */
+  async transferFor(callSid: string): Promise<string | undefined> {
     this.sweep();
-    return this.transfers.get(callSid)?.to;
+    return this.transfers.get(callSid)?.to ?? (await this.shared?.get(transferKey(callSid)));
   }
 
   private sweep(): void {

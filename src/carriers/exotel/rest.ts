@@ -83,7 +83,7 @@ export function createExotelCallControl(cfg: Config, live = new ExotelLiveCalls(
       return live.closeStream(callSid, CLOSE_NORMAL, 'hangup');
     },
     async transfer(callSid, to) {
-      live.setTransfer(callSid, to);
+      await live.setTransfer(callSid, to);
       if (!live.closeStream(callSid, CLOSE_NORMAL, 'transfer')) {
         throw new CallbridgeError('CB_EXOTEL_NOT_LIVE', `no live Exotel stream for ${callSid} on this instance`, 'application');
       }

@@ -124,10 +124,10 @@ export function exotelWebhookRouter(deps: ExotelWebhookDeps): Router {
     });
   }
 
-  r.get('/webhooks/exotel/connect', authenticated, (req, res) => {
+  r.get('/webhooks/exotel/connect', authenticated, async (req, res) => {
     const p = paramsOf(req);
     const callSid = p.CallSid ?? p.call_sid;
-    const to = callSid ? live.transferFor(callSid) : undefined;
+    const to = callSid ? await live.transferFor(callSid).catch(() => undefined) : undefined;
     log.info({ callSid, transfer: to !== undefined }, 'exotel connect applet asked for a destination');
     res.status(200).json(connectAnswer(to, cfg.EXOTEL_CALLER_ID));
   });
