@@ -60,6 +60,7 @@ export class FrameHistogram {
     return { name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values };
   }
 
+  /** Back to no observations (prom-client `Registry.resetMetrics`). */
   reset(): void {
     this.counts = new Float64Array(this.buckets.length + 1);
     this.sum = 0;
