@@ -46,7 +46,7 @@ class PgliteWorker implements SqlConnection {
     this.worker.on('exit', (code) => fail(new Error(`PGlite worker exited (${code})`)));
   }
 
-  private send(op: 'query' | 'exec' | 'dump' | 'close', sql?: string, params?: unknown[]): Promise<Rows> {
+  private send(op: 'query' | 'exec' | 'write' | 'dump' | 'close', sql?: string, params?: unknown[]): Promise<Rows> {
     if (this.dead) return Promise.reject(this.dead);
     const id = ++this.next;
     return new Promise<Rows>((resolve, reject) => {
@@ -61,6 +61,11 @@ class PgliteWorker implements SqlConnection {
 
   async exec(sql: string): Promise<void> {
     await this.send('exec', sql);
+  }
+
+  /** A write whose rows are not wanted, as a prepared statement parsed once (pglite-worker.cjs `write`); text or null params. */
+  async write(sql: string, params: (string | null)[]): Promise<void> {
+    await this.send('write', sql, params);
   }
 
   /** Write the whole database as a tar file (PGlite `dumpDataDir`). */
@@ -135,22 +140,30 @@ export class EmbeddedStore implements Backend {
   }
 
   private async run(what: string, sql: string, params: unknown[] = []): Promise<Rows> {
+    return this.on(what, async (db) => (await db.query(sql, params)).rows);
+  }
+
+  /** The bulk upserts (one JSON parameter, no rows back): a prepared statement, planned once per database session. */
+  private async upsert(what: string, sql: string, rows: unknown[]): Promise<void> {
+    await this.on(what, (db) => db.write(sql, [JSON.stringify(rows)]));
+  }
+
+  private async on<T>(what: string, fn: (db: PgliteWorker) => Promise<T>): Promise<T> {
     if (this.closed) throw new StoreError('CB_STORE_CLOSED', `${what}: store is closed`, 'application');
     this.db ??= acquire(this.dir);
     try {
-      const db = await this.db;
-      return (await db.query(sql, params)).rows;
+      return await fn(await this.db);
     } catch (err) {
       throw fromPgError(err, what);
     }
   }
 
   async upsertCalls(rows: CallRow[]): Promise<void> {
-    await this.run('save calls', UPSERT_CALLS, [JSON.stringify(rows)]);
+    await this.upsert('save calls', UPSERT_CALLS, rows);
   }
 
   async upsertTurns(rows: TurnRow[]): Promise<void> {
-    await this.run('save turns', UPSERT_TURNS, [JSON.stringify(rows)]);
+    await this.upsert('save turns', UPSERT_TURNS, rows);
   }
 
   async updateEmail(key: string, patch: EmailPatch): Promise<void> {
@@ -164,7 +177,7 @@ export class EmbeddedStore implements Backend {
   }
 
   async upsertPostCallEvent(row: PostCallEventRow): Promise<void> {
-    await this.run('save post-call event', UPSERT_POST_CALL, [JSON.stringify([row])]);
+    await this.upsert('save post-call event', UPSERT_POST_CALL, [row]);
   }
 
   async insertLead(l: LeadInput): Promise<{ id: string }> {
