@@ -4,11 +4,10 @@
  *
  * Signed URL: `GET {base}/v1/convai/conversation/get-signed-url?agent_id=…` with `xi-api-key`
  * → `{ "signed_url": "wss://…" }` (docs/protocols/elevenlabs.md#signed-url;
- * https://elevenlabs.io/docs/eleven-agents/api-reference/conversations/get-signed-url), one request with
- * Node's `fetch`. The JS SDK (`@elevenlabs/elevenlabs-js`, `conversationalAi.conversations.getSignedUrl`) makes
- * the same request, but loading it takes ~100 MiB and over a second of start-up (its ~5,400 modules load
- * together) for this one GET.
+ * https://elevenlabs.io/docs/eleven-agents/api-reference/conversations/get-signed-url; SDK
+ * `@elevenlabs/elevenlabs-js` 2.73.0 `conversationalAi.conversations.getSignedUrl`).
  */
+import { ElevenLabsClient } from '@elevenlabs/elevenlabs-js';
 import type { Config } from '../../config';
 import { CallbridgeError } from '../../errors';
 import type { Logger } from '../../observability/logger';
@@ -36,24 +35,37 @@ export interface ElevenLabsConnectorOptions extends Partial<ProviderDeps> {
  *
  * - `prepare(ctx)` → a signed URL, or rejects with `CallbridgeError`: 401/403 'auth' (CB_EL_AUTH),
  *   404/422 and other 4xx 'bad_request', 429 'rate_limit', 5xx 'server', timeout/network 'connectivity'.
- *   No retry: failover, not a 1–2 s backoff, is the answer while a caller waits.
+ *   The SDK's own retries are off: failover, not a 1–2 s backoff, is the answer while a caller waits.
  * - `connect(ctx, onEvent)` → a live leg once the conversation metadata arrived (see leg.ts).
  */
 export function createElevenLabsConnector(cfg: Config, log: Logger, opts: ElevenLabsConnectorOptions = {}): ProviderConnector {
-  const endpoint = `${elevenLabsApiBase(cfg, opts.regionBases)}/v1/convai/conversation/get-signed-url`;
-  const timeoutMs = opts.signedUrlTimeoutMs ?? 5000;
+  const baseUrl = elevenLabsApiBase(cfg, opts.regionBases);
+  // Created on first use: the SDK throws without a key, and an OpenAI-only deployment has none.
+  let client: ElevenLabsClient | undefined;
+  const sdk = () =>
+    (client ??= new ElevenLabsClient({ apiKey: cfg.elevenLabsApiKey, baseUrl, maxRetries: 0, timeoutInSeconds: (opts.signedUrlTimeoutMs ?? 5000) / 1000 }));
   const plog = log.child({ provider: 'elevenlabs' });
   const world = providerDeps(opts);
 
   return {
     name: 'elevenlabs',
     async prepare(ctx: CallContext): Promise<PreparedProvider> {
+      const clog = plog.child({ callSid: ctx.callSid });
       const agentId = cfg.ELEVENLABS_AGENT_ID;
       if (!cfg.elevenLabsApiKey) throw new CallbridgeError('CB_EL_AUTH', 'ELEVENLABS_API_KEY is not set', 'auth');
       if (!agentId) throw new CallbridgeError('CB_EL_CONFIG', 'ELEVENLABS_AGENT_ID is not set', 'bad_request');
       const t0 = world.clock.now();
-      const signedUrl = await fetchSignedUrl(endpoint, cfg.elevenLabsApiKey, agentId, timeoutMs);
-      plog.info({ callSid: ctx.callSid, ms: Math.round(world.clock.now() - t0) }, 'elevenlabs signed URL fetched');
+      let signedUrl: string;
+      try {
+        const res = await sdk().conversationalAi.conversations.getSignedUrl({ agentId });
+        signedUrl = res.signedUrl;
+      } catch (err) {
+        throw signedUrlError(err);
+      }
+      if (typeof signedUrl !== 'string' || !/^wss?:\/\//.test(signedUrl)) {
+        throw new CallbridgeError('CB_EL_PROTOCOL', 'ElevenLabs signed URL response has no ws(s) signed_url', 'server');
+      }
+      clog.info({ ms: Math.round(world.clock.now() - t0) }, 'elevenlabs signed URL fetched');
       return {
         connect: (cctx, onEvent) =>
           openElevenLabsLeg({ ...opts.leg, ...world, signedUrl, initiation: initiationFor(cfg, cctx), log: plog.child({ callSid: cctx.callSid }) }, onEvent),
@@ -74,44 +86,17 @@ export function initiationFor(cfg: Pick<Config, 'SYSTEM_PROMPT' | 'FIRST_MESSAGE
   });
 }
 
-/**
- * `GET <endpoint>?agent_id=<agentId>` with `xi-api-key` → the `signed_url` of the JSON answer (docs/protocols/elevenlabs.md#signed-url).
- * No retry: failover, not a backoff, is the answer while a caller waits.
- * @param timeoutMs the whole request, body included (ms).
- * @throws CallbridgeError: a 4xx/5xx answer per `statusError` (401/403 'auth', 429 'rate_limit', other 4xx 'bad_request',
- *   5xx 'server'), CB_EL_TIMEOUT / CB_EL_CONNECTIVITY ('connectivity') for a timeout or network failure, CB_EL_PROTOCOL
- *   ('server') for a 2xx answer without a ws(s) `signed_url`.
- */
-async function fetchSignedUrl(endpoint: string, apiKey: string, agentId: string, timeoutMs: number): Promise<string> {
-  const url = `${endpoint}?agent_id=${encodeURIComponent(agentId)}`;
-  let status: number;
-  let body: unknown;
-  try {
-    const res = await fetch(url, { headers: { 'xi-api-key': apiKey, accept: 'application/json' }, signal: AbortSignal.timeout(timeoutMs) });
-    status = res.status;
-    const text = await res.text();
-    try {
-      body = JSON.parse(text);
-    } catch {
-      body = text;
-    }
-  } catch (err) {
-    throw signedUrlError(err);
-  }
-  if (status < 200 || status >= 300) throw statusError(status, 'ElevenLabs signed URL request', detailOf(body));
-  const signedUrl = (body as { signed_url?: unknown } | null)?.signed_url;
-  if (typeof signedUrl !== 'string' || !/^wss?:\/\//.test(signedUrl)) {
-    throw new CallbridgeError('CB_EL_PROTOCOL', 'ElevenLabs signed URL response has no ws(s) signed_url', 'server');
-  }
-  return signedUrl;
-}
-
-/** A failed request (no HTTP answer) → `CallbridgeError`: `AbortSignal.timeout`'s TimeoutError is CB_EL_TIMEOUT, anything else CB_EL_CONNECTIVITY. */
+/** SDK failure → `CallbridgeError` (ElevenLabsError carries `statusCode` and `body`; none = network). */
 export function signedUrlError(err: unknown): CallbridgeError {
-  const e = err as { name?: string; message?: string; cause?: { message?: string } };
-  const timeout = e.name === 'TimeoutError' || /timeout/i.test(e.message ?? '');
-  const why = e.cause?.message ? `${e.message}: ${e.cause.message}` : (e.message ?? String(err));
-  return new CallbridgeError(timeout ? 'CB_EL_TIMEOUT' : 'CB_EL_CONNECTIVITY', `ElevenLabs signed URL request failed: ${why}`, 'connectivity', { cause: err });
+  const e = err as { name?: string; statusCode?: unknown; body?: unknown; message?: string };
+  if (typeof e.statusCode === 'number') return statusError(e.statusCode, 'ElevenLabs signed URL request', detailOf(e.body));
+  const timeout = e.name === 'ElevenLabsTimeoutError' || /timeout/i.test(e.message ?? '');
+  return new CallbridgeError(
+    timeout ? 'CB_EL_TIMEOUT' : 'CB_EL_CONNECTIVITY',
+    `ElevenLabs signed URL request failed: ${e.message ?? String(err)}`,
+    'connectivity',
+    { cause: err },
+  );
 }
 
 /** `detail` is a string or `{ message }` (https://github.com/elevenlabs/packages/blob/main/packages/client/src/utils/errors.ts), or FastAPI's list. */
