@@ -5,9 +5,12 @@
  * Signed URL: `GET {base}/v1/convai/conversation/get-signed-url?agent_id=…` with `xi-api-key`
  * → `{ "signed_url": "wss://…" }` (docs/protocols/elevenlabs.md#signed-url;
  * https://elevenlabs.io/docs/eleven-agents/api-reference/conversations/get-signed-url; SDK
- * `@elevenlabs/elevenlabs-js` 2.73.0 `conversationalAi.conversations.getSignedUrl`).
+ * `@elevenlabs/elevenlabs-js` 2.73.0 `conversationalAi.conversations.getSignedUrl`). The SDK is loaded
+ * only when an ElevenLabs key is configured (its ~5,400 modules take ~100 MiB and about a second to
+ * load), in the background as the connector is built, so an OpenAI-only deployment never pays for it
+ * and the first call does not wait for it.
  */
-import { ElevenLabsClient } from '@elevenlabs/elevenlabs-js';
+import type { ElevenLabsClient } from '@elevenlabs/elevenlabs-js';
 import type { Config } from '../../config';
 import { CallbridgeError } from '../../errors';
 import type { Logger } from '../../observability/logger';
@@ -40,10 +43,14 @@ export interface ElevenLabsConnectorOptions extends Partial<ProviderDeps> {
  */
 export function createElevenLabsConnector(cfg: Config, log: Logger, opts: ElevenLabsConnectorOptions = {}): ProviderConnector {
   const baseUrl = elevenLabsApiBase(cfg, opts.regionBases);
-  // Created on first use: the SDK throws without a key, and an OpenAI-only deployment has none.
-  let client: ElevenLabsClient | undefined;
+  // Created only with a key: the SDK throws without one, and an OpenAI-only deployment has none.
+  let client: Promise<ElevenLabsClient> | undefined;
   const sdk = () =>
-    (client ??= new ElevenLabsClient({ apiKey: cfg.elevenLabsApiKey, baseUrl, maxRetries: 0, timeoutInSeconds: (opts.signedUrlTimeoutMs ?? 5000) / 1000 }));
+    (client ??= import('@elevenlabs/elevenlabs-js').then(
+      ({ ElevenLabsClient }) =>
+        new ElevenLabsClient({ apiKey: cfg.elevenLabsApiKey, baseUrl, maxRetries: 0, timeoutInSeconds: (opts.signedUrlTimeoutMs ?? 5000) / 1000 }),
+    ));
+  if (cfg.elevenLabsApiKey) sdk().catch((err: Error) => log.error({ err: err.message }, 'ElevenLabs SDK could not load'));
   const plog = log.child({ provider: 'elevenlabs' });
   const world = providerDeps(opts);
 
@@ -57,7 +64,7 @@ export function createElevenLabsConnector(cfg: Config, log: Logger, opts: Eleven
       const t0 = world.clock.now();
       let signedUrl: string;
       try {
-        const res = await sdk().conversationalAi.conversations.getSignedUrl({ agentId });
+        const res = await (await sdk()).conversationalAi.conversations.getSignedUrl({ agentId });
         signedUrl = res.signedUrl;
       } catch (err) {
         throw signedUrlError(err);
