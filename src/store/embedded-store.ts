@@ -26,6 +26,7 @@ class PgliteWorker implements SqlConnection {
   private readonly calls = new Map<number, { resolve: (rows: Rows) => void; reject: (e: Error) => void }>();
   private dead?: Error;
 
+  /** @param template a tar file (PGlite `dumpDataDir`) a new directory starts from, when it exists. */
   constructor(dataDir: string, template?: string) {
     // Plain CommonJS: no `--import tsx` (the parent's execArgv by default), whose loader thread and hooks
     // would cost the worker start-up time and memory for nothing.
@@ -101,11 +102,16 @@ function acquire(dir: string): Promise<PgliteWorker> {
     const db = (async () => {
       mkdirSync(dir, { recursive: true });
       const template = templateFile();
-      const fromScratch = !existsSync(join(dir, 'PG_VERSION')) && !existsSync(template);
+      const fresh = !existsSync(join(dir, 'PG_VERSION'));
       const pg = new PgliteWorker(dir, template);
       const applied = await applyMigrations(pg);
-      if (fromScratch && applied.length) await pg.dump(template).catch(() => undefined); // only an optimisation
-      return pg;
+      if (fresh && !existsSync(template) && applied.length) await pg.dump(template).catch(() => undefined); // only an optimisation
+      if (!fresh) return pg;
+      // Creating the directory (loading the template, or initdb and the migrations) grows PGlite's WebAssembly memory
+      // by ~150 MiB, which a WebAssembly memory never gives back: the worker that created it is ended, and a new one
+      // opens the directory as on any later start.
+      await pg.close();
+      return new PgliteWorker(dir);
     })();
     s = { db, refs: 0 };
     shared.set(dir, s);
