@@ -19,6 +19,24 @@ import type { AppointmentInput, CallRow, EmailRow, LeadInput, PostCallEventRow, 
 
 type Rows = Record<string, unknown>[];
 
+const LOADER_FLAG = /^(?:--import|--require|-r|--loader|--experimental-loader)$/;
+
+/**
+ * The parent's Node flags (a worker's default execArgv) without module loaders (`--import tsx` and the like, with their
+ * values): the worker is plain CommonJS, and tsx's loader thread and hooks would cost it start-up time and memory for
+ * nothing. Other flags stay, e.g. `--cpu-prof` (the bench's BENCH_CPU_PROF), so the worker is profiled as well.
+ */
+function workerExecArgv(): string[] {
+  const out: string[] = [];
+  const argv = process.execArgv;
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i]!;
+    if (LOADER_FLAG.test(flag)) i++;
+    else if (!LOADER_FLAG.test(flag.split('=')[0]!)) out.push(flag);
+  }
+  return out;
+}
+
 /** PGlite in a worker thread (pglite-worker.cjs), spoken to by messages. */
 class PgliteWorker implements SqlConnection {
   private readonly worker: Worker;
@@ -28,9 +46,7 @@ class PgliteWorker implements SqlConnection {
 
   /** @param template a tar file (PGlite `dumpDataDir`) a new directory starts from, when it exists. */
   constructor(dataDir: string, template?: string) {
-    // Plain CommonJS: no `--import tsx` (the parent's execArgv by default), whose loader thread and hooks
-    // would cost the worker start-up time and memory for nothing.
-    this.worker = new Worker(join(__dirname, 'pglite-worker.cjs'), { workerData: { dataDir, template }, execArgv: [] });
+    this.worker = new Worker(join(__dirname, 'pglite-worker.cjs'), { workerData: { dataDir, template }, execArgv: workerExecArgv() });
     this.worker.unref(); // never keeps the process alive on its own
     this.worker.on('message', (m: { id: number; rows?: Rows; error?: { message: string; code?: string } }) => {
       const c = this.calls.get(m.id);
