@@ -19,6 +19,9 @@ const env = {
   SUPABASE_SERVICE_ROLE_KEY: process.env.SUPABASE_SERVICE_ROLE_KEY,
   DATA_DIR: process.env.DATA_DIR,
   LOGS_DIR: process.env.LOGS_DIR,
+  // The killed call's row stays as its process left it (this test is about its turns); completing lost
+  // rows is test/integration/load-balancer.test.ts's.
+  LOST_CALL_GRACE_S: '3600',
 } as Record<string, string>;
 const say = (line: string) => process.stdout.write(line + '\n');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
