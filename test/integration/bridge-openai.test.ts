@@ -52,6 +52,9 @@ describe('Twilio ⇄ OpenAI Realtime bridge', () => {
     await oa.waitFor((s) => s.responses.filter((r) => r.kind === 'audio' && r.status === 'completed').length >= 2, 15_000);
     await call.waitFor((r) => r.msg.event === 'media' && r.atMs > clear.atMs, 10_000);
     expect(rms(call.played())).toBeGreaterThan(300);
+    // Its transcript arrives after its audio (response.output_audio_transcript.done): hang up once the bridge has it.
+    const agentTurns = () => b.srv.registry.find(call.callSid)?.turns.filter((t) => t.role === 'agent').length ?? 0;
+    await until('the answer in the transcript', () => (agentTurns() >= 3 ? true : undefined), 10_000);
     await call.hangup();
 
     const rec = await b.ended(call.callSid);
