@@ -11,12 +11,9 @@
  */
 import { fc, test } from '@fast-check/jest';
 import { parseServerMessage, readServerMessage, type ElInbound } from '../../src/providers/elevenlabs/codec';
-import { createOpenAiConnector } from '../../src/providers/openai-realtime/connector';
-import type { CallContext, ProviderEvent, ProviderLeg } from '../../src/providers/types';
-import { silentLogger } from '../../src/observability/logger';
-import { testConfig } from '../helpers/config';
-import { FakeClock, settle } from '../helpers/fake-clock';
-import { fakeSockets, type FakeSocket } from '../helpers/fake-socket';
+import type { ProviderEvent, ProviderLeg } from '../../src/providers/types';
+import { type FakeSocket } from '../helpers/fake-socket';
+import { legContext, readyOpenAiLeg } from '../helpers/openai-leg';
 import { rawFrames } from './arbitraries';
 
 const RUNS = 10_000;
@@ -77,14 +74,7 @@ function expectElInbound(m: ElInbound): void {
 
 // ---- OpenAI Realtime ----
 
-const ctx: CallContext = {
-  callSid: 'CA1',
-  carrier: 'twilio',
-  direction: 'inbound',
-  carrierFormat: { encoding: 'mulaw', sampleRate: 8000 },
-  tools: [],
-  firstMessage: 'Hello, Acme salon.',
-};
+const ctx = legContext();
 
 const OPENAI_MESSAGES = [
   { type: 'response.output_audio.delta', event_id: 'e1', item_id: 'item_1', response_id: 'resp_1', output_index: 0, content_index: 0, delta: b64(160) },
@@ -152,19 +142,9 @@ function expectProviderEvent(ev: ProviderEvent): void {
   }
 }
 
-/** A leg past its handshake (as test/unit/providers/openai-leg.test.ts builds it), its ready event taken. */
+/** A leg past its handshake (test/helpers/openai-leg.ts), its ready event taken. */
 async function readyLeg(): Promise<{ socket: FakeSocket; events: ProviderEvent[]; leg: ProviderLeg }> {
-  const clock = new FakeClock();
-  const net = fakeSockets();
-  const events: ProviderEvent[] = [];
-  const prepared = await createOpenAiConnector(testConfig(), silentLogger, { openSocket: net.open, clock }).prepare(ctx);
-  const connecting = prepared.connect(ctx, (ev) => void events.push(ev));
-  const socket = net.last();
-  socket.accept();
-  socket.receive({ type: 'session.created', session: { type: 'realtime' } });
-  socket.receive({ type: 'session.updated', session: socket.sentOfType('session.update')[0]!.session });
-  const leg = await connecting;
-  await settle();
+  const { socket, events, leg } = await readyOpenAiLeg(ctx);
   expect(events.map((e) => e.type)).toEqual(['ready']);
   events.length = 0;
   return { socket, events, leg };

@@ -3,21 +3,11 @@
  * fake clock: the dial, the handshake and its deadline, truncation at played ms, barge-in, and the
  * close cap, without a server or a real wait.
  */
-import { createOpenAiConnector } from '../../../src/providers/openai-realtime/connector';
-import type { CallContext, ProviderEvent, ProviderLeg } from '../../../src/providers/types';
-import { silentLogger } from '../../../src/observability/logger';
 import { testConfig } from '../../helpers/config';
-import { FakeClock, settle } from '../../helpers/fake-clock';
-import { fakeSockets } from '../../helpers/fake-socket';
+import { settle } from '../../helpers/fake-clock';
+import { dialOpenAi, legContext, readyOpenAiLeg } from '../../helpers/openai-leg';
 
-const ctx: CallContext = {
-  callSid: 'CA1',
-  carrier: 'twilio',
-  direction: 'inbound',
-  carrierFormat: { encoding: 'mulaw', sampleRate: 8000 },
-  tools: [],
-  firstMessage: 'Hello, Acme salon.',
-};
+const ctx = legContext();
 const delta = (itemId: string, responseId: string, bytes: number) => ({
   type: 'response.output_audio.delta',
   item_id: itemId,
@@ -27,31 +17,9 @@ const delta = (itemId: string, responseId: string, bytes: number) => ({
   delta: Buffer.alloc(bytes, 0x55).toString('base64'),
 });
 
-async function dial() {
-  const clock = new FakeClock();
-  const net = fakeSockets();
-  const events: ProviderEvent[] = [];
-  const prepared = await createOpenAiConnector(testConfig(), silentLogger, { openSocket: net.open, clock }).prepare(ctx);
-  const connecting = prepared.connect(ctx, (ev) => void events.push(ev));
-  let outcome: ProviderLeg | Error | undefined;
-  connecting.then(
-    (leg) => (outcome = leg),
-    (err: Error) => (outcome = err),
-  );
-  return { clock, socket: net.last(), events, connecting, outcome: () => outcome };
-}
-
+const dial = () => dialOpenAi(ctx);
 /** A leg past its handshake, greeting sent. */
-async function readyLeg() {
-  const r = await dial();
-  r.socket.accept();
-  r.socket.receive({ type: 'session.created', session: { type: 'realtime' } });
-  const update = r.socket.sentOfType('session.update')[0]!;
-  r.socket.receive({ type: 'session.updated', session: update.session });
-  const leg = await r.connecting;
-  await settle();
-  return { ...r, leg };
-}
+const readyLeg = () => readyOpenAiLeg(ctx);
 
 describe('OpenAI Realtime leg', () => {
   it('dials with the API key and no beta header, configures the session, then reports ready and greets', async () => {

@@ -7,12 +7,11 @@
 import { Writable } from 'node:stream';
 import { createLogger } from '../../../src/observability/logger';
 import { openElevenLabsLeg } from '../../../src/providers/elevenlabs/leg';
-import { createOpenAiConnector } from '../../../src/providers/openai-realtime/connector';
 import type { RejectReason } from '../../../src/providers/rejects';
-import type { CallContext, ProviderEvent, ProviderLeg } from '../../../src/providers/types';
-import { testConfig } from '../../helpers/config';
+import type { ProviderEvent, ProviderLeg } from '../../../src/providers/types';
 import { FakeClock, settle } from '../../helpers/fake-clock';
 import { fakeSockets, type FakeSocket } from '../../helpers/fake-socket';
+import { legContext, readyOpenAiLeg } from '../../helpers/openai-leg';
 
 function captureLog() {
   const lines: Array<Record<string, unknown>> = [];
@@ -51,27 +50,11 @@ async function elevenLabs() {
   return { leg, socket, events, rejected };
 }
 
-const ctx: CallContext = {
-  callSid: 'CA1',
-  carrier: 'twilio',
-  direction: 'inbound',
-  carrierFormat: { encoding: 'mulaw', sampleRate: 8000 },
-  tools: [],
-  firstMessage: '',
-};
+const ctx = legContext('');
 
 async function openAi(): Promise<{ leg: ProviderLeg; socket: FakeSocket; events: ProviderEvent[]; rejected: () => Array<Record<string, unknown>> }> {
   const { log, rejected } = captureLog();
-  const net = fakeSockets();
-  const events: ProviderEvent[] = [];
-  const prepared = await createOpenAiConnector(testConfig(), log, { openSocket: net.open, clock: new FakeClock() }).prepare(ctx);
-  const connecting = prepared.connect(ctx, (ev) => void events.push(ev));
-  const socket = net.last();
-  socket.accept();
-  socket.receive({ type: 'session.created', session: { type: 'realtime' } });
-  socket.receive({ type: 'session.updated', session: socket.sentOfType('session.update')[0]!.session });
-  const leg = await connecting;
-  await settle();
+  const { leg, socket, events } = await readyOpenAiLeg(ctx, log);
   return { leg, socket, events, rejected };
 }
 
