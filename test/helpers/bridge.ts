@@ -12,7 +12,7 @@ import { silentLogger } from '../../src/observability/logger';
 import { FIXTURES } from '../emulators/agent-script';
 import { startElevenLabsEmulator, type ElevenLabsEmulator, type ElevenLabsEmulatorOptions } from '../emulators/elevenlabs';
 import { startOpenAiEmulator, type OpenAiEmulator, type OpenAiEmulatorOptions } from '../emulators/openai-realtime';
-import { TwilioCarrierEmulator, type EmulatedCall } from '../emulators/twilio-carrier';
+import { TwilioCarrierEmulator, type EmulatedCall, type PlaceCallOptions } from '../emulators/twilio-carrier';
 import { startTwilioRestMock, type TwilioRestMock } from '../emulators/twilio-rest';
 import { closeInOrder, serverWaits } from './server-waits';
 import { TEST_ACCOUNT_SID, TEST_ADMIN_KEY, TEST_AUTH_TOKEN, testConfig } from './config';
@@ -59,6 +59,14 @@ export function fixture(name: string): Int16Array {
   return readWav(`${FIXTURES}/${name}`).samples;
 }
 
+/**
+ * A Twilio inbound call from +14155550123 to +15550000000 placed at `serverBase` (a server, a server
+ * process or a load balancer), the booking request as the caller's speech unless `over` says otherwise.
+ */
+export function inboundCall(serverBase: string, over: Partial<PlaceCallOptions> = {}): PlaceCallOptions {
+  return { serverBase, publicUrl: PUBLIC_URL, path: '/inbound', from: '+14155550123', to: '+15550000000', audio: fixture('caller-booking-8k.wav'), ...over };
+}
+
 /** RMS of μ-law bytes decoded to PCM16. */
 export function rms(mulaw: Buffer): number {
   const s = mulawToSamples(mulaw);
@@ -99,16 +107,7 @@ export async function startBridge(opts: BridgeOptions): Promise<Bridge> {
     el,
     oa,
     admin,
-    call: (o = {}) =>
-      carrier.placeCall({
-        serverBase: base,
-        publicUrl: PUBLIC_URL,
-        path: o.path ?? '/inbound',
-        from: '+14155550123',
-        to: '+15550000000',
-        audio: o.audio,
-        signature: o.signature,
-      }),
+    call: (o = {}) => carrier.placeCall(inboundCall(base, { path: o.path ?? '/inbound', audio: o.audio, signature: o.signature })),
     ...serverWaits(srv),
     close: () => closeInOrder([carrier, srv, rest, el, oa]),
   };

@@ -9,7 +9,7 @@ import { startElevenLabsEmulator, type ElevenLabsEmulator } from '../emulators/e
 import { TwilioCarrierEmulator } from '../emulators/twilio-carrier';
 import { startTwilioRestMock, type TwilioRestMock, type TwilioRestMockOptions } from '../emulators/twilio-rest';
 import { adminRequest, eventually } from '../helpers/admin-http';
-import { fixture, PUBLIC_URL } from '../helpers/bridge';
+import { fixture, inboundCall, PUBLIC_URL } from '../helpers/bridge';
 import { TEST_ACCOUNT_SID, TEST_AUTH_TOKEN } from '../helpers/config';
 import { openStart } from '../helpers/twilio-start';
 import { readTwiml } from '../emulators/twilio/twiml';
@@ -45,14 +45,7 @@ describeWithRedis()('two instances sharing calls through Redis', () => {
     await dropPrefix(prefix);
   });
 
-  const callOpts = (s: ServerProcess) => ({
-    serverBase: s.base,
-    publicUrl: PUBLIC_URL,
-    path: '/inbound',
-    from: '+14155550123',
-    to: '+15550000000',
-    audio: fixture('caller-booking-8k.wav'),
-  });
+  const callOpts = (s: ServerProcess) => inboundCall(s.base);
   const callTo = (s: ServerProcess) => carrier.placeCall(callOpts(s));
   const activeSids = async (s: ServerProcess) =>
     (await adminRequest(s.base, 'GET', '/api/calls/active')).body.calls as Array<{ callSid: string; instanceId: string }>;

@@ -9,7 +9,7 @@ import { startElevenLabsEmulator, type ElevenLabsEmulator } from '../emulators/e
 import { ExotelCarrierEmulator } from '../emulators/exotel-carrier';
 import { TwilioCarrierEmulator, type EmulatedCall } from '../emulators/twilio-carrier';
 import { startTwilioRestMock, type TwilioRestMock } from '../emulators/twilio-rest';
-import { fixture, PUBLIC_URL } from '../helpers/bridge';
+import { inboundCall, PUBLIC_URL } from '../helpers/bridge';
 import { TEST_ACCOUNT_SID, TEST_AUTH_TOKEN } from '../helpers/config';
 import { baseServerEnv, startServerProcess, type ServerProcess } from '../helpers/server-process';
 
@@ -36,15 +36,7 @@ describe('SIGTERM drain (child process)', () => {
 
   const start = (env: Record<string, string> = {}) =>
     startServerProcess({ ...baseServerEnv(PUBLIC_URL), TWILIO_API_BASE: rest.url, ELEVENLABS_API_BASE: el.httpUrl, ...env });
-  const place = (s: ServerProcess) =>
-    carrier.placeCall({
-      serverBase: s.base,
-      publicUrl: PUBLIC_URL,
-      path: '/inbound',
-      from: '+14155550123',
-      to: '+15550000000',
-      audio: fixture('caller-booking-8k.wav'),
-    });
+  const place = (s: ServerProcess) => carrier.placeCall(inboundCall(s.base));
 
   it('lets a call finish inside the window, ends the rest with a goodbye, refuses new calls, and exits 0', async () => {
     srv = await start({ DRAIN_TIMEOUT_S: '3' });

@@ -14,7 +14,7 @@ import { TwilioCarrierEmulator } from '../emulators/twilio-carrier';
 import type { EmulatedCall } from '../emulators/twilio/call';
 import { startTwilioRestMock, type TwilioRestMock } from '../emulators/twilio-rest';
 import { adminRequest, eventually } from '../helpers/admin-http';
-import { fixture, PUBLIC_URL } from '../helpers/bridge';
+import { fixture, inboundCall, PUBLIC_URL } from '../helpers/bridge';
 import { TEST_ACCOUNT_SID, TEST_AUTH_TOKEN } from '../helpers/config';
 import { describeWithHaproxy, freePort, startHaproxy, type Haproxy } from '../helpers/haproxy';
 import { pgAvailable } from '../helpers/pg';
@@ -53,7 +53,7 @@ describeWithRedis(needs || process.env.CI === 'true' ? redisAnswers() : false)('
     const active = async () => (await adminRequest(lb.base, 'GET', '/api/calls/active')).body.calls as Array<{ callSid: string; instanceId: string }>;
     const placeTwilio = async (): Promise<AnyCall> => ({
       carrier: 'twilio',
-      call: await twilio.placeCall({ serverBase: lb.base, publicUrl: PUBLIC_URL, path: '/inbound', from: '+14155550123', to: '+15550000000', audio }),
+      call: await twilio.placeCall(inboundCall(lb.base, { audio })),
     });
     const placeExotel = async (): Promise<AnyCall> => ({
       carrier: 'exotel',

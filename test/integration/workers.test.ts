@@ -10,7 +10,7 @@ import type { EmulatedCall } from '../emulators/twilio/call';
 import { startElevenLabsEmulator, type ElevenLabsEmulator } from '../emulators/elevenlabs';
 import { startTwilioRestMock, type TwilioRestMock } from '../emulators/twilio-rest';
 import { adminRequest, eventually } from '../helpers/admin-http';
-import { fixture, PUBLIC_URL } from '../helpers/bridge';
+import { inboundCall, PUBLIC_URL } from '../helpers/bridge';
 import { TEST_ACCOUNT_SID, TEST_AUTH_TOKEN } from '../helpers/config';
 import { parsePrometheusText, sampleValue } from '../helpers/metrics-parser';
 import { baseServerEnv, startServerProcess, type ServerProcess } from '../helpers/server-process';
@@ -47,14 +47,7 @@ describe('two worker processes, one instance', () => {
   it('spreads calls over both workers and counts, lists, hangs up and stores them as one instance', async () => {
     const calls: EmulatedCall[] = [];
     for (let i = 0; i < 6; i++) {
-      const call = await carrier.placeCall({
-        serverBase: srv.base,
-        publicUrl: PUBLIC_URL,
-        path: '/inbound',
-        from: '+14155550123',
-        to: '+15550000000',
-        audio: fixture('caller-booking-8k.wav'),
-      });
+      const call = await carrier.placeCall(inboundCall(srv.base));
       if (i < 5) await call.waitFor('media', 30_000);
       calls.push(call);
     }
@@ -97,14 +90,7 @@ describe('two worker processes, one instance', () => {
   });
 
   it('drains every worker on SIGTERM to the primary and exits 0', async () => {
-    const call = await carrier.placeCall({
-      serverBase: srv.base,
-      publicUrl: PUBLIC_URL,
-      path: '/inbound',
-      from: '+14155550123',
-      to: '+15550000000',
-      audio: fixture('caller-booking-8k.wav'),
-    });
+    const call = await carrier.placeCall(inboundCall(srv.base));
     await call.waitFor('media', 30_000);
     srv.child.kill('SIGTERM');
     await srv.waitForLog((l) => l.msg === 'signal received: draining every worker');
