@@ -11,29 +11,15 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Need } from './needs';
 
 /** True when an `haproxy` binary is on PATH. */
 export function haproxyAvailable(): boolean {
   return spawnSync('haproxy', ['-v'], { timeout: 5000 }).status === 0;
 }
 
-/**
- * `describe` when HAProxy is installed; else skipped with a one-line reason, or, under CI=true, a
- * failing test (`.ci/run` installs it with apt-get).
- */
-export function describeWithHaproxy(name: string, fn: () => void): void {
-  if (haproxyAvailable()) return describe(name, fn);
-  if (process.env.CI === 'true') {
-    describe(name, () =>
-      it('needs HAProxy', () => {
-        throw new Error('haproxy is not installed (CI=true: required; apt-get install -y haproxy)');
-      }),
-    );
-    return;
-  }
-  process.stderr.write(`skipping "${name}": haproxy is not installed (apt-get install -y haproxy)\n`);
-  describe.skip(name, fn);
-}
+/** HAProxy as a suite's need (./needs.ts); `.ci/run` installs it with apt-get. */
+export const HAPROXY: Need = { what: 'HAProxy', missing: () => (haproxyAvailable() ? undefined : 'haproxy is not installed (apt-get install -y haproxy)') };
 
 /** A free loopback TCP port. */
 export function freePort(): Promise<number> {

@@ -6,6 +6,7 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
+import { describeNeeding, type Need } from './needs';
 
 export const PG_ADMIN_URL = process.env.TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
@@ -29,23 +30,15 @@ export function pgAvailable(): boolean {
   return available;
 }
 
+/** PostgreSQL as a suite's need (./needs.ts). */
+export const POSTGRES: Need = { what: 'PostgreSQL', missing: () => (pgAvailable() ? undefined : `PostgreSQL not reachable at ${PG_ADMIN_URL}`) };
+
 /**
  * `describe` when PostgreSQL is reachable; otherwise a skipped block with the reason on one line,
  * or, under CI=true, a failing test (a CI run must not pass without the database).
  */
 export function describePg(name: string, fn: () => void): void {
-  if (pgAvailable()) return describe(name, fn);
-  const reason = `PostgreSQL not reachable at ${PG_ADMIN_URL}`;
-  if (process.env.CI === 'true') {
-    describe(name, () =>
-      it('needs PostgreSQL', () => {
-        throw new Error(`${reason} (CI=true: required)`);
-      }),
-    );
-    return;
-  }
-  process.stderr.write(`skipping "${name}": ${reason}\n`);
-  describe.skip(name, fn);
+  describeNeeding([POSTGRES], name, fn);
 }
 
 export interface TestDatabase {

@@ -5,6 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import Redis from 'ioredis';
+import type { Need } from './needs';
 
 export const TEST_REDIS_URL = 'redis://127.0.0.1:6379';
 
@@ -33,13 +34,15 @@ export async function dropPrefix(prefix: string, url = TEST_REDIS_URL): Promise<
   await r.quit();
 }
 
+/** Redis as a suite's need (./needs.ts). */
+export const REDIS: Need = { what: 'Redis', missing: () => (redisAnswers() ? undefined : `Redis not reachable at ${TEST_REDIS_URL}`) };
+
 /**
  * `describe` when Redis answers, else `describe.skip` with the reason printed once.
  * @throws under CI=true when Redis is absent (scale-out must be tested there).
  */
 export function describeWithRedis(available = redisAnswers()): jest.Describe {
-  if (available) return describe;
-  if (process.env.CI === 'true') throw new Error(`Redis is required under CI=true but ${TEST_REDIS_URL} does not answer`);
-  process.stdout.write(`skipping Redis tests: ${TEST_REDIS_URL} does not answer\n`);
-  return describe.skip;
+  if (!available && process.env.CI === 'true') throw new Error(`Redis is required under CI=true but ${TEST_REDIS_URL} does not answer`);
+  if (!available) process.stdout.write(`skipping Redis tests: ${TEST_REDIS_URL} does not answer\n`);
+  return available ? describe : describe.skip;
 }
