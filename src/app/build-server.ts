@@ -128,7 +128,6 @@ export function buildServer(cfg: Config, log: Logger, o: ServerOverrides = {}): 
     statuses: ops.book,
     shared: ops.shared,
     placedCall: (rid: string) => ops.outbound.take(rid),
-    clock: o.clock,
   };
   const carriers = new Map<string, Carrier<PendingCall>>((o.carriers ?? CARRIERS).map((m) => [m.name, m.create<PendingCall>(carrierDeps)]));
   const controls: CallControls = Object.fromEntries([...carriers].map(([name, c]) => [name, c.control]));

@@ -23,7 +23,7 @@ import type { ToolRegistry } from '../call/tools';
 import type { Clock } from '../clock';
 import type { Config } from '../config';
 import { CallbridgeError } from '../errors';
-import type { CallControl, CallControls, CarrierCodec, CarrierCommand, CarrierEvent, CarrierSink, CarrierStartEvent, CarrierStream } from '../carriers/types';
+import type { CallControl, CallControls, CarrierCodec, CarrierCommand, CarrierEvent, CarrierStartEvent, CarrierStream } from '../carriers/types';
 import type { CarrierName } from '../identity';
 import type { Logger } from '../observability/logger';
 import type { Connectors } from '../providers';
@@ -123,7 +123,6 @@ function onConnection(ws: WebSocket, socket: Duplex, stream: CarrierStream<Pendi
   let session: CallSession | undefined;
   let streamSid = '';
   let badFrames = 0;
-  let sink: CarrierSink | undefined;
   let detach: (() => void) | undefined;
   /** Events received after `start` while its token is being checked; undefined before `start` and once the session runs. */
   let held: CarrierEvent[] | undefined;
@@ -137,10 +136,7 @@ function onConnection(ws: WebSocket, socket: Duplex, stream: CarrierStream<Pendi
     get isOpen() {
       return ws.readyState === ws.OPEN;
     },
-    send(cmd: CarrierCommand) {
-      if (sink) sink.send(cmd);
-      else write(cmd);
-    },
+    send: write,
     close(code: number, reason: string) {
       if (ws.readyState === ws.OPEN || ws.readyState === ws.CONNECTING) ws.close(code, reason);
     },
@@ -200,13 +196,8 @@ function onConnection(ws: WebSocket, socket: Duplex, stream: CarrierStream<Pendi
       } else if (ev.type !== 'connected') dropBad('before_start', raw.length);
       return;
     }
-    deliver(ev);
+    session.onCarrier(ev);
   });
-
-  function deliver(ev: CarrierEvent): void {
-    if (ev.type === 'mark') sink?.echoed?.(ev.name);
-    session!.onCarrier(ev);
-  }
 
   function begin(ev: CarrierStartEvent, pending: PendingCall | undefined): void {
     if (!pending) {
@@ -220,7 +211,6 @@ function onConnection(ws: WebSocket, socket: Duplex, stream: CarrierStream<Pendi
       return;
     }
     streamSid = ev.streamSid;
-    sink = stream.outbound?.(ev, write);
     detach = stream.attached?.(ev.callSid, port.close);
     session = new CallSession(pending, ev, port, {
       cfg: deps.cfg,
@@ -237,12 +227,11 @@ function onConnection(ws: WebSocket, socket: Duplex, stream: CarrierStream<Pendi
     void session.start();
     const queued = held ?? [];
     held = undefined;
-    for (const e of queued) deliver(e);
+    for (const e of queued) session.onCarrier(e);
   }
 
   ws.on('close', () => {
     clearTimeout(startTimer);
-    sink?.close();
     detach?.();
     session?.carrierClosed();
   });

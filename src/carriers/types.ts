@@ -5,7 +5,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { Router } from 'express';
 import type { AudioFormat } from '../audio/format';
-import type { Clock } from '../clock';
 import type { Config } from '../config';
 import type { CallDirection, CallIdentity, CarrierName, ProviderName } from '../identity';
 import type { Logger } from '../observability/logger';
@@ -116,17 +115,10 @@ export interface UpgradeRefusal {
   reason: string;
 }
 
-/** Outbound framing between the session and the wire (e.g. Exotel's 320-byte chunks and pacing). */
-export interface CarrierSink {
-  send(cmd: CarrierCommand): void;
-  /** A mark came back from the carrier (its audio has played). */
-  echoed?(name: string): void;
-  close(): void;
-}
-
 /**
  * How the media socket treats one carrier's stream: authentication at the upgrade and at `start`,
- * the codec, optional outbound framing, and a hook to reach the live socket (for call control).
+ * the codec, and a hook to reach the live socket (for call control). Outbound framing is data
+ * (`OutboundChunking` on `start`), applied by the session.
  */
 export interface CarrierStream<Call = unknown> {
   readonly name: CarrierName;
@@ -136,8 +128,6 @@ export interface CarrierStream<Call = unknown> {
   codec(url: URL): CarrierCodec;
   /** The answered call this `start` may take (token checked), or undefined: the socket is closed 1008. */
   claim(start: CarrierStartEvent, url: URL): Promise<Call | undefined>;
-  /** Wrap the wire writer with carrier framing; without it each command is one wire message. */
-  outbound?(start: CarrierStartEvent, write: (cmd: CarrierCommand) => void): CarrierSink;
   /** A session started on this socket; returns the function called once the socket has closed. */
   attached?(callSid: string, close: (code: number, reason: string) => void): () => void;
 }
@@ -224,8 +214,6 @@ export interface CarrierDeps<Call = unknown> {
   statuses: CarrierStatusSink;
   /** The options of a call placed through `POST /api/calls`, by the request id its answer URL carries (taken once). */
   placedCall(rid: string): Promise<PlacedCallOptions | undefined>;
-  /** Time and timers for outbound framing (default: the process clock). */
-  clock?: Clock;
 }
 
 /** One carrier as a server uses it: the media-stream rules, call control, webhooks and URLs of placed calls. */

@@ -39,7 +39,7 @@ export const exotelCarrier: CarrierModule = {
     const base = deps.cfg.PUBLIC_URL.replace(/\/+$/, '');
     return {
       name: 'exotel',
-      stream: exotelStream({ cfg: deps.cfg, claim: deps.claim, live, admitStatic, clock: deps.clock }),
+      stream: exotelStream({ cfg: deps.cfg, claim: deps.claim, live, admitStatic }),
       control: createExotelCallControl(deps.cfg, live),
       routes: Router().use(exotelWebhookRouter({ ...deps, live })),
       answerUrl: (rid) => `${base}/outbound?carrier=exotel&rid=${rid}`,

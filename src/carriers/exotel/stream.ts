@@ -8,7 +8,6 @@
  * - codec at the URL's `sample-rate` (hyphen documented, `sample_rate` also read; docs/protocols/exotel.md#stream-url);
  * - outbound audio: Exotel's chunk rules travel as data on `start` (`EXOTEL_CHUNKING`, ./codec.ts); the session applies them.
  */
-import type { Clock } from '../../clock';
 import type { Config } from '../../config';
 import type { CarrierDeps, CarrierStartEvent, CarrierStream } from '../types';
 import { basicAuthOk, secretEquals } from './auth';
@@ -23,8 +22,6 @@ export interface ExotelStreamDeps<Call> {
   live: ExotelLiveCalls;
   /** Admit a call that arrived on the static applet URL (no dynamic-URL request came first). */
   admitStatic(start: CarrierStartEvent): Promise<Call | undefined>;
-  /** Time and timers of the outbound framer (default: the process clock). */
-  clock?: Clock;
 }
 
 /** The `sample-rate` (or `sample_rate`) of a stream URL, else `fallback`. */
