@@ -49,31 +49,52 @@ export class LocalCallDirectory implements CallDirectory {
   async close(): Promise<void> {}
 }
 
-export class MemoryOutboundOptions implements OutboundOptionsStore {
-  private readonly byRid = new Map<string, { opts: OutboundOptions; expires: number }>();
+/**
+ * A Map whose entries expire `ttlMs` after they were set (ms, wall clock); expired entries are swept on
+ * every `set`, so it stays bounded by what was set within one TTL.
+ */
+export class ExpiringMap<V> {
+  private readonly entries = new Map<string, { value: V; expires: number }>();
 
-  async put(rid: string, opts: OutboundOptions): Promise<void> {
+  set(key: string, value: V, ttlMs: number): void {
     const now = Date.now();
-    for (const [k, v] of this.byRid) if (v.expires < now) this.byRid.delete(k);
-    this.byRid.set(rid, { opts, expires: now + OUTBOUND_OPTIONS_TTL_MS });
+    for (const [k, e] of this.entries) if (e.expires < now) this.entries.delete(k);
+    this.entries.set(key, { value, expires: now + Math.max(ttlMs, 0) });
   }
 
-  async take(rid: string): Promise<OutboundOptions | undefined> {
-    const hit = this.byRid.get(rid);
-    this.byRid.delete(rid);
-    return hit && hit.expires >= Date.now() ? hit.opts : undefined;
+  /** The value under `key` unless it expired. */
+  get(key: string): V | undefined {
+    const hit = this.entries.get(key);
+    return hit && hit.expires >= Date.now() ? hit.value : undefined;
+  }
+
+  /** The value under `key` unless it expired, forgotten either way. */
+  take(key: string): V | undefined {
+    const v = this.get(key);
+    this.entries.delete(key);
+    return v;
+  }
+}
+
+export class MemoryOutboundOptions implements OutboundOptionsStore {
+  private readonly byKey = new ExpiringMap<OutboundOptions>();
+
+  async put(key: string, opts: OutboundOptions): Promise<void> {
+    this.byKey.set(key, opts, OUTBOUND_OPTIONS_TTL_MS);
+  }
+
+  async take(key: string): Promise<OutboundOptions | undefined> {
+    return this.byKey.take(key);
   }
 }
 
 /** This process's ledger of used media tokens (one process, one instance): entries expire with their token. */
 export class MemoryTokenLedger implements TokenLedger {
-  private readonly used = new Map<string, number>();
+  private readonly used = new ExpiringMap<true>();
 
   async claimOnce(callSid: string, ttlMs: number): Promise<boolean> {
-    const now = Date.now();
-    for (const [k, until] of this.used) if (until < now) this.used.delete(k);
-    if (this.used.has(callSid)) return false;
-    this.used.set(callSid, now + Math.max(ttlMs, 0));
+    if (this.used.get(callSid)) return false;
+    this.used.set(callSid, true, ttlMs);
     return true;
   }
 
@@ -82,16 +103,13 @@ export class MemoryTokenLedger implements TokenLedger {
 
 /** This process's shared values (one process, one instance). */
 export class MemorySharedValues implements SharedValues {
-  private readonly values = new Map<string, { value: string; expires: number }>();
+  private readonly values = new ExpiringMap<string>();
 
   async set(key: string, value: string, ttlMs: number): Promise<void> {
-    const now = Date.now();
-    for (const [k, v] of this.values) if (v.expires < now) this.values.delete(k);
-    this.values.set(key, { value, expires: now + ttlMs });
+    this.values.set(key, value, ttlMs);
   }
 
   async get(key: string): Promise<string | undefined> {
-    const hit = this.values.get(key);
-    return hit && hit.expires >= Date.now() ? hit.value : undefined;
+    return this.values.get(key);
   }
 }

@@ -13,7 +13,7 @@
 import { AggregatorRegistry } from 'prom-client';
 import type { Backend } from '../store/backend';
 import type { IpcPeer } from './ipc';
-import { MemorySharedValues, OUTBOUND_OPTIONS_TTL_MS } from './local-directory';
+import { MemoryOutboundOptions, MemorySharedValues, MemoryTokenLedger } from './local-directory';
 import type { ControlResult, LiveCallInfo, OutboundOptions } from './types';
 
 /** Live and answered-not-streaming calls of one worker. */
@@ -33,8 +33,8 @@ export interface ControlRequest {
 export class PrimaryHub {
   private readonly peers = new Map<number, IpcPeer>();
   private readonly calls = new Map<string, { info: LiveCallInfo; worker: number }>();
-  private readonly options = new Map<string, { opts: OutboundOptions; expires: number }>();
-  private readonly tokens = new Map<string, number>();
+  private readonly options = new MemoryOutboundOptions();
+  private readonly tokens = new MemoryTokenLedger();
   private readonly loads = new Map<number, WorkerLoad>();
   private readonly values = new MemorySharedValues();
 
@@ -49,8 +49,8 @@ export class PrimaryHub {
     peer.handle('dir.active', () => [...this.calls.values()].map((c) => c.info));
     peer.handle('dir.find', (callSid: string) => this.calls.get(callSid)?.info ?? null);
     peer.handle('dir.control', (req: ControlRequest) => this.control(req));
-    peer.handle('opts.put', (key: string, opts: OutboundOptions) => this.putOptions(key, opts));
-    peer.handle('opts.take', (key: string) => this.takeOptions(key));
+    peer.handle('opts.put', (key: string, opts: OutboundOptions) => this.options.put(key, opts));
+    peer.handle('opts.take', (key: string) => this.options.take(key));
     peer.handle('kv.set', (key: string, value: string, ttlMs: number) => this.values.set(key, value, ttlMs));
     peer.handle('kv.get', (key: string) => this.values.get(key));
     peer.handle('tok.claim', (callSid: string, ttlMs: number) => this.claim(id, callSid, ttlMs));
@@ -87,24 +87,9 @@ export class PrimaryHub {
     return peer.call<ControlResult>('control', [req], 5_000).catch((err: Error) => ({ ok: false, reason: 'failed', message: err.message }));
   }
 
-  private putOptions(key: string, opts: OutboundOptions): void {
-    const now = Date.now();
-    for (const [k, v] of this.options) if (v.expires < now) this.options.delete(k);
-    this.options.set(key, { opts, expires: now + OUTBOUND_OPTIONS_TTL_MS });
-  }
-
-  private takeOptions(key: string): OutboundOptions | null {
-    const hit = this.options.get(key);
-    this.options.delete(key);
-    return hit && hit.expires >= Date.now() ? hit.opts : null;
-  }
-
   /** First claim of a token on the instance wins; the other workers hear of it (their pending copy goes). */
-  private claim(worker: number, callSid: string, ttlMs: number): boolean {
-    const now = Date.now();
-    for (const [k, until] of this.tokens) if (until < now) this.tokens.delete(k);
-    if (this.tokens.has(callSid)) return false;
-    this.tokens.set(callSid, now + Math.max(ttlMs, 0));
+  private async claim(worker: number, callSid: string, ttlMs: number): Promise<boolean> {
+    if (!(await this.tokens.claimOnce(callSid, ttlMs))) return false;
     for (const [id, peer] of this.peers) if (id !== worker) peer.emit('claimed', callSid);
     return true;
   }
