@@ -32,39 +32,36 @@ export interface Operations {
   close(): Promise<void>;
 }
 
-/** @param primary a cluster worker's channel to its primary: without REDIS_URL, the instance's calls, tokens and options are kept there. */
-export function createOperations(cfg: Config, log: Logger, metrics: Metrics, registry: CallRegistry, primary?: IpcPeer): Operations {
-  let directory: CallDirectory;
-  let outbound: OutboundOptionsStore;
-  let tokens: TokenLedger;
-  let shared: SharedValues;
+/** What the processes and instances of a deployment share: calls, placed-call options, used tokens, small values. */
+type DeploymentState = Pick<Operations, 'directory' | 'outbound' | 'tokens' | 'shared'>;
+
+/** Redis when REDIS_URL is set (every instance), else the primary of this instance's workers, else this process's memory. */
+function deploymentState(cfg: Config, log: Logger, registry: CallRegistry, primary?: IpcPeer): DeploymentState {
   if (cfg.REDIS_URL) {
     const redis = new RedisCallDirectory(cfg.REDIS_URL, cfg.REDIS_KEY_PREFIX, registry, log);
     log.info({ instanceId: redis.instanceId, prefix: cfg.REDIS_KEY_PREFIX }, 'live calls shared through Redis');
-    directory = redis;
-    outbound = redis;
-    tokens = redis;
-    shared = redis;
-  } else if (primary) {
+    return { directory: redis, outbound: redis, tokens: redis, shared: redis };
+  }
+  if (primary) {
     const viaPrimary = new WorkerDirectory(primary, registry, newInstanceId());
-    directory = viaPrimary;
-    outbound = viaPrimary;
-    tokens = viaPrimary;
-    shared = viaPrimary;
-  } else {
-    directory = new LocalCallDirectory(registry);
-    outbound = new MemoryOutboundOptions();
-    tokens = new MemoryTokenLedger();
-    shared = new MemorySharedValues();
+    return { directory: viaPrimary, outbound: viaPrimary, tokens: viaPrimary, shared: viaPrimary };
   }
   return {
+    directory: new LocalCallDirectory(registry),
+    outbound: new MemoryOutboundOptions(),
+    tokens: new MemoryTokenLedger(),
+    shared: new MemorySharedValues(),
+  };
+}
+
+/** @param primary a cluster worker's channel to its primary: without REDIS_URL, the instance's calls, tokens and options are kept there. */
+export function createOperations(cfg: Config, log: Logger, metrics: Metrics, registry: CallRegistry, primary?: IpcPeer): Operations {
+  const state = deploymentState(cfg, log, registry, primary);
+  return {
     limits: admissionLimits(cfg, registry, metrics, log),
-    directory,
-    outbound,
-    tokens,
-    shared,
+    ...state,
     book: new CarrierStatusBook(),
     mediaSockets: new AddressLimiter(cfg.MAX_MEDIA_SOCKETS_PER_IP),
-    close: () => directory.close(),
+    close: () => state.directory.close(),
   };
 }

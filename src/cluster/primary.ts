@@ -24,7 +24,7 @@ export function runPrimary(cfg: Config, log: Logger): void {
   let stopping = false;
 
   const fork = (): Worker => {
-    const w = cluster.fork({ CALLBRIDGE_WORKER: '1' });
+    const w = cluster.fork();
     // A send to a worker that just exited fails through the callback (without one, Worker emits 'error': an uncaught crash).
     const peer = new IpcPeer((m) => w.send(m, undefined, () => undefined));
     w.on('error', (err) => log.warn({ worker: w.id, err: err.message }, 'worker channel error'));
